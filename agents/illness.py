@@ -1,0 +1,66 @@
+"""Episode onset and severity: pure functions of residents' attributes and parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+from reformsim.model.params import IllnessParams
+
+from .population import DIABETES, HYPERTENSION
+
+AGE_BANDS = np.array([0, 5, 15, 45, 65])  # acute_rate bands
+MINOR, COMMON, SERIOUS, COMPLEX = 0, 1, 2, 3
+# a chronic follow-up is a common episode; a few are complications (serious), fewer under management
+CHRONIC_COMPLICATION = 0.04
+
+
+def annual_rates(age: np.ndarray, chronic: np.ndarray, p: IllnessParams) -> tuple[np.ndarray, np.ndarray]:
+    """(acute, chronic follow-up) episodes per person-year."""
+    band = np.searchsorted(AGE_BANDS, age, side="right") - 1
+    acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
+    follow = ((chronic & HYPERTENSION) > 0) * p.hypertension_followups + ((chronic & DIABETES) > 0) * p.diabetes_followups
+    return acute, follow * p.incidence_scale
+
+
+def severity(u_kind: np.ndarray, u_sev: np.ndarray, age: np.ndarray, chronic: np.ndarray, p: IllnessParams,
+             management: float = 0.0) -> np.ndarray:
+    """Severity class of new episodes (int8: 0 minor .. 3 complex).
+
+    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates; ``management``
+    (chronic-disease management effort, 0..1) halves complications at full effort.
+    """
+    acute, follow = annual_rates(age, chronic, p)
+    is_follow = u_kind * (acute + follow) >= acute
+    mix = np.where((age < 15)[:, None], p.severity_young, np.where((age < 60)[:, None], p.severity_middle, p.severity_old))
+    acute_sev = (u_sev[:, None] > np.cumsum(mix, axis=1)[:, :-1]).sum(axis=1)
+    comp = CHRONIC_COMPLICATION * (1 - 0.5 * management)
+    follow_sev = np.where(u_sev < comp, SERIOUS, COMMON)
+    return np.where(is_follow, follow_sev, acute_sev).astype(np.int8)
+
+
+def needs_admission(u: np.ndarray, sev: np.ndarray, p: IllnessParams, propensity: float = 1.0) -> np.ndarray:
+    """Whether an episode needs a bed. ``propensity`` (provider response) scales discretionary
+    (minor/common) admissions only; serious and complex need is clinical."""
+    need = np.asarray(p.admission_need)[sev]
+    need = np.where(sev <= COMMON, np.clip(need * propensity, 0, 1), need)
+    return u < need
+
+
+def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Number of onsets: the Poisson(``lam``) quantile of ``u`` (one draw per resident).
+
+    Inverse CDF by walking up k while the CDF is below ``u``, only over rows still walking
+    (scipy's ppf is ~40x slower for this many small means).
+    """
+    lam = np.asarray(lam, dtype=float)
+    k = np.zeros(len(u), dtype=np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    active = np.flatnonzero(u > cdf)
+    n = 0
+    while len(active) and n < 1000:
+        n += 1
+        k[active] += 1
+        p[active] *= lam[active] / n
+        cdf[active] += p[active]
+        active = active[u[active] > cdf[active]]
+    return k

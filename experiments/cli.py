@@ -1,0 +1,76 @@
+"""The ``reformsim`` command line.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``; errors a user can
+cause (bad scenario, bad file, bad number) end in one line naming the problem and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from reformsim.model.county import CountyError
+
+from .io import ResultsError
+from .scenario import ScenarioError
+
+# subcommand modules, in the order `reformsim --help` lists them
+COMMANDS = [
+    "reformsim.experiments.cmd_run",
+]
+
+
+class UsageError(ValueError):
+    """A bad command-line value."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (ScenarioError, CountyError, ResultsError, UsageError, FileNotFoundError)
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+    return v
+
+
+def positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from reformsim.model import VERSION
+
+    parser = argparse.ArgumentParser(prog="reformsim", description="Simulate a Chinese county health system under reform.")
+    parser.add_argument("--version", action="version", version=f"reformsim {VERSION}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"reformsim: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("reformsim: interrupted; files already written are complete", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

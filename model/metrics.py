@@ -1,0 +1,174 @@
+"""Daily metrics (through Mesa's DataCollector) and the run summary.
+
+The summary's keys are a public interface: researchers script against them. Flow metrics
+(shares, costs, rates) are taken over the last simulated year (or the whole run if shorter);
+stocks (fund balance) are end-of-run values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from mesa import DataCollector
+
+from . import VERSION
+from .lifetable import period_life_expectancy
+from .params import TIERS
+
+if TYPE_CHECKING:
+    from .model import CountyModel
+
+TARGETS = {"primary_visit_share": 0.65, "county_internal_visit_share": 0.90, "life_expectancy": 77.0}
+
+_TIERED = ("visits", "visit_cost", "admissions", "stays", "stay_cost", "stay_days", "wait", "occupancy", "surplus", "staff")
+_SCALARS = (
+    "episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended", "first_contacts",
+    "bypass", "revisits", "deaths", "excess_deaths", "births", "oop_outpatient", "oop_inpatient", "bed_days",
+    "premiums", "subsidies", "oop", "provider_revenue", "fund_change", "money_residual", "fund_balance",
+    "consortium_balance", "drug_revenue", "service_revenue", "test_revenue", "alive", "episodes_open",
+    "episodes_opened", "episodes_closed", "staff_balance", "contract_rate", "life_expectancy",
+    "primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share",
+)
+DAILY_METRICS = (*_SCALARS, *(f"{k}_{t}" for k in _TIERED for t in TIERS))
+
+
+class Daily:
+    """Counters for one day, filled by the engine and frozen by ``finish``."""
+
+    def __init__(self, model: CountyModel):
+        self.model = model
+        for k in ("visits", "visit_cost", "admissions", "stays", "stay_cost", "stay_days"):
+            setattr(self, k, np.zeros(4))
+        for k in ("episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended",
+                  "first_contacts", "bypass", "revisits", "deaths", "excess_deaths", "births"):
+            setattr(self, k, 0)
+        self.oop_outpatient = self.oop_inpatient = self.bed_days = 0.0
+        self.row: dict[str, float] = {}
+
+    def finish(self) -> None:
+        m = self.model
+        f, led = m.fac, m.ledger
+        row = {k: float(getattr(self, k)) for k in _SCALARS if hasattr(self, k) and not k.endswith("_share")}
+        row.update(led.close_step())
+        occupied = f.occupied + f.occupied_priority
+        tier = f.tier
+        beds = np.bincount(tier, weights=f.beds, minlength=4)
+        surplus = np.bincount(tier, weights=f.revenue - f.cost, minlength=4)
+        surplus[2] += led.consortium
+        for i, t in enumerate(TIERS):
+            row[f"visits_{t}"] = float(self.visits[i])
+            row[f"visit_cost_{t}"] = float(self.visit_cost[i])
+            row[f"admissions_{t}"] = float(self.admissions[i])
+            row[f"stays_{t}"] = float(self.stays[i])
+            row[f"stay_cost_{t}"] = float(self.stay_cost[i])
+            row[f"stay_days_{t}"] = float(self.stay_days[i])
+            at = tier == i
+            cap = f.capacity[at].sum()
+            row[f"wait_{t}"] = float((m.wait_general[at] * f.capacity[at]).sum() / cap) if cap > 0 else 0.0
+            row[f"occupancy_{t}"] = float(occupied[at].sum() / beds[i]) if beds[i] > 0 else 0.0
+            row[f"surplus_{t}"] = float(surplus[i])
+            row[f"staff_{t}"] = float(f.staff[at].sum())
+        v = self.visits
+        row["primary_visit_share"] = _share(v[0] + v[1], v[:3].sum())
+        row["county_internal_visit_share"] = _share(v[:3].sum(), v.sum())
+        a = self.admissions
+        row["county_internal_inpatient_share"] = _share(a[1:3].sum(), a.sum())
+        row["fund_balance"] = float(led.fund.sum())
+        row["consortium_balance"] = float(led.consortium)
+        row["alive"] = float(m.res.alive[: m.res.n].sum())
+        row["episodes_open"] = float(m.ep.n_open)
+        row["episodes_opened"] = float(m.ep.opened)
+        row["episodes_closed"] = float(m.ep.closed.sum())
+        row["staff_balance"] = m.staff_balance
+        row["contract_rate"] = float(m.res.contract[: m.res.n].sum() / max(row["alive"], 1))
+        row["life_expectancy"] = float(m.life_expectancy)
+        row["drug_revenue"], row["service_revenue"], row["test_revenue"] = led.drug, led.service, led.test
+        self.row = row
+
+
+def _share(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
+def make_datacollector() -> DataCollector:
+    return DataCollector(model_reporters={k: _reporter(k) for k in DAILY_METRICS})
+
+
+def _reporter(key: str):
+    def report(model: CountyModel) -> float:
+        return model.today.row.get(key, float("nan"))
+
+    report.__name__ = key
+    return report
+
+
+def timeseries(model: CountyModel) -> pd.DataFrame:
+    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    df.insert(0, "day", np.arange(len(df), dtype=np.int64))
+    return df
+
+
+def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
+    """The run summary over the last simulated year (see module docstring)."""
+    ts = timeseries(model) if ts is None else ts
+    last = ts.tail(365)
+    s = last.sum(numeric_only=True)
+    v = np.array([s[f"visits_{t}"] for t in TIERS])
+    adm = np.array([s[f"admissions_{t}"] for t in TIERS])
+    stays = np.array([s[f"stays_{t}"] for t in TIERS])
+    alive = float(last["alive"].mean())
+    years = len(last) / 365.0
+    part = last[["drug_revenue", "service_revenue", "test_revenue"]]
+    parts = (part.iloc[-1] - (ts[["drug_revenue", "service_revenue", "test_revenue"]].iloc[-len(last) - 1]
+                               if len(ts) > len(last) else 0.0))
+    parts_total = float(parts.sum())
+    total_bills = float(sum(s[f"visit_cost_{t}"] + s[f"stay_cost_{t}"] for t in TIERS))
+    oop = float(s["oop_outpatient"] + s["oop_inpatient"])
+    yr = (len(ts) - 1) // 365
+    le = period_life_expectancy(model.year_deaths[yr], model.year_py[yr]) if yr in model.year_py else float("nan")
+    r = model.res
+    alive_now = r.alive[: r.n]
+    two_week = float((r.last_visit[: r.n][alive_now] >= model.day - 13).mean()) if alive_now.any() else float("nan")
+    by_tier = lambda a, b: {t: _share(a[i], b[i]) for i, t in enumerate(TIERS)}  # noqa: E731
+    out = {
+        "primary_visit_share": _share(v[0] + v[1], v[:3].sum()),
+        "county_internal_visit_share": _share(v[:3].sum(), v.sum()),
+        "county_internal_inpatient_share": _share(adm[1:3].sum(), adm.sum()),
+        "life_expectancy": le,
+        "visits_per_capita": float(v.sum() / alive / years),
+        "admissions_per_capita": float(adm.sum() / alive / years),
+        "two_week_visit_rate": two_week,
+        "referrals_up": float(s["referrals_up"]),
+        "referrals_down": float(s["referrals_down"]),
+        "referral_attendance": _share(s["referrals_attended"], s["referral_decisions"]),
+        "bypass_share": _share(s["bypass"], s["first_contacts"]),
+        "mean_wait_days": {t: float(last[f"wait_{t}"].mean()) for t in TIERS},
+        "bed_occupancy": {t: float(last[f"occupancy_{t}"].mean()) for t in TIERS},
+        "cost_per_visit": by_tier(np.array([s[f"visit_cost_{t}"] for t in TIERS]), v),
+        "cost_per_stay": by_tier(np.array([s[f"stay_cost_{t}"] for t in TIERS]), stays),
+        "oop_share": _share(oop, total_bills),
+        "drug_share": _share(float(parts["drug_revenue"]), parts_total),
+        "service_revenue_share": _share(float(parts["service_revenue"]), parts_total),
+        "avg_length_of_stay": _share(float(s[[f"stay_days_{t}" for t in TIERS]].sum()), float(stays.sum())),
+        "revisit_rate": _share(s["revisits"], v.sum()),
+        "fund_balance": float(ts["fund_balance"].iloc[-1]),
+        "provider_surplus": {t: float(last[f"surplus_{t}"].iloc[-1] - (ts[f"surplus_{t}"].iloc[-len(last) - 1] if len(ts) > len(last) else 0.0))
+                             for t in TIERS},
+        "contract_rate": float(last["contract_rate"].iloc[-1]),
+        "deaths": float(s["deaths"]),
+        "excess_deaths": float(s["excess_deaths"]),
+        "population": alive,
+        "days": int(len(ts)),
+        "scenario": model.base_scenario.name,
+        "scenario_hash": model.base_scenario.hash(),
+        "seed": model.seed,
+        "version": VERSION,
+    }
+    return out
+
+
+def targets_table(summary: dict) -> list[tuple[str, float, float, bool]]:
+    """(target, value, threshold, met) for the 2025 targets."""
+    return [(k, summary[k], t, bool(summary[k] >= t)) for k, t in TARGETS.items()]

@@ -1,0 +1,800 @@
+"""The county health-system model: one step is one day.
+
+Residents are arrays (``agents.population``), facilities are Mesa agents over a state table
+(``agents.facilities``), episodes move through a calendar (``agents.episodes``). Behaviour is
+delegated to the pure rule functions in ``agents`` so the per-resident reference model can call
+the very same rules. Randomness comes from common-random-number streams (``agents.streams``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import mesa
+import numpy as np
+from reformsim.agents import care, choice, illness
+from reformsim.agents.episodes import Calendar, EpisodePool, Outcome, Stage
+from reformsim.agents.facilities import AGENT_CLASS, FacilityState
+from reformsim.agents.payment import (
+    bed_day_prices,
+    drg_payment,
+    effective_ratio,
+    fund_share,
+    provider_cost,
+    provider_response,
+    visit_prices,
+)
+from reformsim.agents.population import (
+    DAYS_PER_YEAR,
+    chronic_prevalence,
+    contracted,
+    generate_residents,
+)
+from reformsim.agents.streams import Purpose, Streams
+
+from . import lifetable
+from .county import build_county
+from .ledger import Ledger
+from .metrics import Daily, make_datacollector
+from .params import Scenario, with_value
+
+YEAR = 365
+MONTH = 30
+NURSE_SALARY_SHARE = 0.6  # nurses' pay relative to doctors' at the same tier
+DOWN_REFERRAL_CAP = 0.9
+
+
+class CountyModel(mesa.Model):
+    """A county health system under a scenario's policies.
+
+    Args:
+        scenario: the parameters and policy timeline (default: the built-in baseline values).
+        rng: the seed; a run is a pure function of (scenario, seed).
+        population: scale the generated county to this many residents (quick runs).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, rng: int = 0, population: int | None = None):
+        seed = int(rng)  # SolaraViz passes a typed seed as a string
+        super().__init__(rng=seed)
+        scenario = scenario or Scenario()
+        if population is not None:
+            scenario = with_value(scenario, "county.population", int(population))
+        self.base_scenario = scenario
+        self.p = scenario.model_copy(deep=True)
+        self.seed = seed
+        self.day = 0
+        self.streams = Streams(seed)
+        self.county = build_county(self.p.county, self.p.facilities, seed)
+        self.graph = self.county.graph
+        self.res = generate_residents(self.county, self.p.population, np.random.default_rng([seed, 0xB0]))
+        self.fac = FacilityState.from_county(self.county)
+        self.alive_by_scheme = np.bincount(self.res.scheme[: self.res.n], minlength=2).astype(np.int64)
+        self._scratch = np.zeros(0, dtype=np.int64)
+        self.facilities = [AGENT_CLASS[k].create_agents(self, 1, fid)[0]
+                           for fid, k in enumerate(self.county.kind)]
+        self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
+        self.stages = Calendar()
+        self.onsets = Calendar()
+        self.deaths = Calendar()
+        self._timeline: dict[int, list] = defaultdict(list)
+        for ev in self.p.timeline:
+            self._timeline[ev.day].append(ev)
+        self.staff_initial = float(self.fac.staff.sum())
+        self.staff_hired = self.staff_left = 0.0
+        self.training_received: list[float] = [0.0]  # cumulative person-times by day (for the lag)
+        n_g = len(lifetable.AGE_GROUPS)
+        self.month_deaths = np.zeros((12, n_g))
+        self.month_py = np.zeros((12, n_g))
+        self.year_deaths = defaultdict(lambda: np.zeros(n_g))
+        self.year_py = defaultdict(lambda: np.zeros(n_g))
+        self.life_expectancy = float("nan")
+        self._derive()
+        fund0 = self._daily_premiums() * self.p.insurance.initial_fund_days
+        self.ledger = Ledger(self.fac.revenue, fund0)
+        self._schedule_background_deaths(np.arange(self.res.n))
+        self._draw_year_onsets(0)
+        self._apply_timeline(0)
+        self._update_facilities()
+        self.today = Daily(self)
+        self.datacollector = make_datacollector()
+
+    # ------------------------------------------------------------------ derived parameters
+    def _derive(self) -> None:
+        """Recompute quantities that follow from the parameters (after any lever change)."""
+        p = self.p
+        tiers = np.arange(4)
+        self.response = [provider_response(p.payment.regime, p.payment.response_strength, t) for t in tiers]
+        tests = np.array([r.tests for r in self.response])
+        self.visit_units = visit_prices(p.prices)
+        self.bed_units = bed_day_prices(p.prices, 1.0)
+        self.stay_test_mult = tests
+        self.schemes = (p.insurance.resident, p.insurance.employee)
+        self._oop_tables()
+        self.res.contract[: self.res.n] = contracted(self.res, self.streams, p.policy.contract_rate,
+                                                     p.policy.contract_rate_key, self.day)
+        reserved = np.where(self.fac.tier >= 2, p.policy.reserved_slot_share, 0.0)
+        self.reserved_slots = reserved
+        self.reserved_beds = np.where(self.fac.tier >= 2, p.policy.reserved_bed_share, 0.0)
+
+    def _daily_premiums(self) -> np.ndarray:
+        per = np.array([s.premium_individual + s.premium_government for s in self.schemes])
+        return self.alive_by_scheme * per / YEAR
+
+    # ------------------------------------------------------------------ policy timeline
+    def set_lever(self, path: str, value) -> None:
+        """Change one scenario field from today on (used by the timeline and the visual)."""
+        old = self.p
+        self.p = with_value(self.p, path, value)
+        self.p.timeline = old.timeline
+        if path.startswith("staff.transfer_seniors_to_townships"):
+            self._transfer_seniors(int(self.p.staff.transfer_seniors_to_townships))
+        self._derive()
+        self._update_facilities()
+
+    def _apply_timeline(self, day: int) -> None:
+        for ev in self._timeline.pop(day, []):
+            self.set_lever(ev.path, ev.value)
+
+    # ------------------------------------------------------------------ staff
+    def _transfer_seniors(self, target: int) -> None:
+        """县管乡用: keep ``target`` senior county doctors on loan to the townships (evenly)."""
+        f = self.fac
+        towns = np.flatnonzero(self.county.kind == "township")
+        county = np.flatnonzero(f.tier == 2)
+        on_loan = f.loan[towns].sum()
+        delta = float(target - on_loan)
+        if delta == 0 or len(towns) == 0:
+            return
+        available = f.senior[county] - 1.0  # a hospital keeps at least one senior
+        if delta > 0:
+            delta = min(delta, float(np.maximum(available, 0).sum()))
+        share_out = np.maximum(f.senior[county], 0) / max(f.senior[county].sum(), 1e-9)
+        out = delta * share_out
+        f.senior[county] -= out
+        f.loan[county] -= out
+        f.senior[towns] += delta / len(towns)
+        f.loan[towns] += delta / len(towns)
+        if delta > 0:
+            f.loan_since[towns] = self.day
+
+    def _staff_month(self) -> None:
+        """Monthly attrition against pay, replacement hiring, recruitment to approved posts, tidal moves."""
+        f, s = self.fac, self.p.staff
+        pay = np.asarray(s.pay_index)[f.tier]
+        exit_rate = s.attrition_rate * pay ** (-s.attrition_pay_elasticity) / 12
+        hire_rate = s.attrition_rate / 12
+        for cadre in ("junior", "nurses", "village_doctors"):
+            stock = getattr(f, cadre)
+            left = stock * exit_rate
+            hired = stock * hire_rate
+            stock += hired - left
+            self.staff_left += float(left.sum())
+            self.staff_hired += float(hired.sum())
+        posts = s.approved_primary_posts / (s.recruitment_years * 12)
+        if posts > 0 and self.day < s.recruitment_years * YEAR:
+            towns = np.flatnonzero(self.county.kind == "township")
+            f.junior[towns] += posts / len(towns)
+            self.staff_hired += posts
+        month = (self.day // MONTH) % 12 + 1
+        want = s.tidal_share if month in s.tidal_months else 0.0
+        county = np.flatnonzero(f.tier == 2)
+        towns = np.flatnonzero(self.county.kind == "township")
+        moved_now = -f.tidal[county].sum()
+        target = want * (f.junior[county].sum() + moved_now)
+        delta = target - moved_now
+        if abs(delta) > 1e-9 and len(towns):
+            share = (f.junior[county] - np.minimum(f.tidal[county], 0)) / max((f.junior[county] - np.minimum(f.tidal[county], 0)).sum(), 1e-9)
+            f.junior[county] -= delta * share
+            f.tidal[county] -= delta * share
+            f.junior[towns] += delta / len(towns)
+            f.tidal[towns] += delta / len(towns)
+        self.training_month()
+
+    def training_month(self) -> None:
+        per_day = self.p.staff.training_person_times_per_year / YEAR
+        self.training_received.append(self.training_received[-1] + per_day * MONTH)
+
+    def _update_facilities(self) -> None:
+        """Skill and outpatient capacity from the staff present today."""
+        f, fp, pol, s = self.fac, self.p.facilities, self.p.policy, self.p.staff
+        doctors = f.senior + f.junior
+        senior_share = np.divide(f.senior, doctors, out=np.zeros_like(doctors), where=doctors > 0)
+        base_share = np.divide(self.county.senior, self.county.senior + self.county.junior,
+                               out=np.zeros(len(f.tier)), where=(self.county.senior + self.county.junior) > 0)
+        ramp = np.clip((self.day - f.loan_since) / max(s.transfer_skill_lag_days, 1), 0, 1)
+        gain = fp.senior_skill_gain * (senior_share - base_share) * np.where(f.loan > 0, ramp, 1.0)
+        lagged = int(max(0, (self.day - s.training_lag_days) // MONTH))
+        trained = self.training_received[min(lagged, len(self.training_received) - 1)] if self.day >= s.training_lag_days else 0.0
+        n_primary = max(int((f.tier == 1).sum()), 1)
+        primary = f.tier == 1
+        f.skill = (np.asarray(fp.base_skill)[f.tier] + np.where(f.tier >= 1, gain, 0.0)
+                   + primary * (s.training_skill_per_1000 * trained / 1000 / n_primary * 15 + pol.telemedicine_skill))
+        f.capacity = (f.senior + f.junior + f.village_doctors) * np.asarray(fp.visits_per_doctor_day)[f.tier]
+        self.wait_general, self.wait_priority = f.wait_days(self.reserved_slots)
+
+    # ------------------------------------------------------------------ demography
+    def _schedule_background_deaths(self, ids: np.ndarray) -> None:
+        m = lifetable.hazard_schedule(self.p.life_expectancy_table)
+        age = self.res.age(self.day, ids)
+        u = self.streams.uniform(Purpose.DEATH, ids)
+        at = lifetable.death_ages(age, u, m)
+        days = self.res.birth_day[ids] + np.floor(at * DAYS_PER_YEAR).astype(np.int64)
+        self.deaths.add(np.maximum(days, self.day), ids)
+
+    def _draw_onsets(self, ids: np.ndarray, from_day: int, newborn: bool = False) -> None:
+        """All onsets of ``ids`` from ``from_day`` to the end of the year, as a Poisson process.
+
+        Rates are fixed for the year. Draws are keyed by (resident, year, onset number), so onset
+        times do not depend on anything a policy changes (common random numbers).
+        """
+        year = from_day // YEAR
+        days_left = (year + 1) * YEAR - from_day
+        r = self.res
+        acute, follow = illness.annual_rates(r.age(from_day, ids), r.chronic[ids], self.p.illness)
+        lam = (acute + follow) * days_left / YEAR
+        k = illness.poisson_quantile(self.streams.uniform(Purpose.ONSET, ids, year), lam)
+        rep = np.repeat(ids, k)
+        nth = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)
+        u = self.streams.uniform(Purpose.ONSET, rep, (year + 1) * 4096 + nth)
+        days = from_day + np.floor(u * days_left).astype(np.int64)
+        if newborn:
+            self.onsets.add(days, rep)
+            return
+        order = np.argsort(days, kind="stable")
+        self._year_onsets = rep[order].astype(np.int32)
+        self._year_bounds = np.searchsorted(days[order], np.arange(from_day, from_day + days_left + 1))
+        self._year_start = from_day
+
+    def _draw_year_onsets(self, year: int) -> None:
+        r = self.res
+        self._draw_onsets(np.flatnonzero(r.alive[: r.n]), year * YEAR)
+
+    def _new_chronic(self) -> None:
+        """Yearly: residents develop hypertension/diabetes as prevalence rises with age."""
+        r = self.res
+        ids = np.flatnonzero(r.alive[: r.n])
+        age = r.age(self.day, ids)
+        h0, d0 = chronic_prevalence(age - 1, self.p.population)
+        h1, d1 = chronic_prevalence(age, self.p.population)
+        ph = np.clip((h1 - h0) / np.maximum(1 - h0, 1e-9), 0, 1)
+        pd_ = np.clip((d1 - d0) / np.maximum(1 - d0, 1e-9), 0, 1)
+        rng = np.random.default_rng([self.seed, 0xC1, self.day])
+        r.chronic[ids] |= ((rng.random(len(ids)) < ph) * 1 + (rng.random(len(ids)) < pd_) * 2).astype(np.uint8)
+
+    def _births(self) -> None:
+        r = self.res
+        rng = np.random.default_rng([self.seed, 0xB1, self.day])
+        n = rng.poisson(self.p.population.crude_birth_rate * int(self.alive_by_scheme.sum()) / YEAR)
+        if n == 0:
+            return
+        r.grow(n)
+        ids = np.arange(r.n, r.n + n)
+        pop = self.county.home_population[self.county.homes].astype(float)
+        r.home[ids] = rng.choice(len(pop), size=n, p=pop / pop.sum())
+        r.birth_day[ids] = self.day
+        r.female[ids] = rng.random(n) < 0.49
+        r.scheme[ids] = 0
+        r.chronic[ids] = 0
+        r.income[ids] = rng.choice(3, size=n, p=np.asarray(self.p.population.income_band_shares) / sum(self.p.population.income_band_shares))
+        r.trust[ids] = np.asarray(self.p.population.initial_trust, dtype=np.float32)
+        r.contract[ids] = False
+        r.alive[ids] = True
+        r.episode[ids] = -1
+        r.onsets[ids] = 0
+        r.last_visit[ids] = -10_000
+        r.n += n
+        self.alive_by_scheme[0] += n
+        self.today.births += n
+        self._schedule_background_deaths(ids)
+        self._draw_onsets(ids, self.day + 1, newborn=True)
+
+    def _kill(self, ids: np.ndarray, excess: bool) -> None:
+        """Residents die: their open episode ends as DIED, their bed is freed."""
+        r = self.res
+        ids = ids[r.alive[ids]]
+        if len(ids) == 0:
+            return
+        r.alive[ids] = False
+        self.alive_by_scheme -= np.bincount(r.scheme[ids], minlength=2)
+        eps = r.episode[ids]
+        eps = eps[eps >= 0]
+        if len(eps):
+            self._free_beds(eps)
+            self._end(eps, Outcome.DIED)
+        age = r.age(self.day, ids)
+        g = lifetable.age_group(age)
+        counts = np.bincount(g, minlength=len(lifetable.AGE_GROUPS))
+        self.month_deaths[(self.day // MONTH) % 12] += counts
+        self.year_deaths[self.day // YEAR] += counts
+        self.today.deaths += len(ids)
+        if excess:
+            self.today.excess_deaths += len(ids)
+
+    def _exposure_month(self) -> None:
+        """Person-years by age group for the life table, from a monthly census."""
+        r = self.res
+        alive = r.alive[: r.n]
+        g = lifetable.age_group(r.age(self.day)[alive])
+        py = np.bincount(g, minlength=len(lifetable.AGE_GROUPS)) * MONTH / DAYS_PER_YEAR
+        slot = (self.day // MONTH) % 12
+        self.month_py[slot] = py
+        self.year_py[self.day // YEAR] += py
+        months = min(self.day // MONTH + 1, 12)
+        if months >= 1:
+            self.life_expectancy = lifetable.period_life_expectancy(self.month_deaths.sum(0), self.month_py.sum(0))
+        # the slot that is now starting collects the coming month's deaths
+        self.month_deaths[slot] = 0.0
+
+    # ------------------------------------------------------------------ episodes
+    def _end(self, eps: np.ndarray, outcome: Outcome | np.ndarray) -> None:
+        self.res.episode[self.ep.resident[eps]] = -1
+        self.ep.close(eps, outcome)
+
+    def _schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
+        days = np.broadcast_to(np.asarray(days, dtype=np.int64), eps.shape)
+        self.ep.stage[eps] = stage
+        self.ep.due[eps] = days
+        self.stages.add(days, eps)
+
+    def _onsets_today(self) -> None:
+        r, p = self.res, self.p
+        i = self.day - self._year_start
+        ids = np.concatenate([self._year_onsets[self._year_bounds[i]:self._year_bounds[i + 1]], self.onsets.pop(self.day)])
+        ids = self._unique(ids[r.alive[ids]].astype(np.int64))
+        if len(ids) == 0:
+            return
+        ctr = r.onsets[ids].copy()
+        r.onsets[ids] += 1
+        free = r.episode[ids] < 0  # an onset during an open episode merges into it
+        ids, ctr = ids[free], ctr[free]
+        if len(ids) == 0:
+            return
+        age = r.age(self.day, ids)
+        prevention = self.response[2].prevention + p.policy.chronic_management
+        sev = illness.severity(self.streams.uniform(Purpose.KIND, ids, ctr), self.streams.uniform(Purpose.SEVERITY, ids, ctr),
+                               age, r.chronic[ids], p.illness, min(prevention, 1.0))
+        need = illness.needs_admission(self.streams.uniform(Purpose.ADMIT, ids, ctr), sev, p.illness, self.response[2].admission)
+        eps = self.ep.allocate(len(ids))
+        e = self.ep
+        e.resident[eps] = ids
+        e.severity[eps] = sev
+        e.needs_bed[eps] = need
+        e.start[eps] = self.day
+        e.key[eps] = ctr
+        e.steps[eps] = 0
+        e.referred_tier[eps] = -1
+        e.has_referral[eps] = False
+        e.visits[eps] = 0
+        e.treated_day[eps] = -1
+        e.bed_facility[eps] = -1
+        e.stay_cost[eps] = 0.0
+        e.billed_deductible[eps] = False
+        r.episode[ids] = eps
+        self.today.episodes += len(eps)
+        self._schedule(eps, Stage.CHOOSE, self.day)
+
+    def _oop_tables(self) -> None:
+        """Expected out-of-pocket of a visit and of a stay, by [scheme, tier, referred]."""
+        tier = np.broadcast_to(np.arange(4)[None, :, None], (2, 4, 2))
+        scheme = np.broadcast_to(np.arange(2)[:, None, None], (2, 4, 2))
+        referred = np.broadcast_to(np.array([False, True])[None, None, :], (2, 4, 2))
+        visit = self.visit_units.total[tier]
+        self.oop_visit = visit - fund_share(visit, self.schemes, scheme, tier, referred, "outpatient")
+        stay = self.bed_units.total[tier] * np.asarray(self.p.facilities.los_days)[tier]
+        self.oop_stay = (stay - fund_share(stay, self.schemes, scheme, tier, referred, "inpatient")) * (tier >= 1)
+
+    def _expected_oop(self, eps: np.ndarray, slot_tier: np.ndarray) -> np.ndarray:
+        """Out-of-pocket a resident expects at each slot: a visit, plus a stay if one is likely."""
+        e = self.ep
+        tier = np.maximum(slot_tier, 0)
+        scheme = self.res.scheme[e.resident[eps]][:, None]
+        ref = e.has_referral[eps][:, None].astype(np.int64)
+        p_bed = np.asarray(self.p.illness.admission_need)[e.severity[eps]][:, None]
+        return self.oop_visit[scheme, tier, ref] + p_bed * self.oop_stay[scheme, tier, ref]
+
+    def _choose(self, eps: np.ndarray) -> None:
+        e, r, f = self.ep, self.res, self.fac
+        res = e.resident[eps]
+        e.steps[eps] += 1
+        give_up = e.steps[eps] > care.MAX_STEPS
+        if give_up.any():
+            self._finish_untreated(eps[give_up], Outcome.REFERRED_ON)
+            eps, res = eps[~give_up], res[~give_up]
+        if len(eps) == 0:
+            return
+        home = r.home[res]
+        slot_fac = self.county.slot_facility[home]
+        valid = slot_fac >= 0
+        sf = np.where(valid, slot_fac, 0)
+        slot_tier = np.where(valid, f.tier[sf], -1)
+        priority = e.has_referral[eps] | r.contract[res]
+        wait = np.where(priority[:, None], self.wait_priority[sf], self.wait_general[sf])
+        referred_to = (slot_tier == e.referred_tier[eps][:, None]) & e.has_referral[eps][:, None]
+        sev = e.severity[eps]
+        u = choice.utilities(sev, slot_tier, f.skill[sf], r.trust[res], self._expected_oop(eps, slot_tier),
+                             r.income[res], self.county.slot_travel[home], wait, referred_to, r.contract[res], self.p.behaviour)
+        alt = choice.choose(u, self.streams.uniform(Purpose.CHOICE, res, e.key[eps].astype(np.int64) * 8 + e.steps[eps]))
+        letter = e.has_referral[eps]
+        self.today.referral_decisions += int(letter.sum())
+        own = alt == 0
+        fid = sf[np.arange(len(eps)), np.maximum(alt - 1, 0)]
+        chosen_tier = np.where(own, -1, f.tier[fid])
+        self.today.referrals_attended += int((letter & (chosen_tier >= e.referred_tier[eps])).sum())
+        first = (e.steps[eps] == 1) & ~own
+        self.today.first_contacts += int(first.sum())
+        self.today.bypass += int((first & (chosen_tier >= 2) & (sev <= illness.COMMON)).sum())
+        if own.any():
+            self._finish_untreated(eps[own], np.where(letter[own], Outcome.REFERRED_ON, Outcome.SELF_TREATED))
+        go = ~own
+        eps, fid, pri = eps[go], fid[go], priority[go]
+        if len(eps) == 0:
+            return
+        use_pri = pri & (self.reserved_slots[fid] > 0)
+        w = np.where(use_pri, self.wait_priority[fid], self.wait_general[fid])
+        nf = len(f.tier)
+        f.arrivals_priority += np.bincount(fid[use_pri], minlength=nf)
+        f.arrivals += np.bincount(fid[~use_pri], minlength=nf)
+        e.facility[eps] = fid
+        self._schedule(eps, Stage.VISIT, self.day + np.floor(w).astype(np.int64))
+
+    def _finish_untreated(self, eps: np.ndarray, outcome) -> None:
+        """Episodes that end without adequate care; serious ones carry an excess risk of death."""
+        e = self.ep
+        sev = e.severity[eps]
+        delay = self.day - e.start[eps]
+        p_die = care.excess_fatality(sev, delay, np.ones(len(eps), bool), self.p.illness)
+        self._close_with_fatality(eps, p_die, outcome)
+
+    def _close_with_fatality(self, eps: np.ndarray, p_die: np.ndarray, outcome) -> None:
+        e = self.ep
+        res = e.resident[eps]
+        dies = self.streams.uniform(Purpose.FATALITY, res, e.key[eps]) < p_die
+        outcome = np.broadcast_to(np.asarray(outcome), eps.shape)
+        self._end(eps[~dies], outcome[~dies])
+        if dies.any():
+            self._kill(res[dies], excess=True)  # closes their episodes as DIED
+
+    def _bill_visits(self, eps: np.ndarray, fid: np.ndarray) -> None:
+        e, r, f = self.ep, self.res, self.fac
+        tier = f.tier[fid]
+        res = e.resident[eps]
+        referred = e.has_referral[eps]
+        units = self.visit_units
+        test = units.test[tier] * np.where(referred & (e.visits[eps] > 0), 1 - self.p.policy.mutual_recognition, 1.0)
+        price = units.service[tier] + units.drug[tier] + test
+        scheme = r.scheme[res]
+        insured = fund_share(price, self.schemes, scheme, tier, referred, "outpatient")
+        self._pay(fid, price - insured, insured, scheme)
+        self.ledger.book_parts(units.service[tier], units.drug[tier], test)
+        self.ledger.government_pays(fid, units.subsidy[tier])
+        f.cost[:] += np.bincount(fid, weights=units.drug_cost[tier] + 0.6 * test - units.saving[tier], minlength=len(f.tier))
+        f.visits_today += np.bincount(fid, minlength=len(f.tier))
+        t = self.today
+        t.visits += np.bincount(tier, minlength=4)
+        t.visit_cost += np.bincount(tier, weights=price, minlength=4)
+        t.oop_outpatient += float((price - insured).sum())
+        t.revisits += int((e.visits[eps] > 0).sum())
+        e.visits[eps] += 1
+        r.last_visit[res] = self.day
+
+    def _pay(self, fid: np.ndarray, oop: np.ndarray, insured: np.ndarray, scheme: np.ndarray) -> None:
+        """Route the insured part of bills: the fund pays, or under capitation the consortium does."""
+        self.ledger.resident_pays(fid, oop)
+        cap = (self.p.payment.regime == "capitation") & (scheme == 0)
+        if cap.any():
+            self.ledger.consortium_pays(fid[cap], insured[cap])
+        if (~cap).any():
+            self.ledger.fund_pays(fid[~cap], insured[~cap], scheme[~cap])
+
+    def _visit(self, eps: np.ndarray) -> None:
+        e, f = self.ep, self.fac
+        fid = e.facility[eps]
+        tier = f.tier[fid]
+        self._bill_visits(eps, fid)
+        sev = e.severity[eps].astype(np.int64)
+        keep = np.array([self.response[t].keep for t in range(4)])[tier]
+        tries = care.attempts(f.skill[fid], sev, keep)
+        needs_bed = e.needs_bed[eps]
+        refer = ~tries | (needs_bed & (tier == 0))
+        self._refer_up(eps[refer], tier[refer])
+        eps, fid, tier, sev, needs_bed = eps[~refer], fid[~refer], tier[~refer], sev[~refer], needs_bed[~refer]
+        if len(eps) == 0:
+            return
+        adequate = f.skill[fid] >= sev - care.ATTEMPT_MARGIN
+        first_adequate = adequate & (e.treated_day[eps] < 0)
+        e.treated_day[eps[first_adequate]] = self.day
+        self._admit(eps[needs_bed], fid[needs_bed])
+        out = ~needs_bed
+        self._outpatient_outcome(eps[out], fid[out])
+
+    def _refer_up(self, eps: np.ndarray, tier: np.ndarray) -> None:
+        if len(eps) == 0:
+            return
+        e = self.ep
+        e.referred_tier[eps] = care.referral_tier(tier)
+        e.has_referral[eps] = True
+        self.today.referrals_up += len(eps)
+        self._schedule(eps, Stage.CHOOSE, self.day + 1)
+
+    def _outpatient_outcome(self, eps: np.ndarray, fid: np.ndarray) -> None:
+        e = self.ep
+        ok = self._treatment_succeeds(eps, fid)
+        self._learn_trust(eps, self.fac.tier[fid], ok)
+        delay = np.maximum(e.treated_day[eps[ok]] - e.start[eps[ok]], 0)
+        p_die = care.excess_fatality(e.severity[eps[ok]], delay, np.zeros(int(ok.sum()), bool), self.p.illness)
+        self._close_with_fatality(eps[ok], p_die, Outcome.RESOLVED)
+        self._schedule(eps[~ok], Stage.CHOOSE, self.day + 2)  # not better: seek care again
+
+    def _treatment_succeeds(self, eps: np.ndarray, fid: np.ndarray) -> np.ndarray:
+        e = self.ep
+        u = self.streams.uniform(Purpose.OUTCOME, e.resident[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
+        return u < care.success_prob(self.fac.skill[fid], e.severity[eps], self.p.facilities)
+
+    def _learn_trust(self, eps: np.ndarray, tier: np.ndarray, ok: np.ndarray) -> None:
+        res = self.ep.resident[eps]
+        lr = self.p.behaviour.trust_learning_rate
+        t = self.res.trust[res, tier]
+        self.res.trust[res, tier] = t + lr * (ok.astype(np.float32) - t)
+
+    def _admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
+        """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
+        if len(eps) == 0:
+            return
+        e, f, r = self.ep, self.fac, self.res
+        pri = e.has_referral[eps] | r.contract[e.resident[eps]]
+        general_cap = f.beds * (1 - self.reserved_beds)
+        free_gen = np.maximum(general_cap - f.occupied, 0)
+        free_pri = np.maximum(f.beds - f.occupied - f.occupied_priority, 0)
+        rank_gen = _rank_within(fid, ~pri)
+        rank_pri = _rank_within(fid, pri)
+        fits = np.where(pri, rank_pri < np.minimum(free_pri, f.beds * self.reserved_beds + np.maximum(free_gen, 0))[fid],
+                        rank_gen < np.minimum(free_gen, free_pri)[fid])
+        full = ~fits
+        tier = f.tier[fid]
+        if full.any():
+            up = full & (tier < 3)
+            self._refer_up(eps[up], tier[up])
+            self._schedule(eps[full & (tier == 3)], Stage.VISIT, self.day + 1)  # wait for a tertiary bed
+        eps, fid, pri, tier = eps[fits], fid[fits], pri[fits], tier[fits]
+        if len(eps) == 0:
+            return
+        nf = len(f.tier)
+        f.occupied_priority += np.bincount(fid[pri], minlength=nf)
+        f.occupied += np.bincount(fid[~pri], minlength=nf)
+        e.bed_facility[eps] = fid
+        e.admit_tier[eps] = tier
+        e.bed_since[eps] = self.day
+        e.admit_day[eps] = self.day
+        e.has_referral[eps] = pri  # priority bed marker travels with the stay
+        f.admissions_today += np.bincount(fid, minlength=nf)
+        self.today.admissions += np.bincount(tier, minlength=4)
+        los_mult = np.array([self.response[t].los for t in range(4)])[tier]
+        los = care.length_of_stay(self.streams.uniform(Purpose.LOS, e.resident[eps], e.key[eps]), tier, e.severity[eps],
+                                  self.p.facilities, 1.0)
+        los = np.maximum(1, np.rint(los * los_mult)).astype(np.int64)
+        e.discharge_day[eps] = self.day + los
+        down_p = np.clip(self.p.policy.down_referral_base * np.array([self.response[t].down_referral for t in range(4)])[tier], 0, DOWN_REFERRAL_CAP)
+        down = (tier >= 2) & (self.streams.uniform(Purpose.DOWN, e.resident[eps], e.key[eps]) < down_p) & (los >= 3)
+        acute = np.maximum(1, np.rint(los * self.p.facilities.acute_fraction)).astype(np.int64)
+        self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
+        self._schedule(eps[~down], Stage.DISCHARGE, self.day + los[~down])
+
+    def _bill_stay(self, eps: np.ndarray) -> None:
+        """Bill the bed-days spent at the current bed facility, then free the bed."""
+        e, f, r = self.ep, self.fac, self.res
+        fid = e.bed_facility[eps]
+        tier = f.tier[fid]
+        days = np.maximum(self.day - e.bed_since[eps], 1).astype(float)
+        u = self.bed_units
+        test_mult = self.stay_test_mult[tier] * np.where(e.visits[eps] > 1, 1 - 0.5 * self.p.policy.mutual_recognition, 1.0)
+        service, drug, test = u.service[tier] * days, u.drug[tier] * days, u.test[tier] * days * test_mult
+        bill = service + drug + test
+        res = e.resident[eps]
+        scheme = r.scheme[res]
+        referred = e.has_referral[eps] | (e.referred_tier[eps] >= 0)
+        # a continuing stay after down-referral pays no second deductible
+        insured = np.where(e.billed_deductible[eps], bill * effective_ratio(self.schemes, scheme, tier, referred, "inpatient"),
+                           fund_share(bill, self.schemes, scheme, tier, referred, "inpatient"))
+        oop = bill - insured
+        e.billed_deductible[eps] = True
+        drg = (self.p.payment.regime == "drg") & (tier >= 1) & (e.admit_tier[eps] == tier)
+        cap = (self.p.payment.regime == "capitation") & (scheme == 0)
+        self.ledger.resident_pays(fid, oop)
+        fund_amount = np.where(drg, drg_payment(e.severity[eps], self.p.payment), insured)
+        via_cons = cap & ~drg
+        if via_cons.any():
+            self.ledger.consortium_pays(fid[via_cons], fund_amount[via_cons])
+        if (~via_cons).any():
+            self.ledger.fund_pays(fid[~via_cons], fund_amount[~via_cons], scheme[~via_cons])
+        self.ledger.book_parts(service, drug, test)
+        self.ledger.government_pays(fid, u.subsidy[tier] * days)
+        unit_cost = provider_cost(u, tier) * days + (test - u.test[tier] * days) * 0.6
+        f.cost[:] += np.bincount(fid, weights=unit_cost, minlength=len(f.tier))
+        e.stay_cost[eps] += bill
+        self.today.oop_inpatient += float(oop.sum())
+        self.today.bed_days += float(days.sum())
+        self._free_beds(eps)
+
+    def _free_beds(self, eps: np.ndarray) -> None:
+        e, f = self.ep, self.fac
+        inbed = eps[e.bed_facility[eps] >= 0]
+        if len(inbed) == 0:
+            return
+        fid = e.bed_facility[inbed]
+        pri = e.has_referral[inbed]
+        np.subtract.at(f.occupied_priority, fid[pri], 1)
+        np.subtract.at(f.occupied, fid[~pri], 1)
+        e.bed_facility[inbed] = -1
+
+    def _down(self, eps: np.ndarray) -> None:
+        """Recovering inpatients move to their home township's beds if one is free."""
+        e, f, r = self.ep, self.fac, self.res
+        home_primary = self.county.slot_facility[r.home[e.resident[eps]], 1]
+        free = np.maximum(f.beds - f.occupied - f.occupied_priority, 0)
+        moves = _rank_within(home_primary, np.ones(len(eps), bool)) < free[home_primary]
+        stay = eps[~moves]
+        self._schedule(stay, Stage.DISCHARGE, e.discharge_day[stay])
+        eps, dest = eps[moves], home_primary[moves]
+        if len(eps) == 0:
+            return
+        self._bill_stay(eps)
+        e.has_referral[eps] = False
+        f.occupied += np.bincount(dest, minlength=len(f.tier))
+        e.bed_facility[eps] = dest
+        e.bed_since[eps] = self.day
+        self.today.referrals_down += len(eps)
+        self._schedule(eps, Stage.DISCHARGE, np.maximum(e.discharge_day[eps], self.day + 1))
+
+    def _discharge(self, eps: np.ndarray) -> None:
+        e = self.ep
+        admit_tier = e.admit_tier[eps].astype(np.int64)
+        self._bill_stay(eps)
+        t = self.today
+        t.stays += np.bincount(admit_tier, minlength=4)
+        t.stay_cost += np.bincount(admit_tier, weights=e.stay_cost[eps], minlength=4)
+        t.stay_days += np.bincount(admit_tier, weights=self.day - e.admit_day[eps], minlength=4)
+        fid = np.where(e.facility[eps] >= 0, e.facility[eps], 0)
+        ok = self._treatment_succeeds(eps, fid)
+        self._learn_trust(eps, admit_tier, ok)
+        delay = np.maximum(e.treated_day[eps[ok]] - e.start[eps[ok]], 0)
+        p_die = care.excess_fatality(e.severity[eps[ok]], delay, np.zeros(int(ok.sum()), bool), self.p.illness)
+        self._close_with_fatality(eps[ok], p_die, Outcome.RESOLVED)
+        self._schedule(eps[~ok], Stage.CHOOSE, self.day + 1)
+
+    # ------------------------------------------------------------------ money
+    def _daily_money(self) -> None:
+        f, pol, led = self.fac, self.p.policy, self.ledger
+        led.collect_premiums(self._daily_premiums())
+        primary = np.flatnonzero(f.tier <= 1)
+        led.government_pays(primary, f.staff[primary] * pol.post_subsidy_per_year / YEAR)
+        county = np.flatnonzero(f.tier == 2)
+        led.government_pays(county, np.full(len(county), pol.secondary_fixed_subsidy / YEAR / max(len(county), 1)))
+        if self.p.payment.regime == "capitation":
+            n_res = int(((self.res.scheme[: self.res.n] == 0) & self.res.alive[: self.res.n]).sum())
+            budget = self.p.payment.capitation_per_resident * n_res / YEAR
+            led.fund_pays_consortium(budget)
+            self._cap_budget_year += budget
+        salary = np.asarray(self.p.staff.salary_per_year)[f.tier] / YEAR
+        pay = np.asarray(self.p.staff.pay_index)[f.tier]
+        f.cost += salary * pay * (f.senior + f.junior + f.village_doctors + NURSE_SALARY_SHARE * f.nurses)
+
+    def _risk_sharing(self) -> None:
+        """Year end under capitation: the fund shares half of a surplus or deficit beyond the band."""
+        band = self.p.payment.capitation_risk_band * self._cap_budget_year
+        net = self.ledger.consortium - self._cap_start
+        excess = 0.0
+        if net < -band:
+            excess = 0.5 * (-band - net)  # fund tops up half the deficit beyond the band
+        elif net > band:
+            excess = -0.5 * (net - band)  # consortium returns half the surplus beyond the band
+        if excess:
+            self.ledger.fund_pays_consortium(excess)
+        self._cap_budget_year = 0.0
+        self._cap_start = self.ledger.consortium
+
+    _cap_budget_year = 0.0
+    _cap_start = 0.0
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        self.day = self.steps - 1
+        day = self.day
+        self.today = Daily(self)
+        if day > 0:
+            self._apply_timeline(day)
+        if day > 0 and day % YEAR == 0:
+            if self.p.payment.regime == "capitation" or self._cap_budget_year:
+                self._risk_sharing()
+            self._new_chronic()
+            self._draw_year_onsets(day // YEAR)
+        if day % MONTH == 0:
+            if day > 0:
+                self._staff_month()
+            self._exposure_month()
+            self._social_trust()
+        self._update_facilities()
+        f = self.fac
+        f.arrivals[:] = 0
+        f.arrivals_priority[:] = 0
+        f.visits_today[:] = 0
+        f.admissions_today[:] = 0
+        self._births()
+        self._kill(self.deaths.pop(day), excess=False)
+        self._onsets_today()
+        # stages due today, in order; only a choice can add work for today (a visit with no wait)
+        due = self.stages.pop(day)
+        for stage, handler in ((Stage.DISCHARGE, self._discharge), (Stage.DOWN, self._down),
+                               (Stage.CHOOSE, self._choose), (Stage.VISIT, self._visit)):
+            if stage == Stage.VISIT:
+                due = np.concatenate([due, self.stages.pop(day)])
+            # stale entries (episode closed or rescheduled) are dropped; ids are recycled, hence unique
+            ids = self._unique(due[(self.ep.due[due] == day) & (self.ep.stage[due] == stage) & self.ep.open[due]])
+            if len(ids):
+                handler(ids)
+        self._daily_money()
+        # queues: today's arrivals join, capacity serves (reserved slots first for priority patients)
+        pri_cap = f.capacity * self.reserved_slots
+        f.backlog_priority = f.backlog_priority + f.arrivals_priority
+        served_pri = np.minimum(f.backlog_priority, pri_cap)
+        f.backlog_priority -= served_pri
+        f.backlog = np.maximum(f.backlog + f.arrivals - (f.capacity - served_pri), 0.0)
+        f.visits_total += f.visits_today
+        self.today.finish()
+        self.datacollector.collect(self)
+
+    def _unique(self, ids: np.ndarray) -> np.ndarray:
+        """Drop repeated ids keeping first occurrences, in O(n) with a scratch array."""
+        if len(ids) < 2:
+            return ids
+        need = int(ids.max()) + 1
+        if len(self._scratch) < need:
+            self._scratch = np.zeros(max(need, 2 * len(self._scratch)), dtype=np.int64)
+        pos = np.arange(len(ids))
+        self._scratch[ids[::-1]] = pos[::-1]
+        return ids[self._scratch[ids] == pos]
+
+    def _social_trust(self) -> None:
+        """Monthly: trust drifts toward the village mean (word of mouth)."""
+        w = self.p.behaviour.trust_social_weight
+        if w <= 0:
+            return
+        r = self.res
+        alive = np.flatnonzero(r.alive[: r.n])
+        home = r.home[alive]
+        n_home = len(self.county.homes)
+        counts = np.maximum(np.bincount(home, minlength=n_home), 1)
+        for t in range(4):
+            mean = np.bincount(home, weights=r.trust[alive, t], minlength=n_home) / counts
+            r.trust[alive, t] += (w * (mean[home] - r.trust[alive, t])).astype(np.float32)
+
+    # ------------------------------------------------------------------ running
+    def run_days(self, days: int, progress=None) -> None:
+        for _ in range(days):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    @property
+    def staff_balance(self) -> float:
+        """Staff now minus (initial + hired - left): zero if every doctor is somewhere."""
+        return float(self.fac.staff.sum() - (self.staff_initial + self.staff_hired - self.staff_left))
+
+    @property
+    def nbytes(self) -> int:
+        return self.res.nbytes + self.ep.nbytes + self.fac.nbytes + self.stages.nbytes + self.onsets.nbytes + self.deaths.nbytes
+
+
+def _rank_within(group: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """0-based order of each masked row among masked rows of the same group (others: large)."""
+    out = np.full(len(group), np.iinfo(np.int64).max, dtype=np.int64)
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return out
+    g = group[idx]
+    order = np.argsort(g, kind="stable")
+    gs = g[order]
+    start = np.r_[0, np.flatnonzero(gs[1:] != gs[:-1]) + 1]
+    pos = np.arange(len(gs)) - np.repeat(start, np.diff(np.r_[start, len(gs)]))
+    out[idx[order]] = pos
+    return out
+

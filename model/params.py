@@ -1,0 +1,344 @@
+"""Scenario parameters: the county, its people, behaviour, prices, insurance and levers.
+
+Every field is validated (pydantic); unknown fields are errors. Per-tier lists are
+ordered by tier: ``[village, township/community, county, tertiary]``. Severity lists are
+ordered ``[minor, common, serious, complex]``. Figures cite ``docs/sources.md``
+(a copy of the project's calibration sources) by row name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+N_TIERS = 4
+N_SEVERITY = 4
+TIERS = ("village", "township", "county", "tertiary")
+SEVERITIES = ("minor", "common", "serious", "complex")
+
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Coef = Annotated[float, Field(allow_inf_nan=False, ge=-1e3, le=1e3)]
+
+
+def _fixed_len(n: int):
+    def check(v: list) -> list:
+        if len(v) != n:
+            raise ValueError(f"needs {n} values, got {len(v)}")
+        return v
+
+    return check
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CountyParams(Section):
+    """The synthetic county (Chuxiong-like by default) or a facilities CSV."""
+
+    population: Annotated[int, Field(ge=100, le=20_000_000)] = 631_530  # census 2020 (sources: default county)
+    townships: Annotated[int, Field(ge=1, le=200)] = 15  # seed 000
+    villages_per_township: Annotated[int, Field(ge=1, le=60)] = 10  # sources: ~17 nationally; Chuxiong ~10 (assumption)
+    urban_share: Share = 0.42  # assumption: county seat share of residents
+    residents_per_community_centre: Annotated[int, Field(ge=2_000)] = 20_000  # seed 004 (Shenzhen standard)
+    mountain_share: Share = 0.4  # assumption: share of townships in the mountains
+    mountain_travel_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 2.2  # assumption
+    village_township_min: Pos = 25.0  # assumption: travel minutes village -> township centre
+    township_county_min: Pos = 45.0  # assumption: plain township -> county seat
+    urban_county_min: Pos = 15.0  # assumption: urban community -> county hospital
+    county_tertiary_min: Pos = 40.0  # assumption: county seat -> prefecture hospital
+    tertiary_bed_share: Share = 0.3  # assumption: share of tertiary beds used by this county's residents
+    facilities_csv: str | None = None  # a real county instead of the generator
+
+
+class PopulationParams(Section):
+    employee_scheme_share: Share = 0.15  # assumption: urban employee insurance
+    employee_scheme_urban_share: Share = 0.30  # assumption: employee scheme among urban residents
+    income_band_shares: list[Share] = [0.4, 0.4, 0.2]  # assumption: low / middle / high
+    hypertension_scale: NonNeg = 1.0  # multiplies the age-specific prevalence in agents/population.py
+    diabetes_scale: NonNeg = 1.0
+    initial_trust: list[Share] = [0.6, 0.55, 0.8, 0.9]  # assumption, by tier
+    crude_birth_rate: Annotated[float, Field(ge=0.0, le=0.1)] = 0.0098  # assumption (~China 2020)
+
+    _len = field_validator("initial_trust")(_fixed_len(N_TIERS))
+    _len3 = field_validator("income_band_shares")(_fixed_len(3))
+
+
+class IllnessParams(Section):
+    """Episode onset and severity. Calibrated to visits ~6 and admissions ~0.18 per capita."""
+
+    # acute episodes per person-year by age band [0-4, 5-14, 15-44, 45-64, 65+] (assumption, calibrated)
+    acute_rate: list[NonNeg] = [7.0, 3.4, 2.6, 3.6, 5.2]
+    # chronic follow-up episodes per year for a resident with hypertension / diabetes (assumption)
+    hypertension_followups: NonNeg = 3.0
+    diabetes_followups: NonNeg = 3.0
+    incidence_scale: NonNeg = 1.0
+    # acute severity mix [minor, common, serious, complex] for young / middle / old
+    severity_young: list[Share] = [0.68, 0.27, 0.04, 0.01]
+    severity_middle: list[Share] = [0.55, 0.36, 0.07, 0.02]
+    severity_old: list[Share] = [0.42, 0.42, 0.12, 0.04]
+    admission_need: list[Share] = [0.0, 0.03, 0.55, 0.85]  # probability an episode needs a bed, by severity
+    # excess case fatality of an episode left untreated, by severity (assumption)
+    untreated_fatality: list[Share] = [0.0, 0.0001, 0.004, 0.015]
+    delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0002, 0.0008]  # added per day of delay
+
+    _a = field_validator("acute_rate")(_fixed_len(5))
+    _s = field_validator(
+        "severity_young", "severity_middle", "severity_old", "admission_need",
+        "untreated_fatality", "delay_fatality_per_day",
+    )(_fixed_len(N_SEVERITY))
+
+    @field_validator("severity_young", "severity_middle", "severity_old")
+    @classmethod
+    def _sums_to_one(cls, v: list[float]) -> list[float]:
+        if abs(sum(v) - 1.0) > 1e-6:
+            raise ValueError(f"severity shares must sum to 1, got {sum(v):.4f}")
+        return v
+
+
+class BehaviourParams(Section):
+    """Multinomial-logit care-seeking (priors: Yu et al. 2021; Qian et al. 2009)."""
+
+    beta_quality: Coef = 3.0
+    beta_oop_per_100: Coef = -0.17  # Yu et al. BMJ Open 2021: -0.168 per ¥100
+    income_cost_factor: list[NonNeg] = [1.6, 1.0, 0.5]  # low-income residents are more price-sensitive
+    beta_travel_per_hour: Coef = -0.9
+    beta_wait_per_day: Coef = -0.35
+    beta_referral: Coef = 1.5  # bonus for the facility one was referred to
+    beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
+    # alternative-specific constants by tier for [village, township, county, tertiary]
+    asc_tier: list[Coef] = [0.9, 0.3, 0.35, 0.0]
+    asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
+    travel_relief_severe: Share = 0.5  # distance matters less for severe illness (Qian 2009)
+    trust_learning_rate: Share = 0.05
+    trust_social_weight: Share = 0.0  # monthly pull of trust toward the village mean
+    referral_bypass_penalty: Coef = 0.0  # extra disutility of bypassing primary care
+
+    _i = field_validator("income_cost_factor")(_fixed_len(3))
+    _t = field_validator("asc_tier")(_fixed_len(N_TIERS))
+    _s = field_validator("asc_self")(_fixed_len(N_SEVERITY))
+
+
+class FacilityParams(Section):
+    """Staff, beds and throughput by facility kind (defaults shaped on sources: resources)."""
+
+    village_doctors_per_1000: NonNeg = 1.1  # seed 003: 1‰–1.2‰
+    township_senior: NonNeg = 3
+    township_junior: NonNeg = 12
+    township_nurses: NonNeg = 14
+    township_beds: NonNeg = 40
+    community_senior: NonNeg = 3
+    community_junior: NonNeg = 10
+    community_nurses: NonNeg = 10
+    community_beds: NonNeg = 10
+    county_senior: list[NonNeg] = [180, 70]  # People's Hospital, TCM hospital
+    county_junior: list[NonNeg] = [320, 140]
+    county_nurses: list[NonNeg] = [750, 300]
+    county_beds: list[NonNeg] = [1500, 650]
+    tertiary_senior: NonNeg = 120  # the share of the prefecture hospital serving this county
+    tertiary_junior: NonNeg = 150
+    tertiary_nurses: NonNeg = 400
+    tertiary_beds: NonNeg = 600
+    visits_per_doctor_day: list[NonNeg] = [30.0, 16.0, 12.0, 12.0]  # by tier; sets outpatient capacity
+    base_skill: list[NonNeg] = [0.9, 1.3, 2.35, 3.4]  # capability index by tier; >= severity treats well
+    senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
+    treat_success: Share = 0.92  # resolution probability when capable
+    below_need_success: Share = 0.25  # when treating above one's capability
+    los_days: list[NonNeg] = [0.0, 6.0, 8.5, 10.5]  # mean length of stay by tier
+    acute_fraction: Share = 0.5  # share of a stay that is acute (down-referral after it)
+
+    _c = field_validator("county_senior", "county_junior", "county_nurses", "county_beds")(_fixed_len(2))
+    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days")(_fixed_len(N_TIERS))
+
+
+class PriceParams(Section):
+    """Prices (¥) by tier. Sources: prices and costs (NHC 2022; bulletin 2022)."""
+
+    visit_price: list[NonNeg] = [40.0, 85.0, 219.0, 354.0]
+    bed_day_price: list[NonNeg] = [0.0, 360.0, 795.0, 1327.0]  # x LOS -> ~2,150 / 6,762 / 13,931 per stay
+    visit_drug_share: list[Share] = [0.5, 0.45, 0.38, 0.38]
+    visit_test_share: list[Share] = [0.1, 0.2, 0.3, 0.32]
+    stay_drug_share: list[Share] = [0.0, 0.3, 0.24, 0.24]
+    stay_test_share: list[Share] = [0.0, 0.15, 0.22, 0.24]
+    drug_markup: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15  # seeds 001/003
+    service_multiplier: list[NonNeg] = [1.0, 1.0, 1.0, 1.0]
+    drug_multiplier: list[NonNeg] = [1.0, 1.0, 1.0, 1.0]
+    test_multiplier: list[NonNeg] = [1.0, 1.0, 1.0, 1.0]
+    # how the lost mark-up is made up: service-price rise / government subsidy / internal savings (seed 001)
+    markup_compensation: list[Share] = [0.8, 0.1, 0.1]
+
+    _t = field_validator(
+        "visit_price", "bed_day_price", "visit_drug_share", "visit_test_share", "stay_drug_share",
+        "stay_test_share", "service_multiplier", "drug_multiplier", "test_multiplier",
+    )(_fixed_len(N_TIERS))
+
+    @field_validator("markup_compensation")
+    @classmethod
+    def _comp(cls, v: list[float]) -> list[float]:
+        if len(v) != 3 or abs(sum(v) - 1.0) > 1e-6:
+            raise ValueError("needs 3 shares (price, subsidy, savings) summing to 1")
+        return v
+
+    @model_validator(mode="after")
+    def _parts(self) -> PriceParams:
+        for t in range(N_TIERS):
+            if self.visit_drug_share[t] + self.visit_test_share[t] > 1 or self.stay_drug_share[t] + self.stay_test_share[t] > 1:
+                raise ValueError(f"drug + test share exceeds 1 for tier {TIERS[t]}")
+        return self
+
+
+class SchemeParams(Section):
+    """One insurance scheme: premiums and reimbursement (sources: insurance)."""
+
+    premium_individual: NonNeg = 400.0
+    premium_government: NonNeg = 670.0
+    outpatient_ratio: list[Share] = [0.6, 0.5, 0.3, 0.2]
+    inpatient_ratio: list[Share] = [0.0, 0.88, 0.78, 0.55]  # township 85–90, county 75–80, out of county 50–60
+    deductible: list[NonNeg] = [0.0, 200.0, 500.0, 1000.0]  # per stay
+    cap_per_stay: list[NonNeg] = [0.0, 30_000.0, 100_000.0, 150_000.0]
+    no_referral_penalty: Share = 0.1  # ratio points lost at county/tertiary without a referral
+
+    _t = field_validator("outpatient_ratio", "inpatient_ratio", "deductible", "cap_per_stay")(_fixed_len(N_TIERS))
+
+
+def _employee_scheme() -> SchemeParams:
+    return SchemeParams(
+        premium_individual=2000.0, premium_government=3800.0,
+        outpatient_ratio=[0.7, 0.7, 0.5, 0.4], inpatient_ratio=[0.0, 0.92, 0.88, 0.8],
+        deductible=[0.0, 200.0, 600.0, 1000.0], no_referral_penalty=0.05,
+    )
+
+
+class InsuranceParams(Section):
+    resident: SchemeParams = SchemeParams()
+    employee: SchemeParams = Field(default_factory=_employee_scheme)
+    initial_fund_days: NonNeg = 90.0  # fund reserve at start, in days of premiums
+
+
+class PaymentParams(Section):
+    """How the fund pays providers, and how providers respond at the margin."""
+
+    regime: Literal["ffs", "capitation", "drg"] = "ffs"
+    capitation_per_resident: NonNeg = 850.0  # ¥/resident/year paid to the consortium (seed 000: 按人头打包)
+    capitation_risk_band: Share = 0.1  # fund shares deficits/surpluses beyond this share of the budget
+    drg_rate: list[NonNeg] = [0.0, 2500.0, 5800.0, 11800.0]  # ¥ per admitted case by severity class
+    # provider response (see agents/payment.py): elasticity of each behaviour to marginal revenue
+    response_strength: Share = 1.0
+
+
+class StaffParams(Section):
+    """Staff transfers (县管乡用), training, recruitment, attrition and pay."""
+
+    transfer_seniors_to_townships: Annotated[int, Field(ge=0, le=2000)] = 0  # seed 000: 46
+    transfer_term_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    transfer_skill_lag_days: Annotated[int, Field(ge=0, le=730)] = 90
+    training_person_times_per_year: NonNeg = 0.0  # seed 000: 16,318 over the programme
+    training_skill_per_1000: NonNeg = 0.02  # township skill per 1,000 person-times (assumption)
+    training_lag_days: Annotated[int, Field(ge=0, le=730)] = 180
+    approved_primary_posts: NonNeg = 0.0  # extra 编制 filled over recruitment_years (seed 000: 212)
+    recruitment_years: Pos = 3.0
+    attrition_rate: Share = 0.04  # per year at reference pay (assumption)
+    pay_index: list[Pos] = [1.0, 1.0, 1.0, 1.0]  # pay relative to reference, by tier (两个允许 raises it)
+    attrition_pay_elasticity: NonNeg = 1.5
+    tidal_share: Share = 0.0  # 潮汐式: share of county juniors moved to townships in peak months
+    tidal_months: list[Annotated[int, Field(ge=1, le=12)]] = [1, 2, 12]
+    salary_per_year: list[NonNeg] = [60_000.0, 110_000.0, 180_000.0, 260_000.0]  # per doctor, by tier
+
+    _t = field_validator("pay_index", "salary_per_year")(_fixed_len(N_TIERS))
+
+
+class PolicyParams(Section):
+    """Levers not tied to one section above."""
+
+    reserved_slot_share: Share = 0.0  # seed 002: 1/3 of county/tertiary outpatient slots
+    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of beds
+    contract_rate: Share = 0.25  # family-doctor contracting, whole population (assumption pre-reform)
+    contract_rate_key: Share = 0.45  # elderly and chronic patients (seed 003 reform: 0.7308)
+    mutual_recognition: Share = 0.0  # share of repeat tests avoided after referral
+    telemedicine_skill: NonNeg = 0.0  # skill added to townships for common/serious episodes
+    down_referral_base: Share = 0.08  # share of eligible inpatients sent down at FFS
+    post_subsidy_per_year: NonNeg = 60_000.0  # ¥ per primary staff post (一类财政保障)
+    secondary_fixed_subsidy: NonNeg = 20_000_000.0  # ¥/year to county hospitals
+    chronic_management: Share = 0.0  # effort in chronic-disease management: fewer serious episodes in chronic patients
+
+
+class TimelineEvent(Section):
+    """A lever change: ``path`` (dotted scenario field) takes ``value`` from ``day``."""
+
+    day: Annotated[int, Field(ge=0, le=36_500)]
+    path: str
+    value: Any
+    note: str = ""
+
+
+class Scenario(Section):
+    name: str = "custom"
+    description: str = ""
+    county: CountyParams = CountyParams()
+    population: PopulationParams = PopulationParams()
+    illness: IllnessParams = IllnessParams()
+    behaviour: BehaviourParams = BehaviourParams()
+    facilities: FacilityParams = FacilityParams()
+    prices: PriceParams = PriceParams()
+    insurance: InsuranceParams = InsuranceParams()
+    payment: PaymentParams = PaymentParams()
+    staff: StaffParams = StaffParams()
+    policy: PolicyParams = PolicyParams()
+    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.5  # background life table e0 (assumption)
+    timeline: list[TimelineEvent] = []
+
+    @model_validator(mode="after")
+    def _timeline_paths(self) -> Scenario:
+        for ev in self.timeline:
+            with_value(self, ev.path, ev.value)  # raises naming the path if wrong
+        return self
+
+    def hash(self) -> str:
+        """Stable short hash of the resolved parameters (rows carry it)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def with_value(scn: Scenario, path: str, value: Any) -> Scenario:
+    """Return a copy of ``scn`` with the dotted ``path`` set to ``value``, validated.
+
+    Raises ``ValueError`` naming the path when it does not exist or the value is invalid.
+    """
+    parts = path.split(".")
+    data = scn.model_dump()
+    node: Any = data
+    for p in parts[:-1]:
+        if not isinstance(node, dict) or p not in node:
+            raise ValueError(f"timeline path '{path}': unknown field '{p}'")
+        node = node[p]
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ValueError(f"timeline path '{path}': bad index '{last}'")
+        node[int(last)] = value
+    elif not isinstance(node, dict) or last not in node or last in ("timeline",):
+        raise ValueError(f"timeline path '{path}': unknown field '{last}'")
+    else:
+        node[last] = value
+    data["timeline"] = []
+    try:
+        out = Scenario.model_validate(data)
+    except Exception as exc:  # pydantic.ValidationError
+        raise ValueError(f"timeline path '{path}': {first_error(exc)}") from None
+    out.timeline = scn.timeline
+    return out
+
+
+def first_error(exc: Exception) -> str:
+    """One line naming the offending field of a pydantic ValidationError."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        e = errors()[0]
+        loc = ".".join(str(x) for x in e["loc"])
+        return f"{loc}: {e['msg']}" if loc else e["msg"]
+    return str(exc).splitlines()[0]
