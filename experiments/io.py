@@ -8,6 +8,7 @@ claims to be and fail with a one-line error naming it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -44,7 +45,19 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_json(path: str | Path, obj) -> Path:
-    return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n", encoding="utf-8"))
+    """Strict JSON (NaN, e.g. a cost per stay where there were no stays, becomes null)."""
+    text = json.dumps(_finite(obj), indent=2, default=_jsonable, allow_nan=False) + "\n"
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _finite(x):
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def _jsonable(x):

@@ -128,9 +128,9 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
     oop = float(s["oop_outpatient"] + s["oop_inpatient"])
     yr = (len(ts) - 1) // 365
     le = period_life_expectancy(model.year_deaths[yr], model.year_py[yr]) if yr in model.year_py else float("nan")
-    r = model.res
-    alive_now = r.alive[: r.n]
-    two_week = float((r.last_visit[: r.n][alive_now] >= model.day - 13).mean()) if alive_now.any() else float("nan")
+    # NHSS two-week visit rate (两周就诊率): visits in the last 14 days per resident (not residents with a visit)
+    fortnight = ts.tail(14)
+    two_week = _share(float(fortnight[[f"visits_{t}" for t in TIERS]].to_numpy().sum()), float(fortnight["alive"].iloc[-1]))
     by_tier = lambda a, b: {t: _share(a[i], b[i]) for i, t in enumerate(TIERS)}  # noqa: E731
     out = {
         "primary_visit_share": _share(v[0] + v[1], v[:3].sum()),

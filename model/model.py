@@ -33,7 +33,7 @@ from reformsim.agents.population import (
 from reformsim.agents.streams import Purpose, Streams
 
 from . import lifetable
-from .county import build_county
+from .county import REFERENCE_POPULATION, build_county
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
 from .params import Scenario, with_value
@@ -65,13 +65,15 @@ class CountyModel(mesa.Model):
         self.day = 0
         self.streams = Streams(seed)
         self.county = build_county(self.p.county, self.p.facilities, seed)
+        # staff and money levers quoted for a whole county (46 doctors, 212 posts, ¥ fixed subsidy) are
+        # scaled like the generator scales staff, so a small test county gets the same reform intensity
+        self.scale = 1.0 if self.p.county.facilities_csv else self.p.county.population / REFERENCE_POPULATION
         self.graph = self.county.graph
         self.res = generate_residents(self.county, self.p.population, np.random.default_rng([seed, 0xB0]))
         self.fac = FacilityState.from_county(self.county)
         self.alive_by_scheme = np.bincount(self.res.scheme[: self.res.n], minlength=2).astype(np.int64)
         self._scratch = np.zeros(0, dtype=np.int64)
-        self.facilities = [AGENT_CLASS[k].create_agents(self, 1, fid)[0]
-                           for fid, k in enumerate(self.county.kind)]
+        self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(self.county.kind)]
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.stages = Calendar()
         self.onsets = Calendar()
@@ -142,7 +144,7 @@ class CountyModel(mesa.Model):
         towns = np.flatnonzero(self.county.kind == "township")
         county = np.flatnonzero(f.tier == 2)
         on_loan = f.loan[towns].sum()
-        delta = float(target - on_loan)
+        delta = float(target * self.scale - on_loan)
         if delta == 0 or len(towns) == 0:
             return
         available = f.senior[county] - 1.0  # a hospital keeps at least one senior
@@ -170,7 +172,7 @@ class CountyModel(mesa.Model):
             stock += hired - left
             self.staff_left += float(left.sum())
             self.staff_hired += float(hired.sum())
-        posts = s.approved_primary_posts / (s.recruitment_years * 12)
+        posts = s.approved_primary_posts * self.scale / (s.recruitment_years * 12)
         if posts > 0 and self.day < s.recruitment_years * YEAR:
             towns = np.flatnonzero(self.county.kind == "township")
             f.junior[towns] += posts / len(towns)
@@ -191,7 +193,7 @@ class CountyModel(mesa.Model):
         self.training_month()
 
     def training_month(self) -> None:
-        per_day = self.p.staff.training_person_times_per_year / YEAR
+        per_day = self.p.staff.training_person_times_per_year * self.scale / YEAR
         self.training_received.append(self.training_received[-1] + per_day * MONTH)
 
     def _update_facilities(self) -> None:
@@ -542,13 +544,12 @@ class CountyModel(mesa.Model):
             return
         e, f, r = self.ep, self.fac, self.res
         pri = e.has_referral[eps] | r.contract[e.resident[eps]]
-        general_cap = f.beds * (1 - self.reserved_beds)
-        free_gen = np.maximum(general_cap - f.occupied, 0)
-        free_pri = np.maximum(f.beds - f.occupied - f.occupied_priority, 0)
-        rank_gen = _rank_within(fid, ~pri)
-        rank_pri = _rank_within(fid, pri)
-        fits = np.where(pri, rank_pri < np.minimum(free_pri, f.beds * self.reserved_beds + np.maximum(free_gen, 0))[fid],
-                        rank_gen < np.minimum(free_gen, free_pri)[fid])
+        # priority patients may take any free bed; the others only beds outside the reserved share
+        free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
+        fits_pri = pri & (_rank_within(fid, pri) < free[fid])
+        free -= np.bincount(fid[fits_pri], minlength=len(free))
+        free_gen = np.minimum(np.floor(np.maximum(f.beds * (1 - self.reserved_beds) - f.occupied, 0) + 1e-9), free)
+        fits = fits_pri | (~pri & (_rank_within(fid, ~pri) < free_gen[fid]))
         full = ~fits
         tier = f.tier[fid]
         if full.any():
@@ -630,7 +631,7 @@ class CountyModel(mesa.Model):
         """Recovering inpatients move to their home township's beds if one is free."""
         e, f, r = self.ep, self.fac, self.res
         home_primary = self.county.slot_facility[r.home[e.resident[eps]], 1]
-        free = np.maximum(f.beds - f.occupied - f.occupied_priority, 0)
+        free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
         moves = _rank_within(home_primary, np.ones(len(eps), bool)) < free[home_primary]
         stay = eps[~moves]
         self._schedule(stay, Stage.DISCHARGE, e.discharge_day[stay])
@@ -668,7 +669,7 @@ class CountyModel(mesa.Model):
         primary = np.flatnonzero(f.tier <= 1)
         led.government_pays(primary, f.staff[primary] * pol.post_subsidy_per_year / YEAR)
         county = np.flatnonzero(f.tier == 2)
-        led.government_pays(county, np.full(len(county), pol.secondary_fixed_subsidy / YEAR / max(len(county), 1)))
+        led.government_pays(county, np.full(len(county), pol.secondary_fixed_subsidy * self.scale / YEAR / max(len(county), 1)))
         if self.p.payment.regime == "capitation":
             n_res = int(((self.res.scheme[: self.res.n] == 0) & self.res.alive[: self.res.n]).sum())
             budget = self.p.payment.capitation_per_resident * n_res / YEAR

@@ -330,8 +330,9 @@ def with_value(scn: Scenario, path: str, value: Any) -> Scenario:
         out = Scenario.model_validate(data)
     except Exception as exc:  # pydantic.ValidationError
         raise ValueError(f"timeline path '{path}': {first_error(exc)}") from None
-    out.timeline = scn.timeline
-    return out
+    # model_copy, not assignment: assigning would re-run the timeline validator, which calls
+    # with_value again (infinite recursion for any scenario with a timeline)
+    return out.model_copy(update={"timeline": scn.timeline})
 
 
 def first_error(exc: Exception) -> str:

@@ -1,0 +1,199 @@
+"""The core simulator: invariants, determinism, the graph, choice directions, mortality."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+from conftest import small_model
+
+from reformsim.agents import choice
+from reformsim.agents.episodes import EpisodePool, Outcome
+from reformsim.model.county import CountyError, build_county, load_county_csv
+from reformsim.model.lifetable import hazard_schedule, life_expectancy_from_rates, period_life_expectancy
+from reformsim.model.metrics import summarize, timeseries
+from reformsim.model.params import BehaviourParams, CountyParams, FacilityParams, Scenario, with_value
+
+
+def test_every_episode_ends_exactly_once(baseline_run):
+    m, ts = baseline_run
+    assert m.ep.opened > 10_000
+    assert m.ep.opened == m.ep.closed.sum() + m.ep.n_open
+    assert (ts["episodes_opened"] - ts["episodes_closed"] == ts["episodes_open"]).all()
+    # every outcome occurs, and open episodes are only those still in care
+    assert (m.ep.closed > 0).all()
+    open_ids = np.flatnonzero(m.ep.open)
+    assert len(open_ids) == m.ep.n_open
+    assert (m.res.episode[m.ep.resident[open_ids]] == open_ids).all()
+
+
+def test_closing_an_episode_twice_is_an_error():
+    pool = EpisodePool(8)
+    ids = pool.allocate(3)
+    pool.close(ids[:1], Outcome.RESOLVED)
+    with pytest.raises(RuntimeError):
+        pool.close(ids[:1], Outcome.DIED)
+
+
+def test_money_is_conserved_every_step(baseline_run):
+    _, ts = baseline_run
+    flows = ts[["premiums", "subsidies", "oop"]].abs().sum(axis=1)
+    assert (ts["money_residual"].abs() <= 1e-9 * flows.max() + 1e-6).all()
+    # and the stocks add up: fund change + provider revenue = inflows over the run
+    inflow = ts[["premiums", "subsidies", "oop"]].sum().sum()
+    assert inflow == pytest.approx(ts["provider_revenue"].sum() + ts["fund_change"].sum(), rel=1e-9)
+
+
+def test_staff_are_conserved_every_step(baseline_run):
+    _, ts = baseline_run
+    assert ts["staff_balance"].abs().max() < 1e-6
+
+
+def test_no_negative_stocks(baseline_run):
+    m, _ = baseline_run
+    f = m.fac
+    assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all()
+    assert ((f.occupied + f.occupied_priority) <= f.beds + 1e-9).all()
+    assert (f.backlog >= 0).all() and (f.staff >= 0).all()
+
+
+def test_same_seed_same_run_other_seed_differs():
+    a, b, c = (small_model(seed=s, days=90, population=3_000) for s in (5, 5, 6))
+    ta, tb, tc = timeseries(a), timeseries(b), timeseries(c)
+    assert ta.equals(tb)
+    sa, sb = summarize(a, ta), summarize(b, tb)
+    assert json.dumps(sa, sort_keys=True) == json.dumps(sb, sort_keys=True)  # NaN-safe equality
+    assert not ta["visits_village"].equals(tc["visits_village"])
+
+
+def test_every_village_reaches_a_county_hospital():
+    c = build_county(CountyParams(), FacilityParams(), seed=1)
+    up = nx.DiGraph([(a, b) for a, b, d in c.graph.edges(data=True) if d["kind"] == "refer_up"])
+    county = np.flatnonzero(c.tier == 2)
+    for v in np.flatnonzero(c.kind == "village"):
+        assert any(nx.has_path(up, int(v), int(h)) for h in county)
+    assert all(d["travel_min"] > 0 for *_, d in c.graph.edges(data=True))
+
+
+def test_default_county_is_chuxiong_like():
+    c = build_county(CountyParams(), FacilityParams(), seed=1)
+    assert c.home_population.sum() == 631_530
+    assert (c.kind == "township").sum() == 15
+    assert (c.kind == "county").sum() == 2 and (c.kind == "tertiary").sum() == 1
+    assert (c.kind == "community").sum() >= 1
+
+
+def _choice_shares(**change) -> np.ndarray:
+    """Shares of [self, village, township, county] for a common episode under one change."""
+    e = 2000
+    base = dict(
+        sev=np.ones(e, dtype=np.int8), slot_tier=np.tile([0, 1, 2], (e, 1)), slot_skill=np.tile([1.0, 1.4, 2.4], (e, 1)),
+        trust=np.full((e, 4), 0.7, dtype=np.float32), oop=np.tile([20.0, 40.0, 150.0], (e, 1)),
+        income_band=np.ones(e, dtype=np.int64), travel_min=np.tile([5.0, 30.0, 60.0], (e, 1)),
+        wait_days=np.zeros((e, 3)), referred_to=np.zeros((e, 3), bool), contract=np.zeros(e, bool),
+        b=BehaviourParams(),
+    )
+    base.update(change)
+    return choice.choice_probabilities(choice.utilities(**base)).mean(axis=0)
+
+
+def test_choice_moves_the_right_way_with_price_travel_and_quality():
+    e = 2000
+    ref = _choice_shares()
+    dearer = _choice_shares(oop=np.tile([20.0, 40.0, 600.0], (e, 1)))
+    farther = _choice_shares(travel_min=np.tile([5.0, 30.0, 180.0], (e, 1)))
+    better_township = _choice_shares(slot_skill=np.tile([1.0, 2.2, 2.4], (e, 1)))
+    assert dearer[3] < ref[3] and farther[3] < ref[3]
+    assert better_township[2] > ref[2]
+    referred = _choice_shares(referred_to=np.tile([False, False, True], (e, 1)))
+    assert referred[3] > ref[3]
+
+
+def test_poorer_residents_are_more_price_sensitive():
+    e = 2000
+    dear = np.tile([20.0, 40.0, 600.0], (e, 1))
+    low = _choice_shares(oop=dear, income_band=np.zeros(e, dtype=np.int64))
+    high = _choice_shares(oop=dear, income_band=np.full(e, 2, dtype=np.int64))
+    assert low[3] < high[3]
+
+
+def test_without_excess_hazard_the_life_table_reproduces_itself():
+    s = Scenario()
+    s = with_value(s, "illness.untreated_fatality", [0.0, 0.0, 0.0, 0.0])
+    s = with_value(s, "illness.delay_fatality_per_day", [0.0, 0.0, 0.0, 0.0])
+    m = small_model(seed=2, days=3 * 365, population=40_000, scenario=s)
+    deaths = sum(m.year_deaths.values())
+    py = sum(m.year_py.values())
+    assert deaths.sum() > 800
+    e0 = period_life_expectancy(deaths, py)
+    assert e0 == pytest.approx(s.life_expectancy_table, abs=2.0)
+    assert life_expectancy_from_rates(hazard_schedule(s.life_expectancy_table)) == pytest.approx(s.life_expectancy_table, abs=1e-6)
+
+
+def test_excess_hazard_lowers_life_expectancy():
+    s = Scenario()
+    deadly = with_value(s, "illness.untreated_fatality", [0.0, 0.01, 0.2, 0.5])
+    a = small_model(seed=4, days=365, population=20_000, scenario=s)
+    b = small_model(seed=4, days=365, population=20_000, scenario=deadly)
+    assert b.today.row["deaths"] >= 0
+    assert sum(b.year_deaths[0]) > sum(a.year_deaths[0])
+
+
+def test_county_round_trips_through_a_facilities_csv(tmp_path):
+    c = build_county(CountyParams(population=5_000), FacilityParams(), seed=1)
+    rows = ["id,kind,name,x,y,parent,senior,junior,nurses,village_doctors,beds,population"]
+    for i in range(c.n_facilities):
+        parent = f"f{c.parent[i]}" if c.parent[i] >= 0 else ""
+        rows.append(f"f{i},{c.kind[i]},{c.name[i]},{c.x[i] / 1.5:.3f},{c.y[i] / 1.5:.3f},{parent},{c.senior[i]},"
+                    f"{c.junior[i]},{c.nurses[i]},{c.village_doctors[i]},{c.beds[i]},{c.home_population[i]}")
+    path = tmp_path / "county.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    loaded = load_county_csv(path, FacilityParams())
+    assert loaded.n_facilities == c.n_facilities
+    assert loaded.home_population.sum() == 5_000
+    s = with_value(Scenario(), "county.facilities_csv", str(path))
+    m = small_model(days=30, population=None, scenario=s)
+    assert m.ep.opened > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("id,kind\nf0,county\n", "missing column"),
+        ("id,kind,name,x,y,parent,senior,junior,nurses,village_doctors,beds,population\n"
+         "a,castle,A,0,0,,1,1,1,0,1,0\n", "kind 'castle'"),
+        ("id,kind,name,x,y,parent,senior,junior,nurses,village_doctors,beds,population\n"
+         "a,county,A,0,0,zz,1,1,1,0,1,0\n", "parent 'zz'"),
+        ("id,kind,name,x,y,parent,senior,junior,nurses,village_doctors,beds,population\n"
+         "a,county,A,0,0,,1,-3,1,0,1,0\n", "'junior'"),
+    ],
+)
+def test_malformed_csv_is_refused_naming_the_problem(tmp_path, text, problem):
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CountyError, match=problem):
+        load_county_csv(path, FacilityParams())
+
+
+def test_unknown_scenario_field_is_an_error():
+    with pytest.raises(ValueError, match="extra|not permitted"):
+        Scenario.model_validate({"policy": {"reserved_slot_shar": 0.3}})
+    with pytest.raises(ValueError, match="timeline path"):
+        Scenario.model_validate({"timeline": [{"day": 1, "path": "policy.nope", "value": 1}]})
+
+
+def test_summary_has_the_public_keys(baseline_run):
+    m, ts = baseline_run
+    s = summarize(m, ts)
+    keys = {"primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share", "life_expectancy",
+            "visits_per_capita", "admissions_per_capita", "referrals_up", "referrals_down", "referral_attendance",
+            "mean_wait_days", "bed_occupancy", "cost_per_visit", "cost_per_stay", "oop_share", "drug_share",
+            "service_revenue_share", "avg_length_of_stay", "revisit_rate", "fund_balance", "provider_surplus",
+            "deaths", "scenario_hash", "seed", "version"}
+    assert keys <= s.keys()
+    for k in ("primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share", "oop_share",
+              "drug_share", "service_revenue_share", "referral_attendance"):
+        assert 0.0 <= s[k] <= 1.0, k
+    assert set(s["mean_wait_days"]) == {"village", "township", "county", "tertiary"}
