@@ -44,7 +44,9 @@ class EpisodePool:
         for name, dt in _FIELDS.items():
             setattr(self, name, np.zeros(capacity, dtype=dt))
         self.due[:] = -1
-        self._free = list(range(capacity - 1, -1, -1))
+        # free rows as a stack (top = end): allocation takes from the top, closing pushes back
+        self._free = np.arange(capacity - 1, -1, -1, dtype=np.int64)
+        self._n_free = capacity
         self.opened = 0
         self.closed = np.zeros(len(Outcome), dtype=np.int64)
 
@@ -57,7 +59,7 @@ class EpisodePool:
         return int(self.opened - self.closed.sum())
 
     def allocate(self, n: int) -> np.ndarray:
-        if n > len(self._free):
+        if n > self._n_free:
             old = self.capacity
             new = max(old * 2, old + n)
             for name in _FIELDS:
@@ -66,9 +68,12 @@ class EpisodePool:
                 b[:old] = a
                 setattr(self, name, b)
             self.due[old:] = -1
-            self._free.extend(range(new - 1, old - 1, -1))
-        ids = np.array(self._free[-n:][::-1], dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
-        del self._free[len(self._free) - n:]
+            free = np.empty(new, dtype=np.int64)
+            free[: self._n_free] = self._free[: self._n_free]
+            free[self._n_free: self._n_free + new - old] = np.arange(new - 1, old - 1, -1)
+            self._free, self._n_free = free, self._n_free + new - old
+        ids = self._free[self._n_free - n: self._n_free][::-1].copy()
+        self._n_free -= n
         self.open[ids] = True
         self.opened += n
         return ids
@@ -80,8 +85,13 @@ class EpisodePool:
             raise RuntimeError("an episode was closed twice")
         self.open[ids] = False
         self.due[ids] = -1
-        np.add.at(self.closed, np.broadcast_to(np.asarray(outcome, dtype=np.int64), ids.shape), 1)
-        self._free.extend(ids.tolist())
+        outcome = np.asarray(outcome, dtype=np.int64)
+        if outcome.ndim == 0:
+            self.closed[outcome] += len(ids)
+        else:
+            self.closed += np.bincount(outcome, minlength=len(self.closed))
+        self._free[self._n_free: self._n_free + len(ids)] = ids
+        self._n_free += len(ids)
 
     @property
     def nbytes(self) -> int:
@@ -97,11 +107,19 @@ class Calendar:
     def add(self, days: np.ndarray, ids: np.ndarray) -> None:
         if len(ids) == 0:
             return
-        order = np.argsort(days, kind="stable")
+        ids = np.asarray(ids, dtype=np.int64)
+        first, last = int(days.min()), int(days.max())
+        if first == last:  # the common case (e.g. everyone chose today): no sort at all
+            self._days[first].append(ids.copy())
+            return
+        offset = days - first
+        # stable sort; with 16-bit keys numpy uses a radix sort (several times faster)
+        order = np.argsort(offset.astype(np.uint16) if last - first < 1 << 16 else offset, kind="stable")
         days, ids = days[order], ids[order]
-        uniq, start = np.unique(days, return_index=True)
-        for d, part in zip(uniq.tolist(), np.split(ids, start[1:]), strict=True):
-            self._days[d].append(part)
+        cuts = np.flatnonzero(days[1:] != days[:-1]) + 1
+        bounds = [0, *cuts.tolist(), len(ids)]
+        for d, a, b in zip(days[bounds[:-1]].tolist(), bounds[:-1], bounds[1:], strict=True):
+            self._days[d].append(ids[a:b])
 
     def pop(self, day: int) -> np.ndarray:
         parts = self._days.pop(day, None)

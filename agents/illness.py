@@ -30,8 +30,13 @@ def severity(u_kind: np.ndarray, u_sev: np.ndarray, age: np.ndarray, chronic: np
     """
     acute, follow = annual_rates(age, chronic, p)
     is_follow = u_kind * (acute + follow) >= acute
-    mix = np.where((age < 15)[:, None], p.severity_young, np.where((age < 60)[:, None], p.severity_middle, p.severity_old))
-    acute_sev = (u_sev[:, None] > np.cumsum(mix, axis=1)[:, :-1]).sum(axis=1)
+    # cumulative severity mix of each resident's age group; counting the thresholds below the draw
+    # one column at a time (numpy reduces short rows slowly)
+    cdf = np.cumsum([p.severity_young, p.severity_middle, p.severity_old], axis=1)[:, :-1]
+    group = np.where(age < 15, 0, np.where(age < 60, 1, 2))
+    acute_sev = np.zeros(len(u_sev), dtype=np.int64)
+    for j in range(cdf.shape[1]):
+        acute_sev += u_sev > cdf[group, j]
     comp = CHRONIC_COMPLICATION * (1 - 0.5 * management)
     follow_sev = np.where(u_sev < comp, SERIOUS, COMMON)
     return np.where(is_follow, follow_sev, acute_sev).astype(np.int8)

@@ -108,22 +108,29 @@ class ProviderResponse:
 ELASTICITY = {"admission": 0.12, "los": 0.15, "tests": 0.2, "down_referral": 2.5, "keep": 0.3, "prevention": 0.6}
 
 
-def provider_response(regime: str, strength: float, tier: int) -> ProviderResponse:
-    """How a provider of ``tier`` behaves under ``regime`` (see ELASTICITY for the rule)."""
+def provider_response(regime: str, strength: float, tier: int, pay_link: float = 1.0,
+                      drg_from_tier: int = 1) -> ProviderResponse:
+    """How a provider of ``tier`` behaves under ``regime`` (see ELASTICITY for the rule).
+
+    ``pay_link`` is the share of doctors' pay that follows the revenue they bill: a salaried doctor
+    (Sanming's annual salary, ``pay_link`` 0) earns nothing at the margin from an admission, a bed-day
+    or a test even under fee-for-service, so the same elasticities apply to ``m * pay_link``.
+    """
     consortium = tier <= 2
     if regime == "capitation" and consortium:
         m_admit = m_stay = 0.0
         m_refer_out = 0.0  # out-of-county bills come out of the consortium's budget
-    elif regime == "drg" and tier >= 1:
+    elif regime == "drg" and tier >= drg_from_tier:
         m_admit, m_stay, m_refer_out = 1.0, 0.0, 1.0
     else:
         m_admit = m_stay = m_refer_out = 1.0
+    m_admit_doc, m_stay_doc = m_admit * pay_link, m_stay * pay_link
     k = strength
     return ProviderResponse(
-        admission=1.0 - k * ELASTICITY["admission"] * (1 - m_admit),
-        los=1.0 - k * ELASTICITY["los"] * (1 - m_stay),
-        tests=1.0 - k * ELASTICITY["tests"] * (1 - m_stay),
-        down_referral=1.0 + k * ELASTICITY["down_referral"] * (1 - m_stay),
+        admission=1.0 - k * ELASTICITY["admission"] * (1 - m_admit_doc),
+        los=1.0 - k * ELASTICITY["los"] * (1 - m_stay_doc),
+        tests=1.0 - k * ELASTICITY["tests"] * (1 - m_stay_doc),
+        down_referral=1.0 + k * ELASTICITY["down_referral"] * (1 - m_stay_doc),
         keep=k * ELASTICITY["keep"] * (1 - m_refer_out) if tier == 2 else 0.0,
         prevention=k * ELASTICITY["prevention"] * (1 - m_admit),
     )

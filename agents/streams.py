@@ -39,9 +39,13 @@ class Purpose(IntEnum):
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64 finaliser, in place (no temporaries: draws are a hot path of the engine)."""
+    z ^= z >> np.uint64(30)
+    z *= _M1
+    z ^= z >> np.uint64(27)
+    z *= _M2
+    z ^= z >> np.uint64(31)
+    return z
 
 
 class Streams:
@@ -52,9 +56,14 @@ class Streams:
 
     def uniform(self, purpose: Purpose, ids: np.ndarray | int, counter: np.ndarray | int = 0) -> np.ndarray:
         with np.errstate(over="ignore"):
-            ids = np.asarray(ids, dtype=np.uint64)
-            ctr = np.asarray(counter, dtype=np.uint64)
-            z = self.key ^ (np.uint64(int(purpose)) << np.uint64(56))
-            z = _mix(z + ids * _ID_MUL + _GOLDEN)
-            z = _mix(z + ctr * _CTR_MUL + _GOLDEN)
-        return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+            z = np.asarray(ids, dtype=np.uint64) * _ID_MUL  # a new array, mixed in place below
+            z += (self.key ^ (np.uint64(int(purpose)) << np.uint64(56))) + _GOLDEN
+            z = _mix(z)  # (rebinds when ``ids`` was a scalar)
+            ctr = np.asarray(counter, dtype=np.uint64) * _CTR_MUL + _GOLDEN
+            if ctr.shape == z.shape or ctr.ndim == 0:
+                z += ctr
+            else:  # one id, many counters
+                z = z + ctr
+            z = _mix(z)
+            z >>= np.uint64(11)
+        return (z.astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)

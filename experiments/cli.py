@@ -18,6 +18,11 @@ from .scenario import ScenarioError
 # subcommand modules, in the order `reformsim --help` lists them
 COMMANDS = [
     "reformsim.experiments.cmd_run",
+    "reformsim.experiments.cmd_compare",
+    "reformsim.experiments.cmd_viz",
+    "reformsim.experiments.cmd_sweep",
+    "reformsim.experiments.cmd_calibrate",
+    "reformsim.experiments.cmd_bench",
 ]
 
 
@@ -25,7 +30,7 @@ class UsageError(ValueError):
     """A bad command-line value."""
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (ScenarioError, CountyError, ResultsError, UsageError, FileNotFoundError)
+USER_ERRORS: tuple[type[Exception], ...] = (ScenarioError, CountyError, ResultsError, UsageError, OSError)  # OSError: unwritable --out, disk full
 
 
 def positive_int(text: str) -> int:
@@ -35,6 +40,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+    return v
+
+
+def seed_int(text: str) -> int:
+    """A seed: an integer in [0, 2**63)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {v}")
     return v
 
 

@@ -6,12 +6,14 @@ import argparse
 from pathlib import Path
 
 from reformsim.model.metrics import targets_table
+from reformsim.model.params import with_value
 from tqdm import tqdm
 
-from .cli import UsageError, positive_float, positive_int
+from .cli import UsageError, positive_float, positive_int, seed_int
 from .runner import run, write_run
 from .scenario import builtin_names, dump_scenario, load_scenario
 
+MAX_YEARS = 200
 TARGET_LABELS = {
     "primary_visit_share": "Primary-care visit share (基层就诊率)",
     "county_internal_visit_share": "County-internal visit share (县域内就诊率)",
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run one scenario and write summary.json, timeseries.parquet, facilities.parquet")
     p.add_argument("--scenario", default="baseline", help="built-in name or TOML file (default: baseline)")
     p.add_argument("--years", type=positive_float, default=5.0, help="simulated years (default 5)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=seed_int, default=1)
     p.add_argument("--population", type=positive_int, default=None, help="scale the generated county to N residents")
     p.add_argument("--out", default="runs/latest", help="output folder (default runs/latest)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -48,14 +50,22 @@ def format_targets(summary: dict) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
+    if args.years > MAX_YEARS:
+        raise UsageError(f"--years {args.years} is more than {MAX_YEARS}")
     days = int(round(args.years * 365))
     if days < 1:
         raise UsageError(f"--years {args.years} is less than one day")
+    if args.population is not None:
+        try:
+            scenario = with_value(scenario, "county.population", args.population)
+        except ValueError as exc:
+            raise UsageError(f"--population {args.population}: {str(exc).split(': ', 2)[-1]}") from None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)  # fail now, not after the simulation, if it cannot be made
     with tqdm(total=days, unit="day", disable=args.quiet, desc=scenario.name) as bar:
-        result = run(scenario, args.seed, days, args.population, bar.update)
+        result = run(scenario, args.seed, days, None, bar.update)
     write_run(result, out)
     print(format_targets(result.summary))
     print(f"wrote {out}/summary.json, timeseries.parquet, facilities.parquet")

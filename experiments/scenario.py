@@ -34,7 +34,9 @@ def parse_scenario(text: str, source: str) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
     try:
-        return Scenario.model_validate(data)
+        # strict: a file saying `townships = true` or `incidence_scale = "2"` has a wrong type,
+        # not a value to coerce (integers are still accepted where a float is wanted)
+        return Scenario.model_validate(data, strict=True)
     except pydantic.ValidationError as exc:
         raise ScenarioError(f"{source}: {first_error(exc)}") from None
     except ValueError as exc:  # raised by our own validators (timeline paths)

@@ -23,6 +23,9 @@ KINDS = ("village", "township", "community", "county", "tertiary")
 KIND_TIER = {"village": 0, "township": 1, "community": 1, "county": 2, "tertiary": 3}
 REFERENCE_POPULATION = 631_530  # staff and bed defaults are sized for this many residents
 LOCAL_TRAVEL_MIN = 5.0  # walking to one's own village clinic or community centre
+CSV_MAX_KM = 10_000.0  # |x|, |y| in km
+CSV_MAX_COUNT = 1e6  # staff, beds, residents per row
+CSV_MAX_RESIDENTS = 20_000_000  # as CountyParams.population
 CSV_COLUMNS = ("id", "kind", "name", "x", "y", "parent", "senior", "junior", "nurses", "village_doctors", "beds", "population")
 
 
@@ -152,6 +155,8 @@ def load_county_csv(path: str | Path, f: FacilityParams) -> County:
         raise CountyError(f"facilities CSV not found: {path}") from None
     except UnicodeDecodeError:
         raise CountyError(f"facilities CSV {path.name} is not UTF-8 text") from None
+    except OSError as exc:  # a directory, no permission
+        raise CountyError(f"facilities CSV {path} cannot be read: {exc.strerror}") from None
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -161,6 +166,8 @@ def load_county_csv(path: str | Path, f: FacilityParams) -> County:
     if not raw:
         raise CountyError(f"facilities CSV {path.name}: no rows")
     for n, r in enumerate(raw, start=2):
+        if None in r or None in r.values():  # DictReader's marks for too many / too few fields
+            raise CountyError(f"facilities CSV line {n}: wrong number of fields (the header has {len(reader.fieldnames)})")
         if r["id"] in ids:
             raise CountyError(f"facilities CSV line {n}: duplicate id '{r['id']}'")
         ids[r["id"]] = n - 2
@@ -172,6 +179,8 @@ def load_county_csv(path: str | Path, f: FacilityParams) -> County:
         parent = (r["parent"] or "").strip()
         if parent and parent not in ids:
             raise CountyError(f"facilities CSV line {n}: parent '{parent}' is not a facility id")
+        if parent == r["id"]:
+            raise CountyError(f"facilities CSV line {n}: facility '{parent}' is its own parent")
         row = dict(kind=kind, name=r["name"] or r["id"], parent=ids[parent] if parent else -1,
                    mountain=(r.get("mountain") or "0").strip() in ("1", "true", "yes"))
         for col in ("x", "y", "senior", "junior", "nurses", "village_doctors", "beds", "population"):
@@ -182,8 +191,14 @@ def load_county_csv(path: str | Path, f: FacilityParams) -> County:
                 raise CountyError(f"facilities CSV line {n}: column '{col}' is not a number: '{val}'") from None
             if not np.isfinite(num) or (col not in ("x", "y") and num < 0):
                 raise CountyError(f"facilities CSV line {n}: column '{col}' must be finite and >= 0, got {val}")
+            # km across a county, staff, beds: anything this large is a typo, and overflows travel or pay
+            if abs(num) > (CSV_MAX_KM if col in ("x", "y") else CSV_MAX_COUNT):
+                raise CountyError(f"facilities CSV line {n}: column '{col}' is absurdly large: {val}")
+            if col == "population" and num != int(num):
+                raise CountyError(f"facilities CSV line {n}: column 'population' must be a whole number, got {val}")
             row[col] = num
         rows.append(row)
+    _check_csv_county(rows, [r["id"] for r in raw], path.name)
     travel = {}
     def minutes(a: dict, b: dict) -> float:
         d = float(np.hypot(a["x"] - b["x"], a["y"] - b["y"]))
@@ -194,6 +209,22 @@ def load_county_csv(path: str | Path, f: FacilityParams) -> County:
             travel[(i, r["parent"])] = minutes(r, rows[r["parent"]])
     travel |= _seat_links(rows, minutes)
     return _assemble(rows, travel, source=path.name)
+
+
+def _check_csv_county(rows: list[dict], ids: list[str], source: str) -> None:
+    """Whole-table checks: no parent cycles, some residents, not more residents than a county holds."""
+    for start in range(len(rows)):
+        seen, i = set(), start
+        while i >= 0:
+            if i in seen:
+                raise CountyError(f"facilities CSV {source}: parent cycle through '{ids[i]}'")
+            seen.add(i)
+            i = rows[i]["parent"]
+    residents = sum(r["population"] for r in rows if r["kind"] in ("village", "community"))
+    if residents <= 0:
+        raise CountyError(f"facilities CSV {source}: no residents (population is 0 in every village and community)")
+    if residents > CSV_MAX_RESIDENTS:
+        raise CountyError(f"facilities CSV {source}: population totals {residents:,.0f}, more than {CSV_MAX_RESIDENTS:,}")
 
 
 def _assemble(rows: list[dict], travel: dict[tuple[int, int], float], source: str = "generator") -> County:

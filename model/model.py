@@ -42,6 +42,7 @@ YEAR = 365
 MONTH = 30
 NURSE_SALARY_SHARE = 0.6  # nurses' pay relative to doctors' at the same tier
 DOWN_REFERRAL_CAP = 0.9
+ONSET_BLOCK = 1 << 16  # residents per block when drawing a year's onsets (bounds temporary memory)
 
 
 class CountyModel(mesa.Model):
@@ -83,6 +84,8 @@ class CountyModel(mesa.Model):
             self._timeline[ev.day].append(ev)
         self.staff_initial = float(self.fac.staff.sum())
         self.staff_hired = self.staff_left = 0.0
+        self.posts_since = 0  # day the approved posts were set (recruitment runs recruitment_years from it)
+        self.term_start = np.zeros(self.county.n_facilities, dtype=np.int64)  # current posting term began
         self.training_received: list[float] = [0.0]  # cumulative person-times by day (for the lag)
         n_g = len(lifetable.AGE_GROUPS)
         self.month_deaths = np.zeros((12, n_g))
@@ -95,6 +98,8 @@ class CountyModel(mesa.Model):
         self.ledger = Ledger(self.fac.revenue, fund0)
         self._schedule_background_deaths(np.arange(self.res.n))
         self._draw_year_onsets(0)
+        if self.p.staff.transfer_seniors_to_townships:  # a transfer given in the scenario itself starts on day 0
+            self._transfer_seniors(int(self.p.staff.transfer_seniors_to_townships))
         self._apply_timeline(0)
         self._update_facilities()
         self.today = Daily(self)
@@ -105,7 +110,9 @@ class CountyModel(mesa.Model):
         """Recompute quantities that follow from the parameters (after any lever change)."""
         p = self.p
         tiers = np.arange(4)
-        self.response = [provider_response(p.payment.regime, p.payment.response_strength, t) for t in tiers]
+        self.response = [provider_response(p.payment.regime, p.payment.response_strength, t, p.staff.revenue_linked_pay,
+                                           p.payment.drg_from_tier) for t in tiers]
+        self.central_township = self._central_townships(p.policy.central_townships)
         tests = np.array([r.tests for r in self.response])
         self.visit_units = visit_prices(p.prices)
         self.bed_units = bed_day_prices(p.prices, 1.0)
@@ -128,6 +135,8 @@ class CountyModel(mesa.Model):
         old = self.p
         self.p = with_value(self.p, path, value)
         self.p.timeline = old.timeline
+        if path.startswith(("staff.approved_primary_posts", "staff.recruitment_years")):
+            self.posts_since = self.day  # recruitment to newly approved posts runs from the decision
         if path.startswith("staff.transfer_seniors_to_townships"):
             self._transfer_seniors(int(self.p.staff.transfer_seniors_to_townships))
         self._derive()
@@ -147,7 +156,7 @@ class CountyModel(mesa.Model):
         delta = float(target * self.scale - on_loan)
         if delta == 0 or len(towns) == 0:
             return
-        available = f.senior[county] - 1.0  # a hospital keeps at least one senior
+        available = f.senior[county] - self.scale  # a hospital keeps at least one senior (at full county size)
         if delta > 0:
             delta = min(delta, float(np.maximum(available, 0).sum()))
         share_out = np.maximum(f.senior[county], 0) / max(f.senior[county].sum(), 1e-9)
@@ -157,13 +166,25 @@ class CountyModel(mesa.Model):
         f.senior[towns] += delta / len(towns)
         f.loan[towns] += delta / len(towns)
         if delta > 0:
-            f.loan_since[towns] = self.day
+            f.loan_since[towns] = self.term_start[towns] = self.day
+
+    def _central_townships(self, n: int) -> np.ndarray:
+        """Mask of the ``n`` township centres with the largest catchments (the ones upgraded to secondary level)."""
+        c = self.county
+        towns = np.flatnonzero(c.kind == "township")
+        mask = np.zeros(c.n_facilities, dtype=bool)
+        if n <= 0 or len(towns) == 0:
+            return mask
+        served = np.bincount(np.maximum(c.parent, 0), weights=c.home_population * (c.parent >= 0), minlength=c.n_facilities)
+        mask[towns[np.argsort(-served[towns], kind="stable")[:n]]] = True
+        return mask
 
     def _staff_month(self) -> None:
         """Monthly attrition against pay, replacement hiring, recruitment to approved posts, tidal moves."""
         f, s = self.fac, self.p.staff
         pay = np.asarray(s.pay_index)[f.tier]
-        exit_rate = s.attrition_rate * pay ** (-s.attrition_pay_elasticity) / 12
+        # at most everyone leaves in a month: very low pay must not drive staff negative
+        exit_rate = np.minimum(s.attrition_rate * pay ** (-s.attrition_pay_elasticity) / 12, 1.0)
         hire_rate = s.attrition_rate / 12
         for cadre in ("junior", "nurses", "village_doctors"):
             stock = getattr(f, cadre)
@@ -173,7 +194,7 @@ class CountyModel(mesa.Model):
             self.staff_left += float(left.sum())
             self.staff_hired += float(hired.sum())
         posts = s.approved_primary_posts * self.scale / (s.recruitment_years * 12)
-        if posts > 0 and self.day < s.recruitment_years * YEAR:
+        if posts > 0 and self.day - self.posts_since < s.recruitment_years * YEAR:
             towns = np.flatnonzero(self.county.kind == "township")
             f.junior[towns] += posts / len(towns)
             self.staff_hired += posts
@@ -190,29 +211,40 @@ class CountyModel(mesa.Model):
             f.tidal[county] -= delta * share
             f.junior[towns] += delta / len(towns)
             f.tidal[towns] += delta / len(towns)
+        # a posting lasts one term; the next cohort takes over with a handover (half the full effect)
+        # and ramps in again, so short terms cost capability
+        rotate = (f.loan > 0) & (self.day - self.term_start >= s.transfer_term_days)
+        self.term_start[rotate] = self.day
+        f.loan_since[rotate] = self.day - s.transfer_skill_lag_days // 2
         self.training_month()
 
     def training_month(self) -> None:
-        per_day = self.p.staff.training_person_times_per_year * self.scale / YEAR
+        per_day = self.p.staff.training_person_times_per_year / YEAR
         self.training_received.append(self.training_received[-1] + per_day * MONTH)
 
     def _update_facilities(self) -> None:
         """Skill and outpatient capacity from the staff present today."""
         f, fp, pol, s = self.fac, self.p.facilities, self.p.policy, self.p.staff
-        doctors = f.senior + f.junior
-        senior_share = np.divide(f.senior, doctors, out=np.zeros_like(doctors), where=doctors > 0)
-        base_share = np.divide(self.county.senior, self.county.senior + self.county.junior,
-                               out=np.zeros(len(f.tier)), where=(self.county.senior + self.county.junior) > 0)
+        # capability follows the senior doctors gained or lost against the original establishment, per
+        # original doctor: recruiting juniors or moving them for the season adds capacity, not capability
+        doctors0 = self.county.senior + self.county.junior
+        extra_seniors = np.divide(f.senior - self.county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
         ramp = np.clip((self.day - f.loan_since) / max(s.transfer_skill_lag_days, 1), 0, 1)
-        gain = fp.senior_skill_gain * (senior_share - base_share) * np.where(f.loan > 0, ramp, 1.0)
+        gain = fp.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
         lagged = int(max(0, (self.day - s.training_lag_days) // MONTH))
         trained = self.training_received[min(lagged, len(self.training_received) - 1)] if self.day >= s.training_lag_days else 0.0
-        n_primary = max(int((f.tier == 1).sum()), 1)
         primary = f.tier == 1
+        # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;
+        # upgraded central townships and county hospitals with tertiary support gain skill (seed 004)
         f.skill = (np.asarray(fp.base_skill)[f.tier] + np.where(f.tier >= 1, gain, 0.0)
-                   + primary * (s.training_skill_per_1000 * trained / 1000 / n_primary * 15 + pol.telemedicine_skill))
+                   + primary * (s.training_skill_per_1000 * trained / 1000 + pol.telemedicine_skill)
+                   + self.central_township * pol.central_township_skill + (f.tier == 2) * pol.county_support_skill)
         f.capacity = (f.senior + f.junior + f.village_doctors) * np.asarray(fp.visits_per_doctor_day)[f.tier]
-        self.wait_general, self.wait_priority = f.wait_days(self.reserved_slots)
+        self.wait_general, wait_reserved = f.wait_days(self.reserved_slots)
+        # referred/contracted patients may book a reserved slot or an ordinary one, whichever comes sooner:
+        # reserving slots never makes them wait longer than everyone else (seed 002: they get priority)
+        self.use_reserved = (self.reserved_slots > 0) & (wait_reserved <= self.wait_general)
+        self.wait_priority = np.minimum(wait_reserved, self.wait_general)
 
     # ------------------------------------------------------------------ demography
     def _schedule_background_deaths(self, ids: np.ndarray) -> None:
@@ -232,24 +264,41 @@ class CountyModel(mesa.Model):
         year = from_day // YEAR
         days_left = (year + 1) * YEAR - from_day
         r = self.res
+        if not newborn:
+            self._year_onsets = None  # last year's list is done with: free it before drawing the next
         acute, follow = illness.annual_rates(r.age(from_day, ids), r.chronic[ids], self.p.illness)
         lam = (acute + follow) * days_left / YEAR
+        del acute, follow
         k = illness.poisson_quantile(self.streams.uniform(Purpose.ONSET, ids, year), lam)
-        rep = np.repeat(ids, k)
-        nth = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)
-        u = self.streams.uniform(Purpose.ONSET, rep, (year + 1) * 4096 + nth)
-        days = from_day + np.floor(u * days_left).astype(np.int64)
+        del lam
+        # a county's year holds millions of onsets: draw them for blocks of residents so that the
+        # temporaries stay small (the peak memory of a run), keeping (resident, day offset) compact
+        reps, offsets = [], []
+        for a in range(0, len(ids), ONSET_BLOCK):
+            kb = k[a:a + ONSET_BLOCK]
+            rep = np.repeat(ids[a:a + ONSET_BLOCK], kb)
+            nth = np.arange(len(rep)) - np.repeat(np.cumsum(kb) - kb, kb)  # onset number within the resident
+            u = self.streams.uniform(Purpose.ONSET, rep, (year + 1) * 4096 + nth)
+            reps.append(rep.astype(np.int32))
+            offsets.append(np.floor(u * days_left).astype(np.uint16))
+        rep = np.concatenate(reps) if reps else np.zeros(0, dtype=np.int32)
+        offset = np.concatenate(offsets) if offsets else np.zeros(0, dtype=np.uint16)
+        del reps, offsets, k
         if newborn:
-            self.onsets.add(days, rep)
+            self.onsets.add(from_day + offset.astype(np.int64), rep)
             return
-        order = np.argsort(days, kind="stable")
-        self._year_onsets = rep[order].astype(np.int32)
-        self._year_bounds = np.searchsorted(days[order], np.arange(from_day, from_day + days_left + 1))
+        # day d's onsets are rows bounds[d]:bounds[d+1] of the list sorted by day (stably, so in
+        # resident order within a day); 16-bit keys make numpy's stable sort a radix sort
+        self._year_bounds = np.concatenate([[0], np.cumsum(np.bincount(offset, minlength=days_left))])
+        order = np.argsort(offset, kind="stable")
+        del offset
+        self._year_onsets = rep[order]
         self._year_start = from_day
 
     def _draw_year_onsets(self, year: int) -> None:
         r = self.res
         self._draw_onsets(np.flatnonzero(r.alive[: r.n]), year * YEAR)
+        _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
 
     def _new_chronic(self) -> None:
         """Yearly: residents develop hypertension/diabetes as prevalence rises with age."""
@@ -316,8 +365,12 @@ class CountyModel(mesa.Model):
         """Person-years by age group for the life table, from a monthly census."""
         r = self.res
         alive = r.alive[: r.n]
-        g = lifetable.age_group(r.age(self.day)[alive])
-        py = np.bincount(g, minlength=len(lifetable.AGE_GROUPS)) * MONTH / DAYS_PER_YEAR
+        # count by age in days, then cut at the groups' first whole day: same groups as
+        # lifetable.age_group on ages in years, without a search per resident
+        by_day = np.cumsum(np.bincount(self.day - r.birth_day[: r.n][alive]))
+        edges = np.ceil(lifetable.AGE_GROUPS * DAYS_PER_YEAR).astype(np.int64)
+        below = np.where(edges > 0, by_day[np.clip(edges - 1, 0, len(by_day) - 1)], 0)
+        py = np.diff(np.append(below, by_day[-1])) * MONTH / DAYS_PER_YEAR
         slot = (self.day // MONTH) % 12
         self.month_py[slot] = py
         self.year_py[self.day // YEAR] += py
@@ -385,14 +438,31 @@ class CountyModel(mesa.Model):
         stay = self.bed_units.total[tier] * np.asarray(self.p.facilities.los_days)[tier]
         self.oop_stay = (stay - fund_share(stay, self.schemes, scheme, tier, referred, "inpatient")) * (tier >= 1)
 
-    def _expected_oop(self, eps: np.ndarray, slot_tier: np.ndarray) -> np.ndarray:
-        """Out-of-pocket a resident expects at each slot: a visit, plus a stay if one is likely."""
-        e = self.ep
-        tier = np.maximum(slot_tier, 0)
-        scheme = self.res.scheme[e.resident[eps]][:, None]
-        ref = e.has_referral[eps][:, None].astype(np.int64)
-        p_bed = np.asarray(self.p.illness.admission_need)[e.severity[eps]][:, None]
-        return self.oop_visit[scheme, tier, ref] + p_bed * self.oop_stay[scheme, tier, ref]
+    def _home_slots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per home: slot facility ids (0 where unavailable) and slot tiers (-1 unavailable).
+
+        Homes are few (one per village or community), so per-episode slot attributes are row
+        lookups into per-home tables rather than gathers over (episodes, slots)."""
+        if getattr(self, "_slot_tables", None) is None:
+            slot_fac = self.county.slot_facility
+            valid = slot_fac >= 0
+            sf = np.where(valid, slot_fac, 0)
+            self._slot_tables = (sf, np.where(valid, self.fac.tier[sf], -1))
+        return self._slot_tables
+
+    def _expected_oop_table(self, slot_tier: np.ndarray) -> np.ndarray:
+        """Out-of-pocket a resident expects at each slot (a visit, plus a stay as likely as the
+        severity needs one), rows by (home, scheme, referred, severity); cached until prices change."""
+        cached = getattr(self, "_oop_cache", None)
+        if cached is not None and cached[0] is self.oop_visit and cached[1] is self.p.illness:
+            return cached[2]
+        t = np.maximum(slot_tier, 0)[:, None, None, None, :]
+        scheme = np.arange(2)[None, :, None, None, None]
+        ref = np.arange(2)[None, None, :, None, None]
+        p_bed = np.asarray(self.p.illness.admission_need)[None, None, None, :, None]
+        table = (self.oop_visit[scheme, t, ref] + p_bed * self.oop_stay[scheme, t, ref]).reshape(-1, slot_tier.shape[1])
+        self._oop_cache = (self.oop_visit, self.p.illness, table)
+        return table
 
     def _choose(self, eps: np.ndarray) -> None:
         e, r, f = self.ep, self.res, self.fac
@@ -404,22 +474,30 @@ class CountyModel(mesa.Model):
             eps, res = eps[~give_up], res[~give_up]
         if len(eps) == 0:
             return
-        home = r.home[res]
-        slot_fac = self.county.slot_facility[home]
-        valid = slot_fac >= 0
-        sf = np.where(valid, slot_fac, 0)
-        slot_tier = np.where(valid, f.tier[sf], -1)
-        priority = e.has_referral[eps] | r.contract[res]
-        wait = np.where(priority[:, None], self.wait_priority[sf], self.wait_general[sf])
-        referred_to = (slot_tier == e.referred_tier[eps][:, None]) & e.has_referral[eps][:, None]
-        sev = e.severity[eps]
-        u = choice.utilities(sev, slot_tier, f.skill[sf], r.trust[res], self._expected_oop(eps, slot_tier),
-                             r.income[res], self.county.slot_travel[home], wait, referred_to, r.contract[res], self.p.behaviour)
-        alt = choice.choose(u, self.streams.uniform(Purpose.CHOICE, res, e.key[eps].astype(np.int64) * 8 + e.steps[eps]))
+        home = r.home[res].astype(np.int64)
+        sf_h, tier_h = self._home_slots()
+        n_homes, n_slots = sf_h.shape
+        sf = np.take(sf_h, home, axis=0)
+        slot_tier = np.take(tier_h, home, axis=0)
         letter = e.has_referral[eps]
+        contract = r.contract[res]
+        priority = letter | contract
+        wait_h = np.concatenate([self.wait_general[sf_h], self.wait_priority[sf_h]])  # rows: (priority, home)
+        wait = np.take(wait_h, home + priority * n_homes, axis=0)
+        referred_to = (slot_tier == e.referred_tier[eps][:, None]) & letter[:, None]
+        sev = e.severity[eps]
+        sev64 = sev.astype(np.int64)
+        quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
+        quality = np.take(quality_h, home * 4 + sev64, axis=0)
+        scheme = r.scheme[res].astype(np.int64)
+        oop = np.take(self._expected_oop_table(tier_h), ((home * 2 + scheme) * 2 + letter) * 4 + sev64, axis=0)
+        u = choice.utilities(sev, slot_tier, None, r.trust.take(res, axis=0), oop, r.income[res],
+                             np.take(self.county.slot_travel, home, axis=0), wait, referred_to, contract, self.p.behaviour,
+                             quality=quality)
+        alt = choice.choose(u, self.streams.uniform(Purpose.CHOICE, res, e.key[eps].astype(np.int64) * 8 + e.steps[eps]))
         self.today.referral_decisions += int(letter.sum())
         own = alt == 0
-        fid = sf[np.arange(len(eps)), np.maximum(alt - 1, 0)]
+        fid = sf.ravel()[np.arange(len(eps)) * n_slots + np.maximum(alt - 1, 0)]
         chosen_tier = np.where(own, -1, f.tier[fid])
         self.today.referrals_attended += int((letter & (chosen_tier >= e.referred_tier[eps])).sum())
         first = (e.steps[eps] == 1) & ~own
@@ -431,7 +509,7 @@ class CountyModel(mesa.Model):
         eps, fid, pri = eps[go], fid[go], priority[go]
         if len(eps) == 0:
             return
-        use_pri = pri & (self.reserved_slots[fid] > 0)
+        use_pri = pri & self.use_reserved[fid]
         w = np.where(use_pri, self.wait_priority[fid], self.wait_general[fid])
         nf = len(f.tier)
         f.arrivals_priority += np.bincount(fid[use_pri], minlength=nf)
@@ -450,9 +528,12 @@ class CountyModel(mesa.Model):
     def _close_with_fatality(self, eps: np.ndarray, p_die: np.ndarray, outcome) -> None:
         e = self.ep
         res = e.resident[eps]
-        dies = self.streams.uniform(Purpose.FATALITY, res, e.key[eps]) < p_die
-        outcome = np.broadcast_to(np.asarray(outcome), eps.shape)
-        self._end(eps[~dies], outcome[~dies])
+        # draw only where death is possible (u > 0, so the rest survive anyway): most episodes carry no risk
+        at_risk = np.flatnonzero(p_die > 0)
+        dies = np.zeros(len(eps), dtype=bool)
+        dies[at_risk] = self.streams.uniform(Purpose.FATALITY, res[at_risk], e.key[eps[at_risk]]) < p_die[at_risk]
+        outcome = np.asarray(outcome)
+        self._end(eps[~dies], outcome if outcome.ndim == 0 else outcome[~dies])
         if dies.any():
             self._kill(res[dies], excess=True)  # closes their episodes as DIED
 
@@ -533,10 +614,11 @@ class CountyModel(mesa.Model):
         return u < care.success_prob(self.fac.skill[fid], e.severity[eps], self.p.facilities)
 
     def _learn_trust(self, eps: np.ndarray, tier: np.ndarray, ok: np.ndarray) -> None:
-        res = self.ep.resident[eps]
         lr = self.p.behaviour.trust_learning_rate
-        t = self.res.trust[res, tier]
-        self.res.trust[res, tier] = t + lr * (ok.astype(np.float32) - t)
+        trust = self.res.trust.reshape(-1)  # a view: one flat gather/scatter beats 2-D fancy indexing
+        at = self.ep.resident[eps].astype(np.int64) * self.res.trust.shape[1] + tier
+        t = trust[at]
+        trust[at] = t + lr * (ok.astype(np.float32) - t)
 
     def _admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
@@ -555,7 +637,8 @@ class CountyModel(mesa.Model):
         if full.any():
             up = full & (tier < 3)
             self._refer_up(eps[up], tier[up])
-            self._schedule(eps[full & (tier == 3)], Stage.VISIT, self.day + 1)  # wait for a tertiary bed
+            # no tertiary bed: choose again tomorrow; each try counts, so after MAX_STEPS the resident gives up
+            self._schedule(eps[full & (tier == 3)], Stage.CHOOSE, self.day + 1)
         eps, fid, pri, tier = eps[fits], fid[fits], pri[fits], tier[fits]
         if len(eps) == 0:
             return
@@ -598,11 +681,13 @@ class CountyModel(mesa.Model):
                            fund_share(bill, self.schemes, scheme, tier, referred, "inpatient"))
         oop = bill - insured
         e.billed_deductible[eps] = True
-        drg = (self.p.payment.regime == "drg") & (tier >= 1) & (e.admit_tier[eps] == tier)
-        cap = (self.p.payment.regime == "capitation") & (scheme == 0)
+        pay = self.p.payment
+        per_case = pay.regime == "drg" or (pay.regime == "capitation" and pay.consortium_pays_drg)
+        drg = per_case & (tier >= pay.drg_from_tier) & (e.admit_tier[eps] == tier)
+        cap = (pay.regime == "capitation") & (scheme == 0)
         self.ledger.resident_pays(fid, oop)
         fund_amount = np.where(drg, drg_payment(e.severity[eps], self.p.payment), insured)
-        via_cons = cap & ~drg
+        via_cons = cap  # under capitation the consortium pays its residents' bills, per case or per bill
         if via_cons.any():
             self.ledger.consortium_pays(fid[via_cons], fund_amount[via_cons])
         if (~via_cons).any():
@@ -799,3 +884,21 @@ def _rank_within(group: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out[idx[order]] = pos
     return out
 
+
+def _release_freed_memory() -> None:
+    """Hand freed heap memory back to the OS. glibc keeps it otherwise, and a run's resident
+    memory then grows by the year's temporaries every simulated year. No-op off glibc."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        import ctypes
+        import sys
+
+        try:
+            _MALLOC_TRIM = ctypes.CDLL(None).malloc_trim if sys.platform.startswith("linux") else False
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None

@@ -20,8 +20,11 @@ TIERS = ("village", "township", "county", "tertiary")
 SEVERITIES = ("minor", "common", "serious", "complex")
 
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+# no count, price or budget in a county reaches 1e9 (the largest default is a ¥2e7 subsidy); the cap
+# turns absurd inputs (1e300) into a validation error instead of overflow deep in a run
+NonNeg = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]  # events per person-year
 Coef = Annotated[float, Field(allow_inf_nan=False, ge=-1e3, le=1e3)]
 
 
@@ -45,7 +48,7 @@ class CountyParams(Section):
     townships: Annotated[int, Field(ge=1, le=200)] = 15  # seed 000
     villages_per_township: Annotated[int, Field(ge=1, le=60)] = 10  # sources: ~17 nationally; Chuxiong ~10 (assumption)
     urban_share: Share = 0.42  # assumption: county seat share of residents
-    residents_per_community_centre: Annotated[int, Field(ge=2_000)] = 20_000  # seed 004 (Shenzhen standard)
+    residents_per_community_centre: Annotated[int, Field(ge=2_000, le=20_000_000)] = 20_000  # seed 004 (Shenzhen standard)
     mountain_share: Share = 0.4  # assumption: share of townships in the mountains
     mountain_travel_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 2.2  # assumption
     village_township_min: Pos = 25.0  # assumption: travel minutes village -> township centre
@@ -73,19 +76,21 @@ class IllnessParams(Section):
     """Episode onset and severity. Calibrated to visits ~6 and admissions ~0.18 per capita."""
 
     # acute episodes per person-year by age band [0-4, 5-14, 15-44, 45-64, 65+] (assumption, calibrated)
-    acute_rate: list[NonNeg] = [7.0, 3.4, 2.6, 3.6, 5.2]
+    acute_rate: list[Rate] = [7.0, 3.4, 2.6, 3.6, 5.2]
     # chronic follow-up episodes per year for a resident with hypertension / diabetes (assumption)
-    hypertension_followups: NonNeg = 3.0
-    diabetes_followups: NonNeg = 3.0
-    incidence_scale: NonNeg = 1.0
+    hypertension_followups: Rate = 3.0
+    diabetes_followups: Rate = 3.0
+    incidence_scale: Annotated[float, Field(ge=0.0, le=20.0, allow_inf_nan=False)] = 1.117  # onsets scale memory; fitted by `reformsim calibrate` (docs/validation.md)
     # acute severity mix [minor, common, serious, complex] for young / middle / old
     severity_young: list[Share] = [0.68, 0.27, 0.04, 0.01]
     severity_middle: list[Share] = [0.55, 0.36, 0.07, 0.02]
     severity_old: list[Share] = [0.42, 0.42, 0.12, 0.04]
-    admission_need: list[Share] = [0.0, 0.03, 0.55, 0.85]  # probability an episode needs a bed, by severity
+    # probability an episode needs a bed, by severity; the common-episode value is fitted by `reformsim calibrate` (docs/validation.md)
+    admission_need: list[Share] = [0.0, 0.016, 0.55, 0.85]
     # excess case fatality of an episode left untreated, by severity (assumption)
-    untreated_fatality: list[Share] = [0.0, 0.0001, 0.004, 0.015]
-    delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0002, 0.0008]  # added per day of delay
+    # both fatality lists: the assumed shape x a scale fitted by `reformsim calibrate` (docs/validation.md)
+    untreated_fatality: list[Share] = [0.0, 0.0000322, 0.00129, 0.00482]
+    delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0000646, 0.000258]  # added per day of delay
 
     _a = field_validator("acute_rate")(_fixed_len(5))
     _s = field_validator(
@@ -112,7 +117,8 @@ class BehaviourParams(Section):
     beta_referral: Coef = 1.5  # bonus for the facility one was referred to
     beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
     # alternative-specific constants by tier for [village, township, county, tertiary]
-    asc_tier: list[Coef] = [0.9, 0.3, 0.35, 0.0]
+    # village and township constants shifted together, fitted by `reformsim calibrate` (docs/validation.md)
+    asc_tier: list[Coef] = [1.18, 0.58, 0.35, 0.0]
     asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
     travel_relief_severe: Share = 0.5  # distance matters less for severe illness (Qian 2009)
     trust_learning_rate: Share = 0.05
@@ -149,7 +155,7 @@ class FacilityParams(Section):
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
     treat_success: Share = 0.92  # resolution probability when capable
     below_need_success: Share = 0.25  # when treating above one's capability
-    los_days: list[NonNeg] = [0.0, 6.0, 8.5, 10.5]  # mean length of stay by tier
+    los_days: list[Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)]] = [0.0, 6.0, 8.5, 10.5]  # mean length of stay by tier
     acute_fraction: Share = 0.5  # share of a stay that is acute (down-referral after it)
 
     _c = field_validator("county_senior", "county_junior", "county_nurses", "county_beds")(_fixed_len(2))
@@ -160,7 +166,8 @@ class PriceParams(Section):
     """Prices (¥) by tier. Sources: prices and costs (NHC 2022; bulletin 2022)."""
 
     visit_price: list[NonNeg] = [40.0, 85.0, 219.0, 354.0]
-    bed_day_price: list[NonNeg] = [0.0, 360.0, 795.0, 1327.0]  # x LOS -> ~2,150 / 6,762 / 13,931 per stay
+    # x LOS -> ~2,150 / 6,762 / 13,931 per stay; fitted by `reformsim calibrate` (docs/validation.md) (ratio matching)
+    bed_day_price: list[NonNeg] = [0.0, 316.0, 726.0, 1298.0]
     visit_drug_share: list[Share] = [0.5, 0.45, 0.38, 0.38]
     visit_test_share: list[Share] = [0.1, 0.2, 0.3, 0.32]
     stay_drug_share: list[Share] = [0.0, 0.3, 0.24, 0.24]
@@ -227,6 +234,11 @@ class PaymentParams(Section):
     capitation_per_resident: NonNeg = 850.0  # ¥/resident/year paid to the consortium (seed 000: 按人头打包)
     capitation_risk_band: Share = 0.1  # fund shares deficits/surpluses beyond this share of the budget
     drg_rate: list[NonNeg] = [0.0, 2500.0, 5800.0, 11800.0]  # ¥ per admitted case by severity class
+    # lowest tier paid per case: 1 = every facility with beds (seed 004 Tongren), 2 = county and above (seed 003 Panjin)
+    drg_from_tier: Annotated[int, Field(ge=1, le=3)] = 1
+    # under capitation, the consortium pays its members per case (DRG) instead of per bill (seed 004 Tongren)
+    consortium_pays_drg: bool = False
+    _drg = field_validator("drg_rate")(_fixed_len(N_SEVERITY))
     # provider response (see agents/payment.py): elasticity of each behaviour to marginal revenue
     response_strength: Share = 1.0
 
@@ -241,13 +253,17 @@ class StaffParams(Section):
     training_skill_per_1000: NonNeg = 0.02  # township skill per 1,000 person-times (assumption)
     training_lag_days: Annotated[int, Field(ge=0, le=730)] = 180
     approved_primary_posts: NonNeg = 0.0  # extra 编制 filled over recruitment_years (seed 000: 212)
-    recruitment_years: Pos = 3.0
+    recruitment_years: Annotated[float, Field(ge=0.1, le=50.0, allow_inf_nan=False)] = 3.0
     attrition_rate: Share = 0.04  # per year at reference pay (assumption)
-    pay_index: list[Pos] = [1.0, 1.0, 1.0, 1.0]  # pay relative to reference, by tier (两个允许 raises it)
-    attrition_pay_elasticity: NonNeg = 1.5
+    # bounded so pay ** -elasticity stays a sane attrition rate
+    pay_index: list[Annotated[float, Field(ge=0.1, le=10.0, allow_inf_nan=False)]] = [1.0, 1.0, 1.0, 1.0]  # pay relative to reference, by tier (两个允许 raises it)
+    attrition_pay_elasticity: Annotated[float, Field(ge=0.0, le=5.0, allow_inf_nan=False)] = 1.5
     tidal_share: Share = 0.0  # 潮汐式: share of county juniors moved to townships in peak months
     tidal_months: list[Annotated[int, Field(ge=1, le=12)]] = [1, 2, 12]
     salary_per_year: list[NonNeg] = [60_000.0, 110_000.0, 180_000.0, 260_000.0]  # per doctor, by tier
+    # share of doctors' pay that rises with the revenue they bill (pre-reform bonuses); seed 001 forbids
+    # tying pay to drug/test revenue, seed 004 Sanming's post-based annual salary sets it to 0
+    revenue_linked_pay: Share = 1.0
 
     _t = field_validator("pay_index", "salary_per_year")(_fixed_len(N_TIERS))
 
@@ -265,6 +281,9 @@ class PolicyParams(Section):
     post_subsidy_per_year: NonNeg = 60_000.0  # ¥ per primary staff post (一类财政保障)
     secondary_fixed_subsidy: NonNeg = 20_000_000.0  # ¥/year to county hospitals
     chronic_management: Share = 0.0  # effort in chronic-disease management: fewer serious episodes in chronic patients
+    county_support_skill: NonNeg = 0.0  # seed 004 Guangdong: skill tertiary partners add to county hospitals
+    central_townships: Annotated[int, Field(ge=0, le=200)] = 0  # seed 004 Guangdong: centres raised to secondary level
+    central_township_skill: NonNeg = 0.6  # skill an upgraded centre gains (assumption: most of the gap to a county hospital)
 
 
 class TimelineEvent(Section):

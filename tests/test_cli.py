@@ -8,7 +8,6 @@ import sys
 
 import pandas as pd
 import pytest
-
 from reformsim.experiments.cli import main
 
 
@@ -34,6 +33,9 @@ def test_run_writes_the_three_outputs(tmp_path, capsys):
         (["run", "--years", "0"], "--years"),
         (["run", "--years", "-1"], "--years"),
         (["run", "--scenario", "/nonexistent/x.toml"], "not found"),
+        (["run", "--years", "1e308"], "--years"),
+        (["run", "--population", "10000000000000"], "--population"),
+        (["run", "--seed", "-5"], "--seed"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, needle, capsys):

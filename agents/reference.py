@@ -1,0 +1,294 @@
+"""A per-resident reference model: the engine's oracle.
+
+Each resident is a ``mesa.Agent``. Its ``step()`` carries its own episode through today's stage
+(choose a provider, visit, move down to a township bed, be discharged) by calling the same rule
+functions as the engine (``illness``, ``choice``, ``care``, the CRN ``Streams`` with the same
+purposes and counters) on one resident at a time. Everything else is the engine's: the county,
+the population, the onset and death calendars, facilities, staff, money bookkeeping (bills go
+through the engine's billing methods with length-1 arrays) and the metrics. So the engine and the
+reference differ only in how they loop: whole arrays of episodes with masks, gathers and batch
+bed allocation, or one resident after another with plain ``if``s.
+
+For the same seed the reference repeats the engine's decisions draw for draw. The one designed
+difference: the engine allocates a day's beds in a batch (priority patients first), the reference
+in the order residents are served, so when the last free beds of a facility are contested on a
+day the two may admit different patients.
+
+It is slow (a few hundred microseconds per resident-stage): use it for populations of a few
+thousand (tests/test_reference.py, ``reformsim bench``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+from reformsim.model.model import DOWN_REFERRAL_CAP, CountyModel
+from reformsim.model.params import Scenario
+
+from . import care, choice, illness
+from .episodes import Outcome, Stage
+from .streams import Purpose
+
+
+def _one(x) -> np.ndarray:
+    """A length-1 array: the rules are written for arrays, the reference calls them one at a time."""
+    return np.array((x,))
+
+
+class Resident(mesa.Agent):
+    """One resident; attributes live in row ``rid`` of the model's ``Residents`` arrays."""
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, rid: int):
+        super().__init__(model)
+        self.rid = int(rid)
+
+    @property
+    def episode(self) -> int:
+        return int(self.model.res.episode[self.rid])
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        """Carry the open episode through the stage it is due for today."""
+        ep = self.episode
+        if ep < 0:
+            return
+        act = {Stage.CHOOSE: self.choose, Stage.VISIT: self.visit, Stage.DOWN: self.move_down,
+               Stage.DISCHARGE: self.discharge}[Stage(int(self.model.ep.stage[ep]))]
+        act(ep)
+
+    def fall_ill(self) -> None:
+        """An onset: a new episode unless one is open (the onset then merges into it)."""
+        m, r, rid = self.model, self.model.res, self.rid
+        ctr = int(r.onsets[rid])
+        r.onsets[rid] += 1
+        if r.episode[rid] >= 0:
+            return
+        ids, c = _one(rid), _one(ctr)
+        prevention = m.response[2].prevention + m.p.policy.chronic_management
+        sev = illness.severity(m.streams.uniform(Purpose.KIND, ids, c), m.streams.uniform(Purpose.SEVERITY, ids, c),
+                               r.age(m.day, ids), r.chronic[ids], m.p.illness, min(prevention, 1.0))
+        need = illness.needs_admission(m.streams.uniform(Purpose.ADMIT, ids, c), sev, m.p.illness, m.response[2].admission)
+        ep = int(m.ep.allocate(1)[0])
+        e = m.ep
+        e.resident[ep], e.severity[ep], e.needs_bed[ep], e.start[ep], e.key[ep] = rid, sev[0], need[0], m.day, ctr
+        e.steps[ep], e.referred_tier[ep], e.has_referral[ep], e.visits[ep] = 0, -1, False, 0
+        e.treated_day[ep], e.bed_facility[ep], e.stay_cost[ep], e.billed_deductible[ep] = -1, -1, 0.0, False
+        r.episode[rid] = ep
+        m.today.episodes += 1
+        m.schedule_one(ep, Stage.CHOOSE, m.day)
+
+    def choose(self, ep: int) -> None:
+        """Self-care or one of the home's facilities, by the logit rule and this episode's CRN draw."""
+        m, r, f, e, rid = self.model, self.model.res, self.model.fac, self.model.ep, self.rid
+        e.steps[ep] += 1
+        if e.steps[ep] > care.MAX_STEPS:
+            self._untreated(ep, Outcome.REFERRED_ON)
+            return
+        home = int(r.home[rid])
+        slots = m.county.slot_facility[home]
+        sf = np.where(slots >= 0, slots, 0)
+        slot_tier = np.where(slots >= 0, f.tier[sf], -1)
+        letter, contract = bool(e.has_referral[ep]), bool(r.contract[rid])
+        priority = letter or contract
+        wait = (m.wait_priority if priority else m.wait_general)[sf]
+        referred_to = (slot_tier == e.referred_tier[ep]) & letter
+        sev, scheme, t = int(e.severity[ep]), int(r.scheme[rid]), np.maximum(slot_tier, 0)
+        oop = m.oop_visit[scheme, t, int(letter)] + m.p.illness.admission_need[sev] * m.oop_stay[scheme, t, int(letter)]
+        u = choice.utilities(_one(sev), slot_tier[None], f.skill[sf][None], r.trust[rid][None], oop[None],
+                             _one(r.income[rid]), m.county.slot_travel[home][None], wait[None], referred_to[None],
+                             _one(contract), m.p.behaviour)
+        draw = m.streams.uniform(Purpose.CHOICE, _one(rid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))
+        alt = int(choice.choose(u, draw)[0])
+        today = m.today
+        today.referral_decisions += letter
+        fid = int(sf[max(alt - 1, 0)])
+        chosen_tier = -1 if alt == 0 else int(f.tier[fid])
+        today.referrals_attended += letter and chosen_tier >= e.referred_tier[ep]
+        if e.steps[ep] == 1 and alt != 0:
+            today.first_contacts += 1
+            today.bypass += chosen_tier >= 2 and sev <= illness.COMMON
+        if alt == 0:
+            self._untreated(ep, Outcome.REFERRED_ON if letter else Outcome.SELF_TREATED)
+            return
+        use_priority = priority and bool(m.use_reserved[fid])
+        if use_priority:
+            f.arrivals_priority[fid] += 1
+        else:
+            f.arrivals[fid] += 1
+        e.facility[ep] = fid
+        wait_days = (m.wait_priority if use_priority else m.wait_general)[fid]
+        m.schedule_one(ep, Stage.VISIT, m.day + math.floor(wait_days))
+
+    def visit(self, ep: int) -> None:
+        """Billed visit; the facility treats (as an outpatient or with a bed) or refers up."""
+        m, f, e = self.model, self.model.fac, self.model.ep
+        fid = int(e.facility[ep])
+        tier = int(f.tier[fid])
+        m._bill_visits(_one(ep), _one(fid))
+        sev = int(e.severity[ep])
+        needs_bed = bool(e.needs_bed[ep])
+        if not care.attempts(f.skill[fid], sev, m.response[tier].keep) or (needs_bed and tier == 0):
+            self._refer_up(ep, tier)
+            return
+        if f.skill[fid] >= sev - care.ATTEMPT_MARGIN and e.treated_day[ep] < 0:
+            e.treated_day[ep] = m.day
+        if needs_bed:
+            self._admit(ep, fid, tier)
+        else:
+            self._outpatient_outcome(ep, fid, tier)
+
+    def move_down(self, ep: int) -> None:
+        """A recovering inpatient moves to the home township's beds if one is free."""
+        m, f, e = self.model, self.model.fac, self.model.ep
+        dest = int(m.county.slot_facility[m.res.home[self.rid], 1])
+        if _free_beds(f, dest) < 1:
+            m.schedule_one(ep, Stage.DISCHARGE, int(e.discharge_day[ep]))
+            return
+        m._bill_stay(_one(ep))
+        e.has_referral[ep] = False
+        f.occupied[dest] += 1
+        e.bed_facility[ep] = dest
+        e.bed_since[ep] = m.day
+        m.today.referrals_down += 1
+        m.schedule_one(ep, Stage.DISCHARGE, max(int(e.discharge_day[ep]), m.day + 1))
+
+    def discharge(self, ep: int) -> None:
+        """End of a stay: bill it, then the treatment works or the resident seeks care again."""
+        m, e = self.model, self.model.ep
+        admit_tier = int(e.admit_tier[ep])
+        m._bill_stay(_one(ep))
+        t = m.today
+        t.stays[admit_tier] += 1
+        t.stay_cost[admit_tier] += e.stay_cost[ep]
+        t.stay_days[admit_tier] += m.day - e.admit_day[ep]
+        fid = max(int(e.facility[ep]), 0)
+        ok = self._treatment_succeeds(ep, fid)
+        self._learn_trust(admit_tier, ok)
+        if ok:
+            self._resolve(ep)
+        else:
+            m.schedule_one(ep, Stage.CHOOSE, m.day + 1)
+
+    # ------------------------------------------------------------------ parts of a stage
+    def _refer_up(self, ep: int, tier: int) -> None:
+        m, e = self.model, self.model.ep
+        e.referred_tier[ep] = care.referral_tier(tier)
+        e.has_referral[ep] = True
+        m.today.referrals_up += 1
+        m.schedule_one(ep, Stage.CHOOSE, m.day + 1)
+
+    def _admit(self, ep: int, fid: int, tier: int) -> None:
+        """A bed if one is free: priority patients (referred or contracted) may take any free bed,
+        the others only beds outside the reserved share. Else refer on (or wait for a tertiary bed)."""
+        m, f, e, r = self.model, self.model.fac, self.model.ep, self.model.res
+        pri = bool(e.has_referral[ep]) or bool(r.contract[self.rid])
+        free = _free_beds(f, fid)
+        if not pri:
+            free = min(math.floor(max(f.beds[fid] * (1 - m.reserved_beds[fid]) - f.occupied[fid], 0) + 1e-9), free)
+        if free < 1:
+            if tier < 3:
+                self._refer_up(ep, tier)
+            else:
+                m.schedule_one(ep, Stage.VISIT, m.day + 1)
+            return
+        if pri:
+            f.occupied_priority[fid] += 1
+        else:
+            f.occupied[fid] += 1
+        e.bed_facility[ep], e.admit_tier[ep], e.bed_since[ep], e.admit_day[ep] = fid, tier, m.day, m.day
+        e.has_referral[ep] = pri  # the priority-bed marker travels with the stay
+        f.admissions_today[fid] += 1
+        m.today.admissions[tier] += 1
+        rid, key = _one(self.rid), _one(int(e.key[ep]))
+        los = care.length_of_stay(m.streams.uniform(Purpose.LOS, rid, key), _one(tier), _one(int(e.severity[ep])),
+                                  m.p.facilities, 1.0)[0]
+        los = max(1, int(np.rint(los * m.response[tier].los)))
+        e.discharge_day[ep] = m.day + los
+        down_p = min(max(m.p.policy.down_referral_base * m.response[tier].down_referral, 0.0), DOWN_REFERRAL_CAP)
+        if tier >= 2 and m.streams.uniform(Purpose.DOWN, rid, key)[0] < down_p and los >= 3:
+            m.schedule_one(ep, Stage.DOWN, m.day + max(1, int(np.rint(los * m.p.facilities.acute_fraction))))
+        else:
+            m.schedule_one(ep, Stage.DISCHARGE, m.day + los)
+
+    def _outpatient_outcome(self, ep: int, fid: int, tier: int) -> None:
+        ok = self._treatment_succeeds(ep, fid)
+        self._learn_trust(tier, ok)
+        if ok:
+            self._resolve(ep)
+        else:
+            self.model.schedule_one(ep, Stage.CHOOSE, self.model.day + 2)  # not better: seek care again
+
+    def _treatment_succeeds(self, ep: int, fid: int) -> bool:
+        m, e = self.model, self.model.ep
+        u = m.streams.uniform(Purpose.OUTCOME, _one(self.rid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))[0]
+        return bool(u < care.success_prob(m.fac.skill[fid], int(e.severity[ep]), m.p.facilities))
+
+    def _learn_trust(self, tier: int, ok: bool) -> None:
+        trust = self.model.res.trust
+        t = trust[self.rid, tier]
+        trust[self.rid, tier] = t + self.model.p.behaviour.trust_learning_rate * (np.float32(ok) - t)
+
+    def _resolve(self, ep: int) -> None:
+        """Treated: resolved, with the excess risk of the delay before adequate care."""
+        e = self.model.ep
+        delay = max(int(e.treated_day[ep]) - int(e.start[ep]), 0)
+        self._close(ep, care.excess_fatality(int(e.severity[ep]), delay, False, self.model.p.illness), Outcome.RESOLVED)
+
+    def _untreated(self, ep: int, outcome: Outcome) -> None:
+        """Ends without adequate care: serious episodes carry the untreated excess risk."""
+        m, e = self.model, self.model.ep
+        p_die = care.excess_fatality(int(e.severity[ep]), m.day - int(e.start[ep]), True, m.p.illness)
+        self._close(ep, p_die, outcome)
+
+    def _close(self, ep: int, p_die: float, outcome: Outcome) -> None:
+        m = self.model
+        if p_die > 0 and m.streams.uniform(Purpose.FATALITY, _one(self.rid), _one(int(m.ep.key[ep])))[0] < p_die:
+            m._kill(_one(self.rid), excess=True)  # closes the episode as DIED
+        else:
+            m._end(_one(ep), outcome)
+
+
+def _free_beds(f, fid: int) -> int:
+    """Whole beds free at a facility (bed counts of a scaled county are fractional)."""
+    return math.floor(max(f.beds[fid] - f.occupied[fid] - f.occupied_priority[fid], 0) + 1e-9)
+
+
+class ReferenceModel(CountyModel):
+    """The engine with its episode stages replaced by a loop over ``Resident`` agents.
+
+    Same constructor and outputs as ``CountyModel`` (``summarize``/``timeseries`` work on it).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, rng: int = 0, population: int | None = None):
+        super().__init__(scenario, rng=rng, population=population)
+        self.residents: list[Resident] = [Resident(self, rid) for rid in range(self.res.n)]
+
+    def schedule_one(self, ep: int, stage: Stage, day: int) -> None:
+        """``_schedule`` for one episode."""
+        self.ep.stage[ep] = stage
+        self.ep.due[ep] = day
+        self.stages.add(np.array((day,), dtype=np.int64), np.array((ep,), dtype=np.int64))
+
+    def _births(self) -> None:
+        n0 = self.res.n
+        super()._births()
+        self.residents.extend(Resident(self, rid) for rid in range(n0, self.res.n))
+
+    def _onsets_today(self) -> None:
+        r = self.res
+        i = self.day - self._year_start
+        ids = np.concatenate([self._year_onsets[self._year_bounds[i]:self._year_bounds[i + 1]], self.onsets.pop(self.day)])
+        # a resident falls ill once a day at most, in the order the engine takes them
+        for rid in dict.fromkeys(ids.tolist()):
+            if r.alive[rid]:
+                self.residents[rid].fall_ill()
+
+    def _run_stage(self, eps: np.ndarray) -> None:
+        for ep in eps.tolist():
+            self.residents[int(self.ep.resident[ep])].step()
+
+    _choose = _visit = _down = _discharge = _run_stage

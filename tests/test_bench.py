@@ -1,0 +1,43 @@
+"""``reformsim bench --quick --json``: the benchmark pipeline end to end, on small sizes.
+
+Figures are checked for shape and sense (positive, consistent), never against time limits.
+"""
+
+from __future__ import annotations
+
+import json
+
+from reformsim.experiments.bench import QUICK, TARGETS
+from reformsim.experiments.cli import main
+
+
+def test_quick_bench_writes_the_documented_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert r["quick"] is True and r["command"].startswith("reformsim bench --quick")
+
+    d = r["default_county"]
+    assert d["population"] == QUICK.population
+    assert [c["years"] for c in d["checkpoints"]] == list(QUICK.years)
+    seconds = [c["seconds"] for c in d["checkpoints"]]
+    assert all(s > 0 for s in seconds) and seconds == sorted(seconds)  # cumulative checkpoints
+    assert d["peak_rss_delta_bytes"] > 0 and d["bytes_per_resident"] > 0
+    assert 0 < d["state_bytes_per_resident"] < d["bytes_per_resident"]  # arrays are part of the peak
+
+    ref = r["reference"]
+    assert ref["population"] == QUICK.compare_population and ref["days"] == QUICK.compare_days
+    assert ref["engine_seconds"] > 0 and ref["reference_seconds"] > 0
+    assert abs(ref["speedup"] - ref["reference_seconds"] / ref["engine_seconds"]) < 1e-9
+
+    assert [s["population"] for s in r["scaling"]] == list(QUICK.scaling)
+    assert all(s["ms_per_day"] > 0 for s in r["scaling"])
+
+    assert r["profile"], "pyinstrument is a test dependency, so the profile must be there"
+    shares = [p["share"] for p in r["profile"]]
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0 + 1e-9
+
+    assert set(r["targets"]) == set(TARGETS)
+    assert r["targets"]["default_5y_seconds"]["value"] is None  # only the full benchmark runs 5 years
+    assert r["machine"]["cpus"] >= 1 and r["version"]
+    assert "engine vs reference" in capsys.readouterr().out
