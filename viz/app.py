@@ -1,0 +1,86 @@
+"""The Solara visual for planners and workshops (Mesa SolaraViz).
+
+Run with ``reformsim viz [--scenario NAME] [--port N]`` or ``solara run viz/app.py``.
+Page 0 is the simulator (targets, levers, referral map, time series, facility panel); Page 1 is
+compare mode. The sidebar (Mesa's) creates the model: scenario, population, seed; Reset applies them.
+"""
+
+from __future__ import annotations
+
+import mesa.visualization.solara_viz as mesa_solara_viz
+import solara
+from mesa.visualization import SolaraViz
+from reformsim.viz.compare import ComparePanel, scenario_choices
+from reformsim.viz.components import (
+    FacilityPanel,
+    LeverPanel,
+    MoneySeries,
+    NetworkMap,
+    TargetCards,
+    TargetSeries,
+)
+from reformsim.viz.i18n import LanguageToggle, lang, t
+from reformsim.viz.vizmodel import DEFAULT_POPULATION, VizModel, default_scenario
+
+# Five simulated days per redraw: a redraw costs several model days, so this keeps the demo >= 5 days/s.
+RENDER_INTERVAL = 5
+PLAY_INTERVAL_MS = 1
+
+# Page 0 grid (12 columns, rows of 30 px): cards across the top, levers beside the map, charts below.
+DASHBOARD_LAYOUT = [
+    {"i": 0, "x": 0, "y": 0, "w": 12, "h": 6},
+    {"i": 1, "x": 0, "y": 6, "w": 4, "h": 20},
+    {"i": 2, "x": 4, "y": 6, "w": 8, "h": 20},
+    {"i": 3, "x": 0, "y": 26, "w": 6, "h": 19},
+    {"i": 4, "x": 6, "y": 26, "w": 6, "h": 19},
+    {"i": 5, "x": 0, "y": 45, "w": 12, "h": 19},
+]
+COMPARE_LAYOUT = [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 80}]
+_mesa_layout = mesa_solara_viz.make_initial_grid_layout
+
+
+def grid_layout(num_components: int) -> list[dict]:
+    """Initial grid for a page: Mesa places every component at half width, too narrow for the map
+    and for compare mode, so our two pages get their own (Mesa looks this function up at run time)."""
+    layouts = {len(DASHBOARD_LAYOUT): DASHBOARD_LAYOUT, len(COMPARE_LAYOUT): COMPARE_LAYOUT}
+    chosen = layouts.get(num_components)
+    return [{**cell, "moved": False} for cell in chosen] if chosen else _mesa_layout(num_components)
+
+
+mesa_solara_viz.make_initial_grid_layout = grid_layout
+
+COMPONENTS = [
+    (TargetCards, 0),
+    (LeverPanel, 0),
+    (NetworkMap, 0),
+    (TargetSeries, 0),
+    (MoneySeries, 0),
+    (FacilityPanel, 0),
+    (ComparePanel, 1),
+]
+
+
+def model_params() -> dict:
+    """The sidebar's model inputs, labelled in the current language (applied on Reset)."""
+    return {
+        "scenario_name": {"type": "Select", "value": default_scenario(), "values": scenario_choices(), "label": t("scenario")},
+        "population": {"type": "SliderInt", "value": DEFAULT_POPULATION, "min": 5_000, "max": 200_000, "step": 5_000,
+                       "label": t("population")},
+        "rng": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1, "label": t("seed")},
+    }
+
+
+@solara.component
+def Page() -> None:
+    """The app: SolaraViz with our views, plus the 中文 / English switch in the app bar."""
+    model = solara.use_reactive(solara.use_memo(lambda: VizModel(default_scenario(), DEFAULT_POPULATION, 1), []))
+    with solara.AppBar():
+        LanguageToggle()
+    SolaraViz(
+        model,
+        components=COMPONENTS,
+        model_params=model_params(),
+        name=t("title", lang.value),
+        play_interval=PLAY_INTERVAL_MS,
+        render_interval=RENDER_INTERVAL,
+    )
