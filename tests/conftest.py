@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from reformsim.model.metrics import timeseries
 from reformsim.model.model import CountyModel
 

@@ -8,13 +8,22 @@ import networkx as nx
 import numpy as np
 import pytest
 from conftest import small_model
-
 from reformsim.agents import choice
 from reformsim.agents.episodes import EpisodePool, Outcome
 from reformsim.model.county import CountyError, build_county, load_county_csv
-from reformsim.model.lifetable import hazard_schedule, life_expectancy_from_rates, period_life_expectancy
+from reformsim.model.lifetable import (
+    hazard_schedule,
+    life_expectancy_from_rates,
+    period_life_expectancy,
+)
 from reformsim.model.metrics import summarize, timeseries
-from reformsim.model.params import BehaviourParams, CountyParams, FacilityParams, Scenario, with_value
+from reformsim.model.params import (
+    BehaviourParams,
+    CountyParams,
+    FacilityParams,
+    Scenario,
+    with_value,
+)
 
 
 def test_every_episode_ends_exactly_once(baseline_run):
