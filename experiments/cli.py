@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from reformsim.model.county import CountyError
 
@@ -33,25 +34,23 @@ class UsageError(ValueError):
 USER_ERRORS: tuple[type[Exception], ...] = (ScenarioError, CountyError, ResultsError, UsageError, OSError)  # OSError: unwritable --out, disk full
 
 
-def positive_int(text: str) -> int:
+def _bounded_int(text: str, lo: int, hi: int | None, rule: str) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+    if v < lo or (hi is not None and v >= hi):
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {v}")
     return v
+
+
+def positive_int(text: str) -> int:
+    return _bounded_int(text, 1, None, "> 0")
 
 
 def seed_int(text: str) -> int:
     """A seed: an integer in [0, 2**63)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if not 0 <= v < 2**63:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {v}")
-    return v
+    return _bounded_int(text, 0, 2**63, "in [0, 2**63)")
 
 
 def positive_float(text: str) -> float:
@@ -62,6 +61,27 @@ def positive_float(text: str) -> float:
     if not v > 0 or v == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return v
+
+
+MAX_YEARS = 200
+
+
+def days_from_years(years: float, minimum: int = 1) -> int:
+    """Simulated days for ``--years``, refusing horizons under ``minimum`` days or over MAX_YEARS."""
+    if years > MAX_YEARS:
+        raise UsageError(f"--years {years} is more than {MAX_YEARS}")
+    days = int(round(years * 365))
+    if days < minimum:
+        raise UsageError(f"--years {years} is under {minimum} day{'s' if minimum > 1 else ''}")
+    return days
+
+
+def output_folder(path: str) -> Path:
+    """``--out`` as a folder that may not yet exist; refuse a path that is a file."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from .calibrate import (
     report_markdown,
     validate_fit,
 )
-from .cli import UsageError, positive_float, positive_int
+from .cli import days_from_years, output_folder, positive_float, positive_int
 from .io import atomic_write, write_json
 from .scenario import load_scenario
 
@@ -46,12 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     base = load_scenario(args.scenario)
     spec = load_spec(args.targets, base)
-    days = int(round(args.years * 365))
-    if days < 30:
-        raise UsageError(f"--years {args.years} is under a month: the figures need at least 30 days")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
+    days = days_from_years(args.years, minimum=30)  # the figures need at least a month
+    out = output_folder(args.out)
     seeds = list(range(1, args.seeds + 1))
     report_seeds = [REPORT_SEED_OFFSET + i for i in range(1, args.report_seeds + 1)]
     if args.no_fit:

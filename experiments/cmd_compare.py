@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from tqdm import tqdm
 
-from .cli import UsageError, positive_float, positive_int
+from .cli import UsageError, days_from_years, output_folder, positive_float, positive_int
 from .compare import compare, format_comparison, write_comparison
 from .scenario import load_scenario
 
@@ -35,12 +34,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise UsageError(f"scenario names repeat ({', '.join(names)}): give each file a distinct name")
-    days = int(round(args.years * 365))
-    if days < 1:
-        raise UsageError(f"--years {args.years} is less than one day")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
+    days = days_from_years(args.years)
+    out = output_folder(args.out)
     seeds = list(range(1, args.seeds + 1))
     with tqdm(total=len(scenarios) * len(seeds), unit="run", disable=args.quiet, desc="compare") as bar:
         comp = compare(scenarios, seeds, days, args.population, args.workers, bar.update)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from reformsim.model.metrics import targets_table
 from reformsim.model.params import with_value
 from tqdm import tqdm
 
-from .cli import UsageError, positive_float, positive_int, seed_int
+from .cli import UsageError, days_from_years, output_folder, positive_float, positive_int, seed_int
 from .runner import run, write_run
 from .scenario import builtin_names, dump_scenario, load_scenario
 
-MAX_YEARS = 200
 TARGET_LABELS = {
     "primary_visit_share": "Primary-care visit share (基层就诊率)",
     "county_internal_visit_share": "County-internal visit share (县域内就诊率)",
@@ -50,19 +48,13 @@ def format_targets(summary: dict) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    if args.years > MAX_YEARS:
-        raise UsageError(f"--years {args.years} is more than {MAX_YEARS}")
-    days = int(round(args.years * 365))
-    if days < 1:
-        raise UsageError(f"--years {args.years} is less than one day")
+    days = days_from_years(args.years)
     if args.population is not None:
         try:
             scenario = with_value(scenario, "county.population", args.population)
         except ValueError as exc:
             raise UsageError(f"--population {args.population}: {str(exc).split(': ', 2)[-1]}") from None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
+    out = output_folder(args.out)
     out.mkdir(parents=True, exist_ok=True)  # fail now, not after the simulation, if it cannot be made
     with tqdm(total=days, unit="day", disable=args.quiet, desc=scenario.name) as bar:
         result = run(scenario, args.seed, days, None, bar.update)
