@@ -183,7 +183,7 @@ class Resident(mesa.Agent):
 
     def _admit(self, ep: int, fid: int, tier: int) -> None:
         """A bed if one is free: priority patients (referred or contracted) may take any free bed,
-        the others only beds outside the reserved share. Else refer on (or wait for a tertiary bed)."""
+        the others only beds outside the reserved share. Else refer on (or, at tertiary, choose again tomorrow)."""
         m, f, e, r = self.model, self.model.fac, self.model.ep, self.model.res
         pri = bool(e.has_referral[ep]) or bool(r.contract[self.rid])
         free = _free_beds(f, fid)
@@ -193,7 +193,7 @@ class Resident(mesa.Agent):
             if tier < 3:
                 self._refer_up(ep, tier)
             else:
-                m.schedule_one(ep, Stage.VISIT, m.day + 1)
+                m.schedule_one(ep, Stage.CHOOSE, m.day + 1)
             return
         if pri:
             f.occupied_priority[fid] += 1

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 from reformsim.model.metrics import timeseries
-from reformsim.model.model import CountyModel
-
-
-def small_model(seed: int = 1, days: int = 180, population: int = 6_000, scenario=None) -> CountyModel:
-    m = CountyModel(scenario, rng=seed, population=population)
-    m.run_days(days)
-    return m
+from small import small_model
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import json
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import small_model
 from reformsim.agents import choice
 from reformsim.agents.episodes import EpisodePool, Outcome
 from reformsim.model.county import CountyError, build_county, load_county_csv
@@ -24,6 +23,7 @@ from reformsim.model.params import (
     Scenario,
     with_value,
 )
+from small import small_model
 
 
 def test_every_episode_ends_exactly_once(baseline_run):
