@@ -56,9 +56,10 @@ def bed_day_prices(p: PriceParams, test_intensity: float = 1.0) -> UnitPrices:
     return unit_prices(np.asarray(p.bed_day_price), np.asarray(p.stay_drug_share), np.asarray(p.stay_test_share), p, test_intensity)
 
 
-def provider_cost(units: UnitPrices, tier: np.ndarray) -> np.ndarray:
-    """Variable cost of units of care: drugs bought, tests run, less internal savings."""
-    return units.drug_cost[tier] + TEST_COST_SHARE * units.test[tier] - units.saving[tier]
+def provider_cost(units: UnitPrices, tier: np.ndarray, test: np.ndarray, n: np.ndarray | float = 1.0) -> np.ndarray:
+    """Variable cost of ``n`` units of care whose tests were billed ``test``: drugs bought and
+    tests run, less internal savings."""
+    return (units.drug_cost[tier] - units.saving[tier]) * n + TEST_COST_SHARE * test
 
 
 def _ratio(s: SchemeParams, kind: str) -> np.ndarray:

@@ -134,7 +134,7 @@ class Resident(mesa.Agent):
         if not care.attempts(f.skill[fid], sev, m.response[tier].keep) or (needs_bed and tier == 0):
             self._refer_up(ep, tier)
             return
-        if f.skill[fid] >= sev - care.ATTEMPT_MARGIN and e.treated_day[ep] < 0:
+        if care.attempts(f.skill[fid], sev) and e.treated_day[ep] < 0:
             e.treated_day[ep] = m.day
         if needs_bed:
             self._admit(ep, fid, tier)

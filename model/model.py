@@ -84,6 +84,7 @@ class CountyModel(mesa.Model):
             self._timeline[ev.day].append(ev)
         self.staff_initial = float(self.fac.staff.sum())
         self.staff_hired = self.staff_left = 0.0
+        self._cap_budget_year = self._cap_start = 0.0  # capitation budget paid this year; consortium balance at its start
         self.posts_since = 0  # day the approved posts were set (recruitment runs recruitment_years from it)
         self.term_start = np.zeros(self.county.n_facilities, dtype=np.int64)  # current posting term began
         self.training_received: list[float] = [0.0]  # cumulative person-times by day (for the lag)
@@ -550,7 +551,7 @@ class CountyModel(mesa.Model):
         self._pay(fid, price - insured, insured, scheme)
         self.ledger.book_parts(units.service[tier], units.drug[tier], test)
         self.ledger.government_pays(fid, units.subsidy[tier])
-        f.cost[:] += np.bincount(fid, weights=units.drug_cost[tier] + 0.6 * test - units.saving[tier], minlength=len(f.tier))
+        f.cost[:] += np.bincount(fid, weights=provider_cost(units, tier, test), minlength=len(f.tier))
         f.visits_today += np.bincount(fid, minlength=len(f.tier))
         t = self.today
         t.visits += np.bincount(tier, minlength=4)
@@ -583,8 +584,8 @@ class CountyModel(mesa.Model):
         eps, fid, tier, sev, needs_bed = eps[~refer], fid[~refer], tier[~refer], sev[~refer], needs_bed[~refer]
         if len(eps) == 0:
             return
-        adequate = f.skill[fid] >= sev - care.ATTEMPT_MARGIN
-        first_adequate = adequate & (e.treated_day[eps] < 0)
+        # care counts as adequate (ending the delay) when the facility could treat it without keeping
+        first_adequate = care.attempts(f.skill[fid], sev) & (e.treated_day[eps] < 0)
         e.treated_day[eps[first_adequate]] = self.day
         self._admit(eps[needs_bed], fid[needs_bed])
         out = ~needs_bed
@@ -687,15 +688,14 @@ class CountyModel(mesa.Model):
         cap = (pay.regime == "capitation") & (scheme == 0)
         self.ledger.resident_pays(fid, oop)
         fund_amount = np.where(drg, drg_payment(e.severity[eps], self.p.payment), insured)
-        via_cons = cap  # under capitation the consortium pays its residents' bills, per case or per bill
-        if via_cons.any():
-            self.ledger.consortium_pays(fid[via_cons], fund_amount[via_cons])
-        if (~via_cons).any():
-            self.ledger.fund_pays(fid[~via_cons], fund_amount[~via_cons], scheme[~via_cons])
+        # under capitation the consortium pays its residents' bills, per case or per bill
+        if cap.any():
+            self.ledger.consortium_pays(fid[cap], fund_amount[cap])
+        if (~cap).any():
+            self.ledger.fund_pays(fid[~cap], fund_amount[~cap], scheme[~cap])
         self.ledger.book_parts(service, drug, test)
         self.ledger.government_pays(fid, u.subsidy[tier] * days)
-        unit_cost = provider_cost(u, tier) * days + (test - u.test[tier] * days) * 0.6
-        f.cost[:] += np.bincount(fid, weights=unit_cost, minlength=len(f.tier))
+        f.cost[:] += np.bincount(fid, weights=provider_cost(u, tier, test, days), minlength=len(f.tier))
         e.stay_cost[eps] += bill
         self.today.oop_inpatient += float(oop.sum())
         self.today.bed_days += float(days.sum())
@@ -777,9 +777,6 @@ class CountyModel(mesa.Model):
             self.ledger.fund_pays_consortium(excess)
         self._cap_budget_year = 0.0
         self._cap_start = self.ledger.consortium
-
-    _cap_budget_year = 0.0
-    _cap_start = 0.0
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
