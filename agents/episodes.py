@@ -29,7 +29,7 @@ class Outcome(IntEnum):
 
 
 _FIELDS = {
-    "resident": np.int32, "severity": np.int8, "needs_bed": np.bool_, "start": np.int32, "key": np.uint16,
+    "resident": np.int32, "person": np.int64, "severity": np.int8, "needs_bed": np.bool_, "start": np.int32, "key": np.uint16,
     "stage": np.int8, "due": np.int32, "facility": np.int32, "steps": np.int8, "referred_tier": np.int8,
     "has_referral": np.bool_, "visits": np.int16, "treated_day": np.int32, "bed_facility": np.int32,
     "admit_tier": np.int8, "admit_day": np.int32, "bed_since": np.int32, "discharge_day": np.int32, "stay_cost": np.float64,

@@ -1,12 +1,14 @@
-"""Residents as a structure of arrays (one row per resident, ~40 bytes each).
+"""Residents as a structure of arrays (one row per resident, ~45 bytes each).
 
 Age is kept as a birth day so nobody has to be aged each step; chronic conditions are a
-bitmask; trust is one float per tier.
+bitmask; trust is one float per tier. A row is a place, not a person: a dead resident's row is
+given to a newborn, so the arrays track the living population over decades. A person's
+``uid`` never changes and keys their random streams.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 from reformsim.model.county import County
@@ -24,9 +26,18 @@ _HYPERTENSION = np.array([0, 0, 0.06, 0.12, 0.32, 0.48, 0.55])
 _DIABETES = np.array([0, 0, 0.02, 0.04, 0.11, 0.17, 0.18])
 
 
+_PER_ROW = ("birth_day", "female", "home", "scheme", "chronic", "income", "trust", "contract", "alive", "episode",
+            "onsets", "last_visit", "uid", "death_day")
+
+
 @dataclass
 class Residents:
-    """Arrays indexed by resident id; ``capacity`` rows, the first ``n`` in use."""
+    """Arrays indexed by row; ``capacity`` rows, the first ``n`` ever used.
+
+    Rows of the dead are reused, but only after ``recycle`` (the engine calls it at the year
+    boundary): until then the year's onset list and calendars may still name the row, and a
+    newborn there must not inherit the dead person's entries.
+    """
 
     birth_day: np.ndarray  # int32, day of birth relative to the run's day 0
     female: np.ndarray  # bool
@@ -40,7 +51,12 @@ class Residents:
     episode: np.ndarray  # int32 open episode id or -1
     onsets: np.ndarray  # uint16 onset counter (keys the onset stream)
     last_visit: np.ndarray  # int32 last day with a visit, for the two-week visit rate
+    uid: np.ndarray  # int64 person id, stable for life, never reused: the key of the random streams
+    death_day: np.ndarray  # int32 day of the background death drawn at birth (or at the start)
     n: int = 0
+    next_uid: int = 0
+    _released: list[np.ndarray] = field(default_factory=list)  # rows of this year's dead
+    _free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows ready for newborns
 
     def age(self, day: int, ids: np.ndarray | None = None) -> np.ndarray:
         """Age in years on ``day`` of ``ids`` (default: every resident in use)."""
@@ -48,23 +64,41 @@ class Residents:
 
     @property
     def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "n")
+        rows = sum(getattr(self, name).nbytes for name in _PER_ROW)
+        return rows + self._free.nbytes + sum(a.nbytes for a in self._released)
 
-    def grow(self, extra: int) -> None:
-        """Make room for ``extra`` more residents (births), doubling capacity when full."""
-        need = self.n + extra
-        cap = len(self.alive)
-        if need <= cap:
-            return
-        new_cap = max(need, int(cap * 1.25) + 16)
-        for f in fields(self):
-            if f.name == "n":
-                continue
-            a = getattr(self, f.name)
-            b = np.zeros((new_cap, *a.shape[1:]), dtype=a.dtype)
-            b[:cap] = a
-            setattr(self, f.name, b)
-        self.episode[cap:] = -1
+    def release(self, rows: np.ndarray) -> None:
+        """Rows of residents who died: reusable after the next ``recycle``."""
+        if len(rows):
+            self._released.append(np.asarray(rows, dtype=np.int64))
+
+    def recycle(self) -> None:
+        """Make the released rows available to newborns (lowest rows first, for determinism)."""
+        if self._released:
+            self._free = np.sort(np.concatenate([self._free, *self._released]))[::-1].copy()
+            self._released = []
+
+    def new_rows(self, k: int) -> np.ndarray:
+        """Rows for ``k`` newborns with fresh uids: recycled rows first, then new ones (growing by 25%)."""
+        reuse = min(k, len(self._free))
+        rows = self._free[len(self._free) - reuse:][::-1]
+        self._free = self._free[: len(self._free) - reuse]
+        extra = np.arange(self.n, self.n + k - reuse)
+        if len(extra):
+            cap = len(self.alive)
+            if self.n + len(extra) > cap:
+                new_cap = max(self.n + len(extra), int(cap * 1.25) + 16)
+                for name in _PER_ROW:
+                    a = getattr(self, name)
+                    b = np.zeros((new_cap, *a.shape[1:]), dtype=a.dtype)
+                    b[:cap] = a
+                    setattr(self, name, b)
+                self.episode[cap:] = -1
+            self.n += len(extra)
+        rows = np.concatenate([rows, extra])
+        self.uid[rows] = np.arange(self.next_uid, self.next_uid + k)
+        self.next_uid += k
+        return rows
 
 
 def chronic_prevalence(age: np.ndarray, p: PopulationParams) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +130,8 @@ def generate_residents(county: County, p: PopulationParams, rng: np.random.Gener
         birth_day=np.round(-age * DAYS_PER_YEAR).astype(np.int32), female=rng.random(n) < 0.49, home=home,
         scheme=scheme, chronic=chronic, income=income, trust=trust.astype(np.float32),
         contract=np.zeros(n, dtype=bool), alive=np.ones(n, dtype=bool), episode=np.full(n, -1, dtype=np.int32),
-        onsets=np.zeros(n, dtype=np.uint16), last_visit=np.full(n, -10_000, dtype=np.int32), n=n,
+        onsets=np.zeros(n, dtype=np.uint16), last_visit=np.full(n, -10_000, dtype=np.int32),
+        uid=np.arange(n, dtype=np.int64), death_day=np.zeros(n, dtype=np.int32), n=n, next_uid=n,
     )
 
 
@@ -107,10 +142,9 @@ def contracted(res: Residents, streams: Streams, rate: float, rate_key: float, d
     makes the overall figure come out (capped to [0, 1]). Each resident's draw is fixed, so
     raising a rate only adds contracts (common random numbers).
     """
-    ids = np.arange(res.n)
     alive = res.alive[: res.n]
     key = ((res.age(day) >= 65) | (res.chronic[: res.n] > 0)) & alive
     key_share = key.sum() / max(alive.sum(), 1)
     rate_other = np.clip((rate - key_share * rate_key) / max(1 - key_share, 1e-9), 0.0, 1.0)
-    u = streams.uniform(Purpose.CONTRACT, ids)
+    u = streams.uniform(Purpose.CONTRACT, res.uid[: res.n])
     return (u < np.where(key, rate_key, rate_other)) & alive

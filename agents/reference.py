@@ -38,13 +38,14 @@ def _one(x) -> np.ndarray:
 
 
 class Resident(mesa.Agent):
-    """One resident; attributes live in row ``rid`` of the model's ``Residents`` arrays."""
+    """One resident; attributes live in row ``rid`` of the model's ``Residents`` arrays, draws are keyed by ``uid``."""
 
     model: ReferenceModel
 
     def __init__(self, model: ReferenceModel, rid: int):
         super().__init__(model)
         self.rid = int(rid)
+        self.uid = int(model.res.uid[rid])
 
     @property
     def episode(self) -> int:
@@ -67,14 +68,15 @@ class Resident(mesa.Agent):
         r.onsets[rid] += 1
         if r.episode[rid] >= 0:
             return
-        ids, c = _one(rid), _one(ctr)
+        ids, uid, c = _one(rid), _one(self.uid), _one(ctr)
         prevention = m.response[2].prevention + m.p.policy.chronic_management
-        sev = illness.severity(m.streams.uniform(Purpose.KIND, ids, c), m.streams.uniform(Purpose.SEVERITY, ids, c),
+        sev = illness.severity(m.streams.uniform(Purpose.KIND, uid, c), m.streams.uniform(Purpose.SEVERITY, uid, c),
                                r.age(m.day, ids), r.chronic[ids], m.p.illness, min(prevention, 1.0))
-        need = illness.needs_admission(m.streams.uniform(Purpose.ADMIT, ids, c), sev, m.p.illness, m.response[2].admission)
+        need = illness.needs_admission(m.streams.uniform(Purpose.ADMIT, uid, c), sev, m.p.illness, m.response[2].admission)
         ep = int(m.ep.allocate(1)[0])
         e = m.ep
-        e.resident[ep], e.severity[ep], e.needs_bed[ep], e.start[ep], e.key[ep] = rid, sev[0], need[0], m.day, ctr
+        e.resident[ep], e.person[ep] = rid, self.uid
+        e.severity[ep], e.needs_bed[ep], e.start[ep], e.key[ep] = sev[0], need[0], m.day, ctr
         e.steps[ep], e.referred_tier[ep], e.has_referral[ep], e.visits[ep] = 0, -1, False, 0
         e.treated_day[ep], e.bed_facility[ep], e.stay_cost[ep], e.billed_deductible[ep] = -1, -1, 0.0, False
         r.episode[rid] = ep
@@ -101,7 +103,7 @@ class Resident(mesa.Agent):
         u = choice.utilities(_one(sev), slot_tier[None], f.skill[sf][None], r.trust[rid][None], oop[None],
                              _one(r.income[rid]), m.county.slot_travel[home][None], wait[None], referred_to[None],
                              _one(contract), m.p.behaviour)
-        draw = m.streams.uniform(Purpose.CHOICE, _one(rid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))
+        draw = m.streams.uniform(Purpose.CHOICE, _one(self.uid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))
         alt = int(choice.choose(u, draw)[0])
         today = m.today
         today.referral_decisions += letter
@@ -203,13 +205,13 @@ class Resident(mesa.Agent):
         e.has_referral[ep] = pri  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
-        rid, key = _one(self.rid), _one(int(e.key[ep]))
-        los = care.length_of_stay(m.streams.uniform(Purpose.LOS, rid, key), _one(tier), _one(int(e.severity[ep])),
+        uid, key = _one(self.uid), _one(int(e.key[ep]))
+        los = care.length_of_stay(m.streams.uniform(Purpose.LOS, uid, key), _one(tier), _one(int(e.severity[ep])),
                                   m.p.facilities, 1.0)[0]
         los = max(1, int(np.rint(los * m.response[tier].los)))
         e.discharge_day[ep] = m.day + los
         down_p = min(max(m.p.policy.down_referral_base * m.response[tier].down_referral, 0.0), DOWN_REFERRAL_CAP)
-        if tier >= 2 and m.streams.uniform(Purpose.DOWN, rid, key)[0] < down_p and los >= 3:
+        if tier >= 2 and m.streams.uniform(Purpose.DOWN, uid, key)[0] < down_p and los >= 3:
             m.schedule_one(ep, Stage.DOWN, m.day + max(1, int(np.rint(los * m.p.facilities.acute_fraction))))
         else:
             m.schedule_one(ep, Stage.DISCHARGE, m.day + los)
@@ -224,7 +226,7 @@ class Resident(mesa.Agent):
 
     def _treatment_succeeds(self, ep: int, fid: int) -> bool:
         m, e = self.model, self.model.ep
-        u = m.streams.uniform(Purpose.OUTCOME, _one(self.rid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))[0]
+        u = m.streams.uniform(Purpose.OUTCOME, _one(self.uid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))[0]
         return bool(u < care.success_prob(m.fac.skill[fid], int(e.severity[ep]), m.p.facilities))
 
     def _learn_trust(self, tier: int, ok: bool) -> None:
@@ -246,7 +248,7 @@ class Resident(mesa.Agent):
 
     def _close(self, ep: int, p_die: float, outcome: Outcome) -> None:
         m = self.model
-        if p_die > 0 and m.streams.uniform(Purpose.FATALITY, _one(self.rid), _one(int(m.ep.key[ep])))[0] < p_die:
+        if p_die > 0 and m.streams.uniform(Purpose.FATALITY, _one(self.uid), _one(int(m.ep.key[ep])))[0] < p_die:
             m._kill(_one(self.rid), excess=True)  # closes the episode as DIED
         else:
             m._end(_one(ep), outcome)
@@ -273,10 +275,15 @@ class ReferenceModel(CountyModel):
         self.ep.due[ep] = day
         self.stages.add(np.array((day,), dtype=np.int64), np.array((ep,), dtype=np.int64))
 
-    def _births(self) -> None:
-        n0 = self.res.n
-        super()._births()
-        self.residents.extend(Resident(self, rid) for rid in range(n0, self.res.n))
+    def _births(self) -> np.ndarray:
+        rows = super()._births()
+        for rid in rows.tolist():  # a newborn in a dead resident's row is a new agent
+            if rid < len(self.residents):
+                self.residents[rid].remove()
+                self.residents[rid] = Resident(self, rid)
+            else:
+                self.residents.append(Resident(self, rid))
+        return rows
 
     def _onsets_today(self) -> None:
         r = self.res

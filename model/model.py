@@ -98,7 +98,7 @@ class CountyModel(mesa.Model):
         fund0 = self._daily_premiums() * self.p.insurance.initial_fund_days
         self.ledger = Ledger(self.fac.revenue, fund0)
         self._schedule_background_deaths(np.arange(self.res.n))
-        self._draw_year_onsets(0)
+        self._start_year(0)
         if self.p.staff.transfer_seniors_to_townships:  # a transfer given in the scenario itself starts on day 0
             self._transfer_seniors(int(self.p.staff.transfer_seniors_to_townships))
         self._apply_timeline(0)
@@ -249,12 +249,23 @@ class CountyModel(mesa.Model):
 
     # ------------------------------------------------------------------ demography
     def _schedule_background_deaths(self, ids: np.ndarray) -> None:
+        """Draw each resident's day of background death; those falling in this year go in the calendar."""
+        r = self.res
         m = lifetable.hazard_schedule(self.p.life_expectancy_table)
-        age = self.res.age(self.day, ids)
-        u = self.streams.uniform(Purpose.DEATH, ids)
-        at = lifetable.death_ages(age, u, m)
-        days = self.res.birth_day[ids] + np.floor(at * DAYS_PER_YEAR).astype(np.int64)
-        self.deaths.add(np.maximum(days, self.day), ids)
+        at = lifetable.death_ages(r.age(self.day, ids), self.streams.uniform(Purpose.DEATH, r.uid[ids]), m)
+        days = r.birth_day[ids] + np.floor(at * DAYS_PER_YEAR).astype(np.int64)
+        r.death_day[ids] = np.maximum(days, self.day)
+        soon = ids[r.death_day[ids] < (self.day // YEAR + 1) * YEAR]
+        self.deaths.add(r.death_day[soon].astype(np.int64), soon)
+
+    def _calendar_year_deaths(self) -> None:
+        """The death calendar holds one year: the living whose death day falls in it. Rebuilt at
+        the year boundary, so it never names a row that was since given to a newborn."""
+        r = self.res
+        end = (self.day // YEAR + 1) * YEAR
+        self.deaths = Calendar()
+        dying = np.flatnonzero(r.alive[: r.n] & (r.death_day[: r.n] < end))
+        self.deaths.add(r.death_day[dying].astype(np.int64), dying)
 
     def _draw_onsets(self, ids: np.ndarray, from_day: int, newborn: bool = False) -> None:
         """All onsets of ``ids`` from ``from_day`` to the end of the year, as a Poisson process.
@@ -270,7 +281,8 @@ class CountyModel(mesa.Model):
         acute, follow = illness.annual_rates(r.age(from_day, ids), r.chronic[ids], self.p.illness)
         lam = (acute + follow) * days_left / YEAR
         del acute, follow
-        k = illness.poisson_quantile(self.streams.uniform(Purpose.ONSET, ids, year), lam)
+        uid = r.uid[ids]
+        k = illness.poisson_quantile(self.streams.uniform(Purpose.ONSET, uid, year), lam)
         del lam
         # a county's year holds millions of onsets: draw them for blocks of residents so that the
         # temporaries stay small (the peak memory of a run), keeping (resident, day offset) compact
@@ -279,12 +291,12 @@ class CountyModel(mesa.Model):
             kb = k[a:a + ONSET_BLOCK]
             rep = np.repeat(ids[a:a + ONSET_BLOCK], kb)
             nth = np.arange(len(rep)) - np.repeat(np.cumsum(kb) - kb, kb)  # onset number within the resident
-            u = self.streams.uniform(Purpose.ONSET, rep, (year + 1) * 4096 + nth)
+            u = self.streams.uniform(Purpose.ONSET, np.repeat(uid[a:a + ONSET_BLOCK], kb), (year + 1) * 4096 + nth)
             reps.append(rep.astype(np.int32))
             offsets.append(np.floor(u * days_left).astype(np.uint16))
         rep = np.concatenate(reps) if reps else np.zeros(0, dtype=np.int32)
         offset = np.concatenate(offsets) if offsets else np.zeros(0, dtype=np.uint16)
-        del reps, offsets, k
+        del reps, offsets, k, uid
         if newborn:
             self.onsets.add(from_day + offset.astype(np.int64), rep)
             return
@@ -296,8 +308,11 @@ class CountyModel(mesa.Model):
         self._year_onsets = rep[order]
         self._year_start = from_day
 
-    def _draw_year_onsets(self, year: int) -> None:
+    def _start_year(self, year: int) -> None:
+        """The dead's rows become free for newborns; this year's deaths and onsets of the living are scheduled."""
         r = self.res
+        r.recycle()  # safe now: the year's onset list and death calendar are rebuilt from the living
+        self._calendar_year_deaths()
         self._draw_onsets(np.flatnonzero(r.alive[: r.n]), year * YEAR)
         _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
 
@@ -313,14 +328,14 @@ class CountyModel(mesa.Model):
         rng = np.random.default_rng([self.seed, 0xC1, self.day])
         r.chronic[ids] |= ((rng.random(len(ids)) < ph) * 1 + (rng.random(len(ids)) < pd_) * 2).astype(np.uint8)
 
-    def _births(self) -> None:
+    def _births(self) -> np.ndarray:
+        """Today's newborns, in rows of residents who died in earlier years where there are any; their rows."""
         r = self.res
         rng = np.random.default_rng([self.seed, 0xB1, self.day])
         n = rng.poisson(self.p.population.crude_birth_rate * int(self.alive_by_scheme.sum()) / YEAR)
         if n == 0:
-            return
-        r.grow(n)
-        ids = np.arange(r.n, r.n + n)
+            return np.zeros(0, dtype=np.int64)
+        ids = r.new_rows(n)
         pop = self.county.home_population[self.county.homes].astype(float)
         r.home[ids] = rng.choice(len(pop), size=n, p=pop / pop.sum())
         r.birth_day[ids] = self.day
@@ -334,11 +349,11 @@ class CountyModel(mesa.Model):
         r.episode[ids] = -1
         r.onsets[ids] = 0
         r.last_visit[ids] = -10_000
-        r.n += n
         self.alive_by_scheme[0] += n
         self.today.births += n
         self._schedule_background_deaths(ids)
         self._draw_onsets(ids, self.day + 1, newborn=True)
+        return ids
 
     def _kill(self, ids: np.ndarray, excess: bool) -> None:
         """Residents die: their open episode ends as DIED, their bed is freed."""
@@ -347,6 +362,7 @@ class CountyModel(mesa.Model):
         if len(ids) == 0:
             return
         r.alive[ids] = False
+        r.release(ids)
         self.alive_by_scheme -= np.bincount(r.scheme[ids], minlength=2)
         eps = r.episode[ids]
         eps = eps[eps >= 0]
@@ -407,12 +423,14 @@ class CountyModel(mesa.Model):
             return
         age = r.age(self.day, ids)
         prevention = self.response[2].prevention + p.policy.chronic_management
-        sev = illness.severity(self.streams.uniform(Purpose.KIND, ids, ctr), self.streams.uniform(Purpose.SEVERITY, ids, ctr),
+        uid = r.uid[ids]
+        sev = illness.severity(self.streams.uniform(Purpose.KIND, uid, ctr), self.streams.uniform(Purpose.SEVERITY, uid, ctr),
                                age, r.chronic[ids], p.illness, min(prevention, 1.0))
-        need = illness.needs_admission(self.streams.uniform(Purpose.ADMIT, ids, ctr), sev, p.illness, self.response[2].admission)
+        need = illness.needs_admission(self.streams.uniform(Purpose.ADMIT, uid, ctr), sev, p.illness, self.response[2].admission)
         eps = self.ep.allocate(len(ids))
         e = self.ep
         e.resident[eps] = ids
+        e.person[eps] = uid
         e.severity[eps] = sev
         e.needs_bed[eps] = need
         e.start[eps] = self.day
@@ -495,7 +513,7 @@ class CountyModel(mesa.Model):
         u = choice.utilities(sev, slot_tier, None, r.trust.take(res, axis=0), oop, r.income[res],
                              np.take(self.county.slot_travel, home, axis=0), wait, referred_to, contract, self.p.behaviour,
                              quality=quality)
-        alt = choice.choose(u, self.streams.uniform(Purpose.CHOICE, res, e.key[eps].astype(np.int64) * 8 + e.steps[eps]))
+        alt = choice.choose(u, self.streams.uniform(Purpose.CHOICE, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps]))
         self.today.referral_decisions += int(letter.sum())
         own = alt == 0
         fid = sf.ravel()[np.arange(len(eps)) * n_slots + np.maximum(alt - 1, 0)]
@@ -532,7 +550,7 @@ class CountyModel(mesa.Model):
         # draw only where death is possible (u > 0, so the rest survive anyway): most episodes carry no risk
         at_risk = np.flatnonzero(p_die > 0)
         dies = np.zeros(len(eps), dtype=bool)
-        dies[at_risk] = self.streams.uniform(Purpose.FATALITY, res[at_risk], e.key[eps[at_risk]]) < p_die[at_risk]
+        dies[at_risk] = self.streams.uniform(Purpose.FATALITY, e.person[eps[at_risk]], e.key[eps[at_risk]]) < p_die[at_risk]
         outcome = np.asarray(outcome)
         self._end(eps[~dies], outcome if outcome.ndim == 0 else outcome[~dies])
         if dies.any():
@@ -611,7 +629,7 @@ class CountyModel(mesa.Model):
 
     def _treatment_succeeds(self, eps: np.ndarray, fid: np.ndarray) -> np.ndarray:
         e = self.ep
-        u = self.streams.uniform(Purpose.OUTCOME, e.resident[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
+        u = self.streams.uniform(Purpose.OUTCOME, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
         return u < care.success_prob(self.fac.skill[fid], e.severity[eps], self.p.facilities)
 
     def _learn_trust(self, eps: np.ndarray, tier: np.ndarray, ok: np.ndarray) -> None:
@@ -654,12 +672,12 @@ class CountyModel(mesa.Model):
         f.admissions_today += np.bincount(fid, minlength=nf)
         self.today.admissions += np.bincount(tier, minlength=4)
         los_mult = np.array([self.response[t].los for t in range(4)])[tier]
-        los = care.length_of_stay(self.streams.uniform(Purpose.LOS, e.resident[eps], e.key[eps]), tier, e.severity[eps],
+        los = care.length_of_stay(self.streams.uniform(Purpose.LOS, e.person[eps], e.key[eps]), tier, e.severity[eps],
                                   self.p.facilities, 1.0)
         los = np.maximum(1, np.rint(los * los_mult)).astype(np.int64)
         e.discharge_day[eps] = self.day + los
         down_p = np.clip(self.p.policy.down_referral_base * np.array([self.response[t].down_referral for t in range(4)])[tier], 0, DOWN_REFERRAL_CAP)
-        down = (tier >= 2) & (self.streams.uniform(Purpose.DOWN, e.resident[eps], e.key[eps]) < down_p) & (los >= 3)
+        down = (tier >= 2) & (self.streams.uniform(Purpose.DOWN, e.person[eps], e.key[eps]) < down_p) & (los >= 3)
         acute = np.maximum(1, np.rint(los * self.p.facilities.acute_fraction)).astype(np.int64)
         self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
         self._schedule(eps[~down], Stage.DISCHARGE, self.day + los[~down])
@@ -789,7 +807,7 @@ class CountyModel(mesa.Model):
             if self.p.payment.regime == "capitation" or self._cap_budget_year:
                 self._risk_sharing()
             self._new_chronic()
-            self._draw_year_onsets(day // YEAR)
+            self._start_year(day // YEAR)
         if day % MONTH == 0:
             if day > 0:
                 self._staff_month()
