@@ -7,9 +7,14 @@ compare mode. The sidebar (Mesa's) creates the model: scenario, population, seed
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import mesa.visualization.solara_viz as mesa_solara_viz
 import solara
+import solara.server.kernel_context as kernel_context
 from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
 from reformsim.viz.compare import ComparePanel, scenario_choices
 from reformsim.viz.components import (
     FacilityPanel,
@@ -49,13 +54,53 @@ def grid_layout(num_components: int) -> list[dict]:
 
 mesa_solara_viz.make_initial_grid_layout = grid_layout
 
+
+def force_update_in_turn() -> None:
+    """Mesa's ``force_update`` (a new frame), asked for only once no other thread is rendering the page.
+
+    A render runs in the thread that asks first; the others' requests join its loop. After a lever
+    change, the browser's thread renders the page while Mesa's play loop goes on stepping, and the play
+    loop asked for a new frame during every render pass: that render never ended (the levers froze)
+    until reacton gave up with "Too many renders triggered" (issue 8, tests/browser/test_stress.py).
+    Waiting for the render lock first lets that render finish; the frame is then drawn by this thread.
+    """
+    if kernel_context.has_current_context():
+        render = kernel_context.get_current_context().app_object
+        # reacton's render lock, held for a whole render loop (no public API); never our own
+        lock = getattr(render, "thread_lock", None)
+        if lock is not None and getattr(render, "_lock_thread", None) is not threading.current_thread():
+            with lock:
+                pass
+    force_update()
+
+
+# Mesa's play loop and Step button look the name up at run time
+mesa_solara_viz.force_update = force_update_in_turn
+
+
+def every_frame(view: Callable[[VizModel], solara.Element]) -> Callable[[VizModel], solara.Element]:
+    """A plain view as a component that re-renders after every step, as SolaraViz would wrap it.
+
+    SolaraViz wraps plain views in new components at each of its own renders, so a Reset remounted
+    every view; charts with a redraw pending then plotted into destroyed elements, a JavaScript error
+    in the page (issue 8, tests/browser/test_stress.py). Wrapped once here, they stay mounted.
+    """
+
+    @solara.component
+    def EveryFrame(model: VizModel) -> solara.Element:
+        update_counter.get()
+        return view(model)
+
+    return EveryFrame
+
+
 COMPONENTS = [
-    (TargetCards, 0),
+    (every_frame(TargetCards), 0),
     (LeverPanel, 0),
-    (NetworkMap, 0),
-    (TargetSeries, 0),
-    (MoneySeries, 0),
-    (FacilityPanel, 0),
+    (every_frame(NetworkMap), 0),
+    (every_frame(TargetSeries), 0),
+    (every_frame(MoneySeries), 0),
+    (every_frame(FacilityPanel), 0),
     (ComparePanel, 1),
 ]
 

@@ -1,12 +1,14 @@
 """The views of the visual: target cards, lever panel, referral map, time series, facility panel.
 
 The functions named like components that take the model (``TargetCards(model)``, ...) are
-*plain functions*: SolaraViz wraps them so that they re-render after every step (see MESA.md).
-The ``@solara.component`` pieces they use hold their own hooks.
+*plain functions*: the app wraps them (``app.every_frame``) so that they re-render after every
+step (see MESA.md), and they read the model under its lock (``reads_model``). The
+``@solara.component`` pieces they use hold their own hooks.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Callable
@@ -83,6 +85,23 @@ def fmt_target(key: str, value: float) -> str:
     return f"{value:.1f}" if key == "life_expectancy" else f"{100 * value:.1f}%"
 
 
+def reads_model(view: Callable[[VizModel], solara.Element]) -> Callable[[VizModel], solara.Element]:
+    """Run a view of the model under the model's lock, never during a simulated day.
+
+    A view renders in whichever thread asks for a render: the play loop's, between steps, but also the
+    browser's after a lever change or a click, while the play loop may be inside a step. Unlocked, such
+    a render read the DataCollector half-way through a day (series one day apart in length) and Solara
+    replaced the whole app with the traceback (issue 8, tests/browser/test_stress.py).
+    """
+
+    @functools.wraps(view)
+    def locked(model: VizModel) -> solara.Element:
+        with model.lock:
+            return view(model)
+
+    return locked
+
+
 def lever_marks(model: VizModel) -> list[int]:
     """Days on which a lever was changed (dotted lines on the charts)."""
     return sorted({day for day, _, _ in getattr(model, "lever_log", [])})
@@ -102,6 +121,7 @@ def TargetCard(key: str, value: float) -> solara.Element:
     return card
 
 
+@reads_model
 def TargetCards(model: VizModel) -> solara.Element:
     """Cards for the 2025 targets (primary share ≥ 65%, county-internal ≥ 90%, life expectancy ≥ 77)."""
     values = current_targets(model)
@@ -172,13 +192,19 @@ def MapLegend() -> solara.Element:
     return main
 
 
+@reads_model
 def NetworkMap(model: VizModel) -> solara.Element:
     """The referral network drawn on the county's geography."""
     fid = resolve_facility(model)
     with solara.Column(classes=["reformsim-map"]) as main:
         heading(t("network"))
         MapLegend()
-        Png(lambda: network_figure(model, fid), [id(model), model.steps, fid], classes=["reformsim-map-img"])
+
+        def draw() -> Figure:
+            with model.lock:  # Png draws it later in the render pass, outside this view's lock
+                return network_figure(model, fid)
+
+        Png(draw, [id(model), model.steps, fid], classes=["reformsim-map-img"])
     return main
 
 
@@ -205,6 +231,7 @@ def target_title(key: str) -> str:
     return f"{t(key)} ({t('target_is')} ≥ {fmt_target(key, TARGETS[key])})"
 
 
+@reads_model
 def TargetSeries(model: VizModel) -> solara.Element:
     """The three targets over time (30-day rolling shares) with their target lines, in one view."""
     s = target_series(model)
@@ -219,6 +246,7 @@ def TargetSeries(model: VizModel) -> solara.Element:
     return main
 
 
+@reads_model
 def MoneySeries(model: VizModel) -> solara.Element:
     """Fund balance, out-of-pocket share and providers' cumulative surplus by tier, in one view."""
     m = money_series(model)
@@ -244,6 +272,7 @@ def facility_choices(model: VizModel) -> dict[str, int]:
     return {f"{model.county.name[i]} · {t(TIERS[model.county.tier[i]])}": int(i) for i in order}
 
 
+@reads_model
 def FacilityPanel(model: VizModel) -> solara.Element:
     """Load, wait, staff, beds and money of the chosen facility, and its visits per day."""
     fid = resolve_facility(model)
