@@ -287,8 +287,7 @@ class ReferenceModel(CountyModel):
 
     def _onsets_today(self) -> None:
         r = self.res
-        i = self.day - self._year_start
-        ids = np.concatenate([self._year_onsets[self._year_bounds[i]:self._year_bounds[i + 1]], self.onsets.pop(self.day)])
+        ids = self._onsets_due()
         # a resident falls ill once a day at most, in the order the engine takes them
         for rid in dict.fromkeys(ids.tolist()):
             if r.alive[rid]:

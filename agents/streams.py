@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -38,8 +39,9 @@ class Purpose(IntEnum):
     SEX = 13
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser, in place (no temporaries: draws are a hot path of the engine)."""
+@njit(cache=True)
+def _mix(z: np.uint64) -> np.uint64:
+    """SplitMix64 finaliser."""
     z ^= z >> np.uint64(30)
     z *= _M1
     z ^= z >> np.uint64(27)
@@ -48,22 +50,30 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+@njit(cache=True)
+def draw(key: np.uint64, purpose: int, uid: int, counter: int) -> float:
+    """One uniform in (0, 1): the compiled kernels call this, ``Streams.uniform`` loops over it.
+    ``key`` must be a uint64 (mixed with a signed integer it would be promoted to float)."""
+    z = _mix(np.uint64(uid) * _ID_MUL + ((key ^ (np.uint64(purpose) << np.uint64(56))) + _GOLDEN))
+    z = _mix(z + (np.uint64(counter) * _CTR_MUL + _GOLDEN))
+    return (np.float64(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _uniform(key, purpose, ids, counters):
+    out = np.empty(len(ids))
+    for i in range(len(ids)):
+        out[i] = draw(key, purpose, ids[i], counters[i])
+    return out
+
+
 class Streams:
     """Uniform draws in (0, 1) keyed by ``(seed, purpose, ids, counter)``."""
 
     def __init__(self, seed: int):
-        self.key = _mix(np.array([np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + _GOLDEN], dtype=np.uint64))[0]
+        self.key = np.uint64(_mix(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + _GOLDEN))
 
     def uniform(self, purpose: Purpose, ids: np.ndarray | int, counter: np.ndarray | int = 0) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            z = np.asarray(ids, dtype=np.uint64) * _ID_MUL  # a new array, mixed in place below
-            z += (self.key ^ (np.uint64(int(purpose)) << np.uint64(56))) + _GOLDEN
-            z = _mix(z)  # (rebinds when ``ids`` was a scalar)
-            ctr = np.asarray(counter, dtype=np.uint64) * _CTR_MUL + _GOLDEN
-            if ctr.shape == z.shape or ctr.ndim == 0:
-                z += ctr
-            else:  # one id, many counters
-                z = z + ctr
-            z = _mix(z)
-            z >>= np.uint64(11)
-        return (z.astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+        ids, counter = np.broadcast_arrays(np.asarray(ids, dtype=np.uint64), np.asarray(counter, dtype=np.uint64))
+        shape = ids.shape
+        return _uniform(self.key, int(purpose), ids.ravel(), counter.ravel()).reshape(shape)

@@ -32,7 +32,7 @@ from reformsim.agents.population import (
 )
 from reformsim.agents.streams import Purpose, Streams
 
-from . import lifetable
+from . import kernels, lifetable
 from .county import REFERENCE_POPULATION, build_county
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
@@ -73,11 +73,11 @@ class CountyModel(mesa.Model):
         self.res = generate_residents(self.county, self.p.population, np.random.default_rng([seed, 0xB0]))
         self.fac = FacilityState.from_county(self.county)
         self.alive_by_scheme = np.bincount(self.res.scheme[: self.res.n], minlength=2).astype(np.int64)
-        self._scratch = np.zeros(0, dtype=np.int64)
+        self._scratch, self._stamp = np.zeros(0, dtype=np.int64), 0
         self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(self.county.kind)]
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.stages = Calendar()
-        self.onsets = Calendar()
+        self._newborn_onsets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))  # (day, row) of this year's newborns
         self.deaths = Calendar()
         self._timeline: dict[int, list] = defaultdict(list)
         for ev in self.p.timeline:
@@ -298,7 +298,9 @@ class CountyModel(mesa.Model):
         offset = np.concatenate(offsets) if offsets else np.zeros(0, dtype=np.uint16)
         del reps, offsets, k, uid
         if newborn:
-            self.onsets.add(from_day + offset.astype(np.int64), rep)
+            # a few dozen a day: appended to a short list that today's onsets filter, not sorted into a calendar
+            days, rows = self._newborn_onsets
+            self._newborn_onsets = (np.concatenate([days, from_day + offset.astype(np.int64)]), np.concatenate([rows, rep]))
             return
         # day d's onsets are rows bounds[d]:bounds[d+1] of the list sorted by day (stably, so in
         # resident order within a day); 16-bit keys make numpy's stable sort a radix sort
@@ -312,6 +314,7 @@ class CountyModel(mesa.Model):
         """The dead's rows become free for newborns; this year's deaths and onsets of the living are scheduled."""
         r = self.res
         r.recycle()  # safe now: the year's onset list and death calendar are rebuilt from the living
+        self._newborn_onsets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))  # last year's newborns are now residents
         self._calendar_year_deaths()
         self._draw_onsets(np.flatnonzero(r.alive[: r.n]), year * YEAR)
         _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
@@ -336,13 +339,12 @@ class CountyModel(mesa.Model):
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         ids = r.new_rows(n)
-        pop = self.county.home_population[self.county.homes].astype(float)
-        r.home[ids] = rng.choice(len(pop), size=n, p=pop / pop.sum())
+        r.home[ids] = _sample(rng, self.county.home_population[self.county.homes], n)
         r.birth_day[ids] = self.day
         r.female[ids] = rng.random(n) < 0.49
         r.scheme[ids] = 0
         r.chronic[ids] = 0
-        r.income[ids] = rng.choice(3, size=n, p=np.asarray(self.p.population.income_band_shares) / sum(self.p.population.income_band_shares))
+        r.income[ids] = _sample(rng, self.p.population.income_band_shares, n)
         r.trust[ids] = np.asarray(self.p.population.initial_trust, dtype=np.float32)
         r.contract[ids] = False
         r.alive[ids] = True
@@ -408,11 +410,18 @@ class CountyModel(mesa.Model):
         self.ep.due[eps] = days
         self.stages.add(days, eps)
 
+    def _onsets_due(self) -> np.ndarray:
+        """Rows with an onset today: the year's list, then newborns' (which leave their list)."""
+        i = self.day - self._year_start
+        days, rows = self._newborn_onsets
+        today = days == self.day
+        self._newborn_onsets = (days[~today], rows[~today])
+        return np.concatenate([self._year_onsets[self._year_bounds[i]:self._year_bounds[i + 1]], rows[today]])
+
     def _onsets_today(self) -> None:
         r, p = self.res, self.p
-        i = self.day - self._year_start
-        ids = np.concatenate([self._year_onsets[self._year_bounds[i]:self._year_bounds[i + 1]], self.onsets.pop(self.day)])
-        ids = self._unique(ids[r.alive[ids]].astype(np.int64))
+        ids = self._onsets_due()
+        ids = kernels.first_of_each(ids, r.alive[ids], *self._seen(ids))
         if len(ids) == 0:
             return
         ctr = r.onsets[ids].copy()
@@ -493,30 +502,20 @@ class CountyModel(mesa.Model):
             eps, res = eps[~give_up], res[~give_up]
         if len(eps) == 0:
             return
-        home = r.home[res].astype(np.int64)
         sf_h, tier_h = self._home_slots()
-        n_homes, n_slots = sf_h.shape
-        sf = np.take(sf_h, home, axis=0)
-        slot_tier = np.take(tier_h, home, axis=0)
+        n_slots = sf_h.shape[1]
         letter = e.has_referral[eps]
-        contract = r.contract[res]
-        priority = letter | contract
-        wait_h = np.concatenate([self.wait_general[sf_h], self.wait_priority[sf_h]])  # rows: (priority, home)
-        wait = np.take(wait_h, home + priority * n_homes, axis=0)
-        referred_to = (slot_tier == e.referred_tier[eps][:, None]) & letter[:, None]
         sev = e.severity[eps]
-        sev64 = sev.astype(np.int64)
         quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
-        quality = np.take(quality_h, home * 4 + sev64, axis=0)
-        scheme = r.scheme[res].astype(np.int64)
-        oop = np.take(self._expected_oop_table(tier_h), ((home * 2 + scheme) * 2 + letter) * 4 + sev64, axis=0)
-        u = choice.utilities(sev, slot_tier, None, r.trust.take(res, axis=0), oop, r.income[res],
-                             np.take(self.county.slot_travel, home, axis=0), wait, referred_to, contract, self.p.behaviour,
-                             quality=quality)
-        alt = choice.choose(u, self.streams.uniform(Purpose.CHOICE, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps]))
+        draw = self.streams.uniform(Purpose.CHOICE, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
+        contract = r.contract[res]
+        alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), sev, letter, e.referred_tier[eps], draw,
+                                        r.home[res], r.scheme[res], contract, r.income[res], r.trust[res], sf_h, tier_h,
+                                        self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
+                                        self.county.slot_travel)
+        priority = letter | contract
         self.today.referral_decisions += int(letter.sum())
         own = alt == 0
-        fid = sf.ravel()[np.arange(len(eps)) * n_slots + np.maximum(alt - 1, 0)]
         chosen_tier = np.where(own, -1, f.tier[fid])
         self.today.referrals_attended += int((letter & (chosen_tier >= e.referred_tier[eps])).sum())
         first = (e.steps[eps] == 1) & ~own
@@ -647,10 +646,10 @@ class CountyModel(mesa.Model):
         pri = e.has_referral[eps] | r.contract[e.resident[eps]]
         # priority patients may take any free bed; the others only beds outside the reserved share
         free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
-        fits_pri = pri & (_rank_within(fid, pri) < free[fid])
+        fits_pri = pri & (kernels.rank_within(fid, pri) < free[fid])
         free -= np.bincount(fid[fits_pri], minlength=len(free))
         free_gen = np.minimum(np.floor(np.maximum(f.beds * (1 - self.reserved_beds) - f.occupied, 0) + 1e-9), free)
-        fits = fits_pri | (~pri & (_rank_within(fid, ~pri) < free_gen[fid]))
+        fits = fits_pri | (~pri & (kernels.rank_within(fid, ~pri) < free_gen[fid]))
         full = ~fits
         tier = f.tier[fid]
         if full.any():
@@ -735,7 +734,7 @@ class CountyModel(mesa.Model):
         e, f, r = self.ep, self.fac, self.res
         home_primary = self.county.slot_facility[r.home[e.resident[eps]], 1]
         free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
-        moves = _rank_within(home_primary, np.ones(len(eps), bool)) < free[home_primary]
+        moves = kernels.rank_within(home_primary, np.ones(len(eps), bool)) < free[home_primary]
         stay = eps[~moves]
         self._schedule(stay, Stage.DISCHARGE, e.discharge_day[stay])
         eps, dest = eps[moves], home_primary[moves]
@@ -829,7 +828,8 @@ class CountyModel(mesa.Model):
             if stage == Stage.VISIT:
                 due = np.concatenate([due, self.stages.pop(day)])
             # stale entries (episode closed or rescheduled) are dropped; ids are recycled, hence unique
-            ids = self._unique(due[(self.ep.due[due] == day) & (self.ep.stage[due] == stage) & self.ep.open[due]])
+            e = self.ep
+            ids = kernels.due_today(due, e.due, e.stage, e.open, day, int(stage), *self._seen(due))
             if len(ids):
                 handler(ids)
         self._daily_money()
@@ -843,16 +843,14 @@ class CountyModel(mesa.Model):
         self.today.finish()
         self.datacollector.collect(self)
 
-    def _unique(self, ids: np.ndarray) -> np.ndarray:
-        """Drop repeated ids keeping first occurrences, in O(n) with a scratch array."""
-        if len(ids) < 2:
-            return ids
-        need = int(ids.max()) + 1
+    def _seen(self, ids: np.ndarray) -> tuple[np.ndarray, int]:
+        """Scratch for ``kernels.first_of_each``: an array covering ``ids`` and a fresh stamp."""
+        need = int(ids.max()) + 1 if len(ids) else 0
         if len(self._scratch) < need:
             self._scratch = np.zeros(max(need, 2 * len(self._scratch)), dtype=np.int64)
-        pos = np.arange(len(ids))
-        self._scratch[ids[::-1]] = pos[::-1]
-        return ids[self._scratch[ids] == pos]
+            self._stamp = 0
+        self._stamp += 1
+        return self._scratch, self._stamp
 
     def _social_trust(self) -> None:
         """Monthly: trust drifts toward the village mean (word of mouth)."""
@@ -882,22 +880,15 @@ class CountyModel(mesa.Model):
 
     @property
     def nbytes(self) -> int:
-        return self.res.nbytes + self.ep.nbytes + self.fac.nbytes + self.stages.nbytes + self.onsets.nbytes + self.deaths.nbytes
+        return self.res.nbytes + self.ep.nbytes + self.fac.nbytes + self.stages.nbytes + sum(a.nbytes for a in self._newborn_onsets) + self.deaths.nbytes
 
 
-def _rank_within(group: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """0-based order of each masked row among masked rows of the same group (others: large)."""
-    out = np.full(len(group), np.iinfo(np.int64).max, dtype=np.int64)
-    idx = np.flatnonzero(mask)
-    if len(idx) == 0:
-        return out
-    g = group[idx]
-    order = np.argsort(g, kind="stable")
-    gs = g[order]
-    start = np.r_[0, np.flatnonzero(gs[1:] != gs[:-1]) + 1]
-    pos = np.arange(len(gs)) - np.repeat(start, np.diff(np.r_[start, len(gs)]))
-    out[idx[order]] = pos
-    return out
+def _sample(rng: np.random.Generator, weights, n: int) -> np.ndarray:
+    """``rng.choice(len(weights), n, p=normalised weights)``, the same numbers without its checks
+    (which cost more than the draw for a day's few newborns)."""
+    cdf = np.cumsum(np.asarray(weights, dtype=float))
+    cdf /= cdf[-1]
+    return np.searchsorted(cdf, rng.random(n), side="right")
 
 
 def _release_freed_memory() -> None:

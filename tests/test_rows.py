@@ -114,11 +114,11 @@ def test_draws_follow_the_person_not_the_row(monkeypatch) -> None:
     def onsets_and_deaths(m: CountyModel) -> tuple[set, dict]:
         m.run_days(YEAR + 60)  # into year 2 (its onsets were drawn at the boundary), with births in reused rows
         r = m.res
-        # the rest of the year's onsets: the list drawn at the boundary and the newborns' calendar
-        rows = [m._year_onsets, *(ids for parts in m.onsets._days.values() for ids in parts)]
-        day = [m._year_start + np.repeat(np.arange(len(m._year_bounds) - 1), np.diff(m._year_bounds)),
-               *(np.full(len(ids), d) for d, parts in m.onsets._days.items() for ids in parts)]
-        rows, day = np.concatenate(rows).astype(np.int64), np.concatenate(day)
+        # the rest of the year's onsets: the list drawn at the boundary and the newborns' list
+        newborn_day, newborn_rows = m._newborn_onsets
+        rows = np.concatenate([m._year_onsets, newborn_rows]).astype(np.int64)
+        day = np.concatenate([m._year_start + np.repeat(np.arange(len(m._year_bounds) - 1), np.diff(m._year_bounds)),
+                              newborn_day])
         living = np.flatnonzero(r.alive[: r.n])
         return set(zip(r.uid[rows].tolist(), day.tolist(), strict=True)), dict(zip(r.uid[living].tolist(), r.death_day[living].tolist(), strict=True))
 

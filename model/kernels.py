@@ -1,0 +1,98 @@
+"""The engine's compiled loops over a day's episodes.
+
+Each kernel walks the due episodes once, calling the same compiled rule functions as the
+reference model (``agents.choice``), instead of making a few dozen NumPy passes with
+temporaries over (episodes x slots) arrays. Per-resident and per-home data come in whole and are
+read in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from reformsim.agents.choice import pick, self_care_utility, slot_utility
+
+
+@njit(cache=True)
+def choose_slots(c, sev, letter, referred_tier, draw, home, scheme, contract, income, trust,
+                 slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
+    """Each episode's alternative (0 self-care, else slot + 1) and the chosen facility.
+
+    Resident attributes (``home`` .. ``trust``) come gathered per episode: read here from the
+    resident arrays, each would be a cache miss that the loop waits for. Per-home tables are
+    indexed as in ``CountyModel._choose``: ``quality`` rows by (home, severity), ``oop`` rows by
+    (home, scheme, letter, severity).
+    """
+    n, s = len(sev), slot_fac.shape[1]
+    alt = np.empty(n, dtype=np.int64)
+    fid = np.empty(n, dtype=np.int64)
+    u = np.empty(s + 1)
+    for i in range(n):
+        h, sv = home[i], sev[i]
+        has_letter, con = letter[i], contract[i]
+        priority = has_letter or con
+        oop_row = ((h * 2 + scheme[i]) * 2 + has_letter) * 4 + sv
+        bypass = True
+        if has_letter:
+            for j in range(s):
+                if slot_tier[h, j] == referred_tier[i]:
+                    bypass = False
+        u[0] = self_care_utility(c, sv)
+        for j in range(s):
+            t = slot_tier[h, j]
+            if t < 0:
+                u[j + 1] = -np.inf
+                continue
+            f = slot_fac[h, j]
+            wait = wait_priority[f] if priority else wait_general[f]
+            referred = has_letter and t == referred_tier[i]
+            u[j + 1] = slot_utility(c, sv, t, quality[h * 4 + sv, j], trust[i, t], oop[oop_row, j], income[i],
+                                    travel[h, j], wait, referred, con, bypass)
+        a = pick(u, draw[i])
+        alt[i] = a
+        fid[i] = slot_fac[h, max(a - 1, 0)]
+    return alt, fid
+
+
+@njit(cache=True)
+def rank_within(group, mask):
+    """0-based order of each masked row among the masked rows of its group, in row order
+    (others: the largest int64), e.g. patients' places in the queue for a facility's free beds."""
+    out = np.full(len(group), np.iinfo(np.int64).max, dtype=np.int64)
+    if len(group) == 0:
+        return out
+    seen = np.zeros(group.max() + 1, dtype=np.int64)
+    for i in range(len(group)):
+        if mask[i]:
+            g = group[i]
+            out[i] = seen[g]
+            seen[g] += 1
+    return out
+
+
+@njit(cache=True)
+def first_of_each(ids, keep_row, seen, stamp):
+    """Rows of ``ids`` where ``keep_row`` holds and the id was not met earlier in ``ids``, in order.
+
+    ``seen`` (as long as the largest id + 1) remembers ids by ``stamp``, a number never used in
+    an earlier call, so it never needs clearing."""
+    out = np.empty(len(ids), dtype=np.int64)
+    n = 0
+    for i in range(len(ids)):
+        x = ids[i]
+        if keep_row[i] and seen[x] != stamp:
+            seen[x] = stamp
+            out[n] = x
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def due_today(ids, due, stage, open_, day, wanted, seen, stamp):
+    """The episodes of a calendar's entries still due today at stage ``wanted``, each once:
+    entries go stale when an episode is closed or rescheduled, and ids are recycled."""
+    keep = np.empty(len(ids), dtype=np.bool_)
+    for i in range(len(ids)):
+        e = ids[i]
+        keep[i] = due[e] == day and stage[e] == wanted and open_[e]
+    return first_of_each(ids, keep, seen, stamp)
