@@ -60,7 +60,7 @@ class Residents:
 
     def age(self, day: int, ids: np.ndarray | None = None) -> np.ndarray:
         """Age in years on ``day`` of ``ids`` (default: every resident in use)."""
-        return (day - self.birth_day[slice(0, self.n) if ids is None else ids]) / DAYS_PER_YEAR
+        return (day - (self.birth_day[: self.n] if ids is None else self.birth_day.take(ids))) / DAYS_PER_YEAR
 
     @property
     def nbytes(self) -> int:

@@ -96,3 +96,25 @@ def due_today(ids, due, stage, open_, day, wanted, seen, stamp):
         e = ids[i]
         keep[i] = due[e] == day and stage[e] == wanted and open_[e]
     return first_of_each(ids, keep, seen, stamp)
+
+
+@njit(cache=True)
+def fall_ill(ids, alive, onsets, episode, seen, stamp):
+    """Today's onsets (resident rows, repeats and the dead included): count each living resident's
+    onset once; return the rows that start a new episode and their onset numbers (the CRN counter).
+    An onset during an open episode merges into it."""
+    rows = np.empty(len(ids), dtype=np.int64)
+    ctr = np.empty(len(ids), dtype=np.int64)
+    n = 0
+    for i in range(len(ids)):
+        x = ids[i]
+        if not alive[x] or seen[x] == stamp:
+            continue
+        seen[x] = stamp
+        c = onsets[x]
+        onsets[x] += 1
+        if episode[x] < 0:
+            rows[n] = x
+            ctr[n] = c
+            n += 1
+    return rows[:n], ctr[:n]

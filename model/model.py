@@ -420,21 +420,15 @@ class CountyModel(mesa.Model):
 
     def _onsets_today(self) -> None:
         r, p = self.res, self.p
-        ids = self._onsets_due()
-        ids = kernels.first_of_each(ids, r.alive[ids], *self._seen(ids))
-        if len(ids) == 0:
-            return
-        ctr = r.onsets[ids].copy()
-        r.onsets[ids] += 1
-        free = r.episode[ids] < 0  # an onset during an open episode merges into it
-        ids, ctr = ids[free], ctr[free]
+        due = self._onsets_due()
+        ids, ctr = kernels.fall_ill(due, r.alive, r.onsets, r.episode, *self._seen(due))
         if len(ids) == 0:
             return
         age = r.age(self.day, ids)
         prevention = self.response[2].prevention + p.policy.chronic_management
-        uid = r.uid[ids]
+        uid = r.uid.take(ids)
         sev = illness.severity(self.streams.uniform(Purpose.KIND, uid, ctr), self.streams.uniform(Purpose.SEVERITY, uid, ctr),
-                               age, r.chronic[ids], p.illness, min(prevention, 1.0))
+                               age, r.chronic.take(ids), p.illness, min(prevention, 1.0))
         need = illness.needs_admission(self.streams.uniform(Purpose.ADMIT, uid, ctr), sev, p.illness, self.response[2].admission)
         eps = self.ep.allocate(len(ids))
         e = self.ep
@@ -508,9 +502,9 @@ class CountyModel(mesa.Model):
         sev = e.severity[eps]
         quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
         draw = self.streams.uniform(Purpose.CHOICE, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
-        contract = r.contract[res]
+        contract = r.contract.take(res)
         alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), sev, letter, e.referred_tier[eps], draw,
-                                        r.home[res], r.scheme[res], contract, r.income[res], r.trust[res], sf_h, tier_h,
+                                        r.home.take(res), r.scheme.take(res), contract, r.income.take(res), r.trust.take(res, axis=0), sf_h, tier_h,
                                         self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
                                         self.county.slot_travel)
         priority = letter | contract
@@ -563,7 +557,7 @@ class CountyModel(mesa.Model):
         units = self.visit_units
         test = units.test[tier] * np.where(referred & (e.visits[eps] > 0), 1 - self.p.policy.mutual_recognition, 1.0)
         price = units.service[tier] + units.drug[tier] + test
-        scheme = r.scheme[res]
+        scheme = r.scheme.take(res)
         insured = fund_share(price, self.schemes, scheme, tier, referred, "outpatient")
         self._pay(fid, price - insured, insured, scheme)
         self.ledger.book_parts(units.service[tier], units.drug[tier], test)
@@ -635,7 +629,7 @@ class CountyModel(mesa.Model):
         lr = self.p.behaviour.trust_learning_rate
         trust = self.res.trust.reshape(-1)  # a view: one flat gather/scatter beats 2-D fancy indexing
         at = self.ep.resident[eps].astype(np.int64) * self.res.trust.shape[1] + tier
-        t = trust[at]
+        t = trust.take(at)
         trust[at] = t + lr * (ok.astype(np.float32) - t)
 
     def _admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
@@ -692,7 +686,7 @@ class CountyModel(mesa.Model):
         service, drug, test = u.service[tier] * days, u.drug[tier] * days, u.test[tier] * days * test_mult
         bill = service + drug + test
         res = e.resident[eps]
-        scheme = r.scheme[res]
+        scheme = r.scheme.take(res)
         referred = e.has_referral[eps] | (e.referred_tier[eps] >= 0)
         # a continuing stay after down-referral pays no second deductible
         insured = np.where(e.billed_deductible[eps], bill * effective_ratio(self.schemes, scheme, tier, referred, "inpatient"),

@@ -138,3 +138,19 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     assert np.array_equal(fid[alt > 0], slot_fac[home[alt > 0], alt[alt > 0] - 1])
     shares = np.bincount(alt, minlength=slots + 1) / n
     assert shares.min() >= 0 and shares[0] > 0  # self-care and facilities both chosen
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids_lists, st.data())
+def test_fall_ill_counts_each_living_resident_once_and_opens_only_free_ones(values, data):
+    ids = np.array(values, dtype=np.int64)
+    flags = lambda: np.array(data.draw(st.lists(st.booleans(), min_size=41, max_size=41)), dtype=bool)  # noqa: E731
+    alive, busy = flags(), flags()
+    onsets = np.array(data.draw(st.lists(st.integers(0, 9), min_size=41, max_size=41)), dtype=np.uint16)
+    episode = np.where(busy, 3, -1).astype(np.int32)
+    before = onsets.copy()
+    rows, ctr = kernels.fall_ill(ids, alive, onsets, episode, np.zeros(41, dtype=np.int64), 1)
+    ill = [i for i in dict.fromkeys(ids.tolist()) if alive[i]]
+    assert np.array_equal(onsets - before, np.isin(np.arange(41), ill).astype(np.uint16))
+    assert rows.tolist() == [i for i in ill if not busy[i]]
+    assert np.array_equal(ctr, before[rows])
