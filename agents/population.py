@@ -27,7 +27,7 @@ _DIABETES = np.array([0, 0, 0.02, 0.04, 0.11, 0.17, 0.18])
 
 
 _PER_ROW = ("birth_day", "female", "home", "scheme", "chronic", "income", "trust", "contract", "alive", "episode",
-            "onsets", "last_visit", "uid", "death_day")
+            "onsets", "uid", "death_day")
 
 
 @dataclass
@@ -50,7 +50,6 @@ class Residents:
     alive: np.ndarray  # bool
     episode: np.ndarray  # int32 open episode id or -1
     onsets: np.ndarray  # uint16 onset counter (keys the onset stream)
-    last_visit: np.ndarray  # int32 last day with a visit, for the two-week visit rate
     uid: np.ndarray  # int64 person id, stable for life, never reused: the key of the random streams
     death_day: np.ndarray  # int32 day of the background death drawn at birth (or at the start)
     n: int = 0
@@ -130,7 +129,7 @@ def generate_residents(county: County, p: PopulationParams, rng: np.random.Gener
         birth_day=np.round(-age * DAYS_PER_YEAR).astype(np.int32), female=rng.random(n) < 0.49, home=home,
         scheme=scheme, chronic=chronic, income=income, trust=trust.astype(np.float32),
         contract=np.zeros(n, dtype=bool), alive=np.ones(n, dtype=bool), episode=np.full(n, -1, dtype=np.int32),
-        onsets=np.zeros(n, dtype=np.uint16), last_visit=np.full(n, -10_000, dtype=np.int32),
+        onsets=np.zeros(n, dtype=np.uint16),
         uid=np.arange(n, dtype=np.int64), death_day=np.zeros(n, dtype=np.int32), n=n, next_uid=n,
     )
 

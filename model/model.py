@@ -350,7 +350,6 @@ class CountyModel(mesa.Model):
         r.alive[ids] = True
         r.episode[ids] = -1
         r.onsets[ids] = 0
-        r.last_visit[ids] = -10_000
         self.alive_by_scheme[0] += n
         self.today.births += n
         self._schedule_background_deaths(ids)
@@ -570,7 +569,6 @@ class CountyModel(mesa.Model):
         t.oop_outpatient += float((price - insured).sum())
         t.revisits += int((e.visits[eps] > 0).sum())
         e.visits[eps] += 1
-        r.last_visit[res] = self.day
 
     def _pay(self, fid: np.ndarray, oop: np.ndarray, insured: np.ndarray, scheme: np.ndarray) -> None:
         """Route the insured part of bills: the fund pays, or under capitation the consortium does."""
@@ -874,7 +872,13 @@ class CountyModel(mesa.Model):
 
     @property
     def nbytes(self) -> int:
-        return self.res.nbytes + self.ep.nbytes + self.fac.nbytes + self.stages.nbytes + sum(a.nbytes for a in self._newborn_onsets) + self.deaths.nbytes
+        return self.res.nbytes + self.ep.nbytes + self.fac.nbytes + self.calendar_nbytes
+
+    @property
+    def calendar_nbytes(self) -> int:
+        """What is scheduled: episode stages, background deaths, the year's onsets and newborns' onsets."""
+        return (self.stages.nbytes + self.deaths.nbytes + self._year_onsets.nbytes + self._year_bounds.nbytes
+                + sum(a.nbytes for a in self._newborn_onsets))
 
 
 def _sample(rng: np.random.Generator, weights, n: int) -> np.ndarray:

@@ -53,7 +53,7 @@ def measure(m: CountyModel, year: int, seconds: float) -> YearMemory:
     r = m.res
     return YearMemory(
         year=year, state_bytes=m.nbytes, residents_bytes=r.nbytes, episodes_bytes=m.ep.nbytes,
-        calendar_bytes=m.stages.nbytes + m.onsets.nbytes + m.deaths.nbytes, rows_ever=r.n,
+        calendar_bytes=m.calendar_nbytes, rows_ever=r.n,
         alive=int(r.alive[: r.n].sum()), open_episodes=m.ep.n_open,
         series_cells=sum(len(v) for v in m.datacollector.model_vars.values()), rss_mb=rss_mb(), seconds=seconds,
     )
