@@ -110,7 +110,7 @@ class Calendar:
         ids = np.asarray(ids, dtype=np.int64)
         first, last = int(days.min()), int(days.max())
         if first == last:  # the common case (e.g. everyone chose today): no sort at all
-            self._days[first].append(ids.copy())
+            self.add_day(first, ids)
             return
         offset = days - first
         # stable sort; with 16-bit keys numpy uses a radix sort (several times faster)
@@ -120,6 +120,11 @@ class Calendar:
         bounds = [0, *cuts.tolist(), len(ids)]
         for d, a, b in zip(days[bounds[:-1]].tolist(), bounds[:-1], bounds[1:], strict=True):
             self._days[d].append(ids[a:b])
+
+    def add_day(self, day: int, ids: np.ndarray) -> None:
+        """Schedule ``ids`` all on ``day``."""
+        if len(ids):
+            self._days[day].append(np.array(ids, dtype=np.int64))
 
     def pop(self, day: int) -> np.ndarray:
         parts = self._days.pop(day, None)

@@ -404,10 +404,12 @@ class CountyModel(mesa.Model):
         self.ep.close(eps, outcome)
 
     def _schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
-        days = np.broadcast_to(np.asarray(days, dtype=np.int64), eps.shape)
         self.ep.stage[eps] = stage
         self.ep.due[eps] = days
-        self.stages.add(days, eps)
+        if np.ndim(days) == 0:
+            self.stages.add_day(int(days), eps)
+        else:
+            self.stages.add(np.asarray(days, dtype=np.int64), eps)
 
     def _onsets_due(self) -> np.ndarray:
         """Rows with an onset today: the year's list, then newborns' (which leave their list)."""
