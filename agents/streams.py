@@ -74,6 +74,7 @@ class Streams:
         self.key = np.uint64(_mix(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + _GOLDEN))
 
     def uniform(self, purpose: Purpose, ids: np.ndarray | int, counter: np.ndarray | int = 0) -> np.ndarray:
-        ids, counter = np.broadcast_arrays(np.asarray(ids, dtype=np.uint64), np.asarray(counter, dtype=np.uint64))
-        shape = ids.shape
-        return _uniform(self.key, int(purpose), ids.ravel(), counter.ravel()).reshape(shape)
+        ids, counter = np.asarray(ids), np.asarray(counter)
+        if ids.shape != counter.shape:  # one id, many counters or many ids, one counter
+            ids, counter = np.broadcast_arrays(ids, counter)
+        return _uniform(self.key, int(purpose), ids.ravel(), counter.ravel()).reshape(ids.shape)
