@@ -27,6 +27,9 @@ def format_report(r: dict) -> str:
         lines.append(f"  {c['years']} year(s) ({c['days']} days): {c['seconds']:.1f} s wall, {c['cpu_seconds']:.1f} s cpu")
     lines.append(f"  {d['cpu_ms_per_day']:.1f} ms cpu ({d['ms_per_day']:.1f} ms wall) per simulated day; peak memory +{d['peak_rss_delta_bytes'] / 2**20:.0f} MiB "
                  f"= {d['bytes_per_resident']:.0f} B/resident (model arrays {d['state_bytes_per_resident']:.0f} B/resident)")
+    load = d["engine_load"]
+    lines.append(f"  loading the engine (once per process, excluded above): {load['cpu_seconds']:.1f} s cpu, "
+                 f"+{load['rss_bytes'] / 2**20:.0f} MiB (libraries and compiled kernels)")
     lines += [f"engine vs reference, {c['population']:,} residents x {c['days']} days: {c['engine_cpu_seconds']:.2f} s vs "
               f"{c['reference_cpu_seconds']:.1f} s cpu = {c['cpu_speedup']:.0f}x (wall {c['speedup']:.0f}x)" for c in ref]
     lines.append("scaling (cpu): " + "; ".join(f"{s['population']:,}: {s['cpu_ms_per_day']:.1f} ms/day" for s in r["scaling"]))

@@ -24,6 +24,8 @@ def test_quick_bench_writes_the_documented_json(tmp_path, capsys):
     assert all(s > 0 for s in seconds) and seconds == sorted(seconds)  # cumulative checkpoints
     assert d["peak_rss_delta_bytes"] > 0 and d["bytes_per_resident"] > 0
     assert 0 < d["state_bytes_per_resident"] < d["bytes_per_resident"]  # arrays are part of the peak
+    load = d["engine_load"]  # libraries and compiled kernels, once per process: reported apart
+    assert load["seconds"] > 0 and load["rss_bytes"] > 0
 
     ref = r["reference"]
     assert [(c["population"], c["days"]) for c in ref] == list(QUICK.compare)
