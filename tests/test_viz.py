@@ -113,6 +113,19 @@ def test_levers_apply_from_today_and_are_logged():
         m.apply_lever("township_inpatient_ratio", 1.5)
 
 
+def test_timeline_changes_reach_the_lever_values_and_the_log():
+    m = VizModel("sanming", 5_000, 1)
+    version = m.lever_version
+    assert m.lever_values["drug_markup"] == pytest.approx(0.15) and m.lever_values["payment_regime"] == "ffs"
+    for _ in range(366):  # the reform's timeline applies from day 365
+        m.step()
+    assert m.p.prices.drug_markup == 0.0 and m.p.payment.regime == "capitation"
+    for lever in LEVERS:
+        assert m.lever_values[lever.key] == get_path(m.p, lever.path), lever.key
+    assert {(365, "drug_markup", 0.0), (365, "payment_regime", "capitation")} <= set(m.lever_log)
+    assert m.lever_version > version
+
+
 def test_flows_follow_the_referral_hierarchy(stepped):
     tier = stepped.fac.tier
     up_i, up_j = np.nonzero(stepped.flow_up)
@@ -209,6 +222,26 @@ def test_lever_panel_slider_and_select_change_the_model():
     regime = rc.find(v.Select, label=t("payment_regime")).widget
     regime.v_model = t("capitation")
     assert m.p.payment.regime == "capitation"
+    rc.close()
+
+
+def test_lever_panel_follows_the_timeline_and_redraws_only_then(tmp_path, monkeypatch):
+    scenario = tmp_path / "early.toml"
+    scenario.write_text('[[timeline]]\nday = 3\npath = "prices.drug_markup"\nvalue = 0.05\n')
+    m = VizModel(str(scenario), 5_000, 1)
+    redraws = []  # the panel draws its heading once per redraw
+    heading = components.heading
+    monkeypatch.setattr(components, "heading", lambda text, level=3: redraws.append(text) or heading(text, level))
+    box, rc = solara.render(app.LeverPanelFollowingModel(m), handle_error=False)
+    assert f"{t('drug_markup')}: 15%" in texts(rc, "lever-label") and len(redraws) == 1
+    m.step()
+    force_update()  # a new frame, as the play loop asks for: no lever moved, no redraw
+    assert len(redraws) == 1
+    for _ in range(4):
+        m.step()
+    force_update()
+    assert f"{t('drug_markup')}: 5%" in texts(rc, "lever-label") and len(redraws) == 2
+    assert [(d, k) for d, k, _ in m.lever_log] == [(3, "drug_markup")]
     rc.close()
 
 

@@ -94,9 +94,20 @@ def every_frame(view: Callable[[VizModel], solara.Element]) -> Callable[[VizMode
     return EveryFrame
 
 
+@solara.component
+def LeverPanelFollowingModel(model: VizModel) -> solara.Element:
+    """The lever panel, redrawn whenever the model's levers change (the policy timeline moves them too).
+
+    This wrapper runs at every frame but only reads a counter; reacton redraws ``LeverPanel`` only
+    when its arguments change, i.e. when ``model.lever_version`` has.
+    """
+    update_counter.get()
+    return LeverPanel(model, version=model.lever_version)
+
+
 COMPONENTS = [
     (every_frame(TargetCards), 0),
-    (LeverPanel, 0),
+    (LeverPanelFollowingModel, 0),
     (every_frame(NetworkMap), 0),
     (every_frame(TargetSeries), 0),
     (every_frame(MoneySeries), 0),

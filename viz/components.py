@@ -139,13 +139,16 @@ def TargetCards(model: VizModel) -> solara.Element:
 
 # ---------------------------------------------------------------------- levers
 @solara.component
-def LeverPanel(model: VizModel, on_change: Callable[[], None] = force_update) -> solara.Element:
+def LeverPanel(model: VizModel, on_change: Callable[[], None] = force_update, version: int = 0) -> solara.Element:
     """Sliders and selects for the main reform levers; a change applies from the next simulated day.
 
     A component of its own (not redrawn at every step: it only changes when a lever does), which
-    saves a fifth of each frame.
+    saves a fifth of each frame. ``version`` is ``model.lever_version`` as the caller read it: a new
+    value (a lever moved by the timeline or the user) is a new argument, hence a redraw.
     """
     _, set_changes = solara.use_state(0)
+    with model.lock:  # all levers as of one moment, never half-way through a day's timeline
+        values = dict(model.lever_values)
 
     def setter(key: str, convert: Callable[[Any], Any] = lambda v: v) -> Callable[[Any], None]:
         def apply(value: Any) -> None:
@@ -158,7 +161,7 @@ def LeverPanel(model: VizModel, on_change: Callable[[], None] = force_update) ->
     with solara.Column(classes=["reformsim-levers"], gap="0px") as main:
         heading(t("levers"))
         for lever in LEVERS:
-            value = model.lever_values[lever.key]
+            value = values[lever.key]
             with solara.Column(classes=["reformsim-lever", f"lever-{lever.key}"], gap="0px"):
                 if lever.kind == "select":
                     labels = {t(o): o for o in lever.options}

@@ -71,6 +71,11 @@ def get_path(obj: Any, path: str) -> Any:
     return obj
 
 
+def shown_value(lever: Lever, value: Any) -> Any:
+    """A lever's value as the panel shows it and the log records it (int, float or option name)."""
+    return int(value) if lever.kind == "int" else (str(value) if lever.kind == "select" else float(value))
+
+
 class VizModel(CountyModel):
     """A ``CountyModel`` the visual can create, steer and draw.
 
@@ -93,22 +98,39 @@ class VizModel(CountyModel):
         self.visits_recent = np.zeros(n)
         self._referred_from = np.full(self.ep.capacity, -1, dtype=np.int64)  # per episode: who referred it, until it chooses
         self.visits_history: list[np.ndarray] = []
-        self.lever_log: list[tuple[int, str, Any]] = []  # (day, lever key, value shown)
+        self._stepping = False  # inside step(): a lever changed now applies from today, not tomorrow
+        self.lever_log: list[tuple[int, str, Any]] = []  # (first day under the value, lever key, value shown)
+        self.lever_version = 0  # bumped whenever a lever's value changes: the lever panel redraws on it
         self.lever_values = {lv.key: self._read_lever(lv) for lv in LEVERS}
 
     # ------------------------------------------------------------------ levers
     def _read_lever(self, lever: Lever) -> Any:
-        return get_path(self.p, lever.path)
+        return shown_value(lever, get_path(self.p, lever.path))
+
+    def set_lever(self, path: str, value: Any) -> None:
+        """Change one scenario field by any route (the user, the timeline); the caller holds ``self.lock``.
+
+        The levers it moves are refreshed in ``lever_values``, logged for the charts and counted in
+        ``lever_version``, so that the panel shows what the model uses.
+        """
+        super().set_lever(path, value)
+        if not hasattr(self, "lever_values"):  # day 0's timeline, in the base __init__: ours reads the result
+            return
+        # the next simulated day (row ``steps`` of the series) is the first under the new value; inside a
+        # step (the timeline), today (row ``steps - 1``) already is
+        day = self.steps - 1 if self._stepping else self.steps
+        for lever in LEVERS:
+            now = self._read_lever(lever)
+            if now != self.lever_values[lever.key]:
+                self.lever_values[lever.key] = now
+                self.lever_log.append((day, lever.key, now))
+                self.lever_version += 1
 
     def apply_lever(self, key: str, value: Any) -> None:
-        """Apply a lever from today (the value as the panel shows it) and log it for the charts."""
+        """Apply a lever from the next simulated day (the value as the panel shows it)."""
         lever = LEVER_BY_KEY[key]
-        shown = int(value) if lever.kind == "int" else (str(value) if lever.kind == "select" else float(value))
         with self.lock:
-            self.set_lever(lever.path, shown)
-            self.lever_values[key] = shown
-            # the next simulated day (row ``steps`` of the series) is the first under the new value
-            self.lever_log.append((self.steps, key, shown))
+            self.set_lever(lever.path, shown_value(lever, value))
 
     # ------------------------------------------------------------------ flows (wrap the engine's stages)
     def _referrals(self) -> np.ndarray:
@@ -152,7 +174,11 @@ class VizModel(CountyModel):
         with self.lock:
             for flows in (self.flow_up, self.flow_down, self.flow_bypass, self.visits_recent):
                 flows *= fade
-            super().step()
+            self._stepping = True
+            try:
+                super().step()
+            finally:
+                self._stepping = False
             self.visits_recent += self.fac.visits_today
             self.visits_history.append(self.fac.visits_today.copy())
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # conftest is not importable as a module at run time
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
+TIMELINE_APP = Path(__file__).parent / "apps" / "timeline_app.py"  # the app on a reform from day 3
 
 
 def measure_play(page: Page, server: SolaraServer, seconds: float = 15.0) -> tuple[int, int, float, float]:
@@ -142,3 +143,22 @@ def test_compare_mode_steps_both_scenarios(
     # the same seed on both sides: only the lever can make the out-of-pocket share differ
     oop = table.locator("tr", has_text="Out-of-pocket").inner_text()
     assert not re.search(r"[+-]0\.0 pt", oop), oop
+
+
+def test_timeline_lever_changes_show_in_the_lever_panel(
+    solara_server: Callable[[Path], SolaraServer],
+    browser_page: Page,
+) -> None:
+    """A lever the scenario's timeline moves (not the user) shows its new value and marks the charts."""
+    server = solara_server(TIMELINE_APP)
+    page = browser_page
+    step = open_app(server, page)
+    markup = page.locator(".lever-drug_markup .lever-label")
+    regime = page.locator(".lever-payment_regime .v-select__selection")
+    expect(markup).to_contain_text(": 15%", timeout=UPDATE_TIMEOUT_MS)
+    expect(regime).to_have_text("Fee for service")
+    step.click()  # days 0-4: the timeline applies on day 3
+    expect(page.locator(".reformsim-day")).to_contain_text("Day 5 ", timeout=UPDATE_TIMEOUT_MS)
+    expect(markup).to_contain_text(": 0%", timeout=UPDATE_TIMEOUT_MS)
+    expect(regime).to_have_text("Capitation (consortium budget)", timeout=UPDATE_TIMEOUT_MS)
+    expect(page.locator(".reformsim-series").first).to_contain_text("lever changed", timeout=UPDATE_TIMEOUT_MS)
