@@ -767,8 +767,7 @@ class CountyModel(mesa.Model):
         county = np.flatnonzero(f.tier == 2)
         led.government_pays(county, np.full(len(county), pol.secondary_fixed_subsidy * self.scale / YEAR / max(len(county), 1)))
         if self.p.payment.regime == "capitation":
-            n_res = int(((self.res.scheme[: self.res.n] == 0) & self.res.alive[: self.res.n]).sum())
-            budget = self.p.payment.capitation_per_resident * n_res / YEAR
+            budget = self.p.payment.capitation_per_resident * int(self.alive_by_scheme[0]) / YEAR
             led.fund_pays_consortium(budget)
             self._cap_budget_year += budget
         salary = np.asarray(self.p.staff.salary_per_year)[f.tier] / YEAR

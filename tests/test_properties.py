@@ -118,7 +118,9 @@ def check_stocks(m: CountyModel) -> None:
     assert np.isfinite(f.revenue).all() and np.isfinite(f.cost).all()
     alive = r.alive[: r.n]
     assert (m.alive_by_scheme >= 0).all()
-    assert m.alive_by_scheme.sum() == alive.sum(), "living residents by scheme disagree with alive flags"
+    # the capitation budget and premiums are paid on these counts
+    assert np.array_equal(m.alive_by_scheme, np.bincount(r.scheme[: r.n][alive], minlength=2)), \
+        "living residents by scheme disagree with alive flags"
     trust = r.trust[: r.n]
     assert ((trust >= 0) & (trust <= 1)).all(), "trust outside [0, 1]"
     # a living resident's open episode points back at them; the dead have none

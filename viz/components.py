@@ -125,7 +125,7 @@ def TargetCard(key: str, value: float) -> solara.Element:
 def TargetCards(model: VizModel) -> solara.Element:
     """Cards for the 2025 targets (primary share ≥ 65%, county-internal ≥ 90%, life expectancy ≥ 77)."""
     values = current_targets(model)
-    alive = int(model.res.alive[: model.res.n].sum())
+    alive = int(model.alive_by_scheme.sum())
     with solara.Column(classes=["reformsim-targets"]) as main:
         heading(t("targets"))
         solara.Text(f"{t('day')} {model.steps} ({t('year')} {model.steps / 365:.1f}) · {t('residents')} {alive:,} · "
