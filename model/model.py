@@ -627,10 +627,9 @@ class CountyModel(mesa.Model):
 
     def _learn_trust(self, eps: np.ndarray, tier: np.ndarray, ok: np.ndarray) -> None:
         lr = self.p.behaviour.trust_learning_rate
-        trust = self.res.trust.reshape(-1)  # a view: one flat gather/scatter beats 2-D fancy indexing
-        at = self.ep.resident[eps].astype(np.int64) * self.res.trust.shape[1] + tier
-        t = trust.take(at)
-        trust[at] = t + lr * (ok.astype(np.float32) - t)
+        trust, rows = self.res.trust, self.ep.resident[eps]  # one episode per resident: no repeated (row, tier)
+        t = trust[rows, tier]
+        trust[rows, tier] = t + lr * (ok.astype(np.float32) - t)
 
     def _admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
