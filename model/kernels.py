@@ -1,9 +1,10 @@
 """The engine's compiled loops over a day's episodes.
 
-Each kernel walks the due episodes once, calling the same compiled rule functions as the
-reference model (``agents.choice``), instead of making a few dozen NumPy passes with
-temporaries over (episodes x slots) arrays. Per-resident and per-home data come in whole and are
-read in place.
+Each kernel walks the due episodes (or today's onsets) once, calling the same compiled rule
+functions as the reference model (``agents.choice``), instead of making a few dozen NumPy passes
+with temporaries over (episodes x slots) arrays. Per-home tables and small per-episode arrays
+are read in place; resident attributes the choice needs come gathered per episode (see
+``choose_slots``).
 """
 
 from __future__ import annotations

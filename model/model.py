@@ -836,7 +836,8 @@ class CountyModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _seen(self, ids: np.ndarray) -> tuple[np.ndarray, int]:
-        """Scratch for ``kernels.first_of_each``: an array covering ``ids`` and a fresh stamp."""
+        """Scratch for the de-duplicating kernels (``due_today``, ``fall_ill``): an array covering
+        ``ids`` and a stamp no earlier call used."""
         need = int(ids.max()) + 1 if len(ids) else 0
         if len(self._scratch) < need:
             self._scratch = np.zeros(max(need, 2 * len(self._scratch)), dtype=np.int64)
