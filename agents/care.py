@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from reformsim.model.params import FacilityParams, IllnessParams
+from numba import njit
+from reformsim.model.params import FacilityParams
 
 ATTEMPT_MARGIN = 0.35  # a facility attempts a case up to this far above its skill
 MAX_STEPS = 6  # care-seeking decisions per episode before the resident gives up
@@ -14,15 +15,20 @@ def attempts(skill: np.ndarray, sev: np.ndarray, keep: float = 0.0) -> np.ndarra
     return skill + ATTEMPT_MARGIN + keep >= sev
 
 
-def success_prob(skill: np.ndarray, sev: np.ndarray, f: FacilityParams) -> np.ndarray:
-    """Probability that treatment resolves the episode, falling as severity exceeds skill."""
-    return f.below_need_success + (f.treat_success - f.below_need_success) / (1.0 + np.exp(-8.0 * (skill - sev + 0.2)))
+@njit(cache=True)
+def success_prob(skill: float, sev: int, below_need: float, capable: float) -> float:
+    """Probability that treatment resolves the episode, falling from ``capable`` toward
+    ``below_need`` (``FacilityParams.treat_success``/``below_need_success``) as severity exceeds skill."""
+    return below_need + (capable - below_need) / (1.0 + np.exp(-8.0 * (skill - sev + 0.2)))
 
 
-def excess_fatality(sev: np.ndarray, delay_days: np.ndarray, untreated: np.ndarray, p: IllnessParams) -> np.ndarray:
-    """Probability that an episode kills beyond the background life table."""
-    base = np.where(untreated, np.asarray(p.untreated_fatality)[sev], 0.0)
-    return np.clip(base + np.asarray(p.delay_fatality_per_day)[sev] * delay_days, 0.0, 1.0)
+@njit(cache=True)
+def excess_fatality(sev: int, delay_days: int, untreated: bool, untreated_fatality: np.ndarray,
+                    delay_fatality_per_day: np.ndarray) -> float:
+    """Probability that an episode kills beyond the background life table (``IllnessParams``'
+    per-severity lists as arrays)."""
+    p = untreated_fatality[sev] if untreated else 0.0
+    return min(max(p + delay_fatality_per_day[sev] * delay_days, 0.0), 1.0)
 
 
 def length_of_stay(u: np.ndarray, tier: np.ndarray, sev: np.ndarray, f: FacilityParams, mult: float = 1.0) -> np.ndarray:
@@ -34,3 +40,13 @@ def length_of_stay(u: np.ndarray, tier: np.ndarray, sev: np.ndarray, f: Facility
 def referral_tier(tier: np.ndarray) -> np.ndarray:
     """The tier a facility refers up to."""
     return np.minimum(tier + 1, 3)
+
+
+@njit(cache=True)
+def learn_trust(trust, rows, tier, ok, rate):
+    """Trust in the tier that treated moves toward the outcome (1 resolved, 0 not) by ``rate``,
+    in float32 as stored. Rows must be distinct (one episode per resident)."""
+    r = np.float32(rate)
+    for i in range(len(rows)):
+        t = trust[rows[i], tier[i]]
+        trust[rows[i], tier[i]] = t + r * (np.float32(ok[i]) - t)

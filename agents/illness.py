@@ -22,32 +22,41 @@ def annual_rates(age: np.ndarray, chronic: np.ndarray, p: IllnessParams) -> tupl
     return acute, follow * p.incidence_scale
 
 
-def severity(u_kind: np.ndarray, u_sev: np.ndarray, age: np.ndarray, chronic: np.ndarray, p: IllnessParams,
-             management: float = 0.0) -> np.ndarray:
-    """Severity class of new episodes (int8: 0 minor .. 3 complex).
+def severity_cdf(p: IllnessParams) -> np.ndarray:
+    """Cumulative severity mix of acute episodes by age group (rows: <15, 15-59, 60+), without
+    the last column (1)."""
+    return np.cumsum([p.severity_young, p.severity_middle, p.severity_old], axis=1)[:, :-1]
 
-    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates; ``management``
-    (chronic-disease management effort, 0..1) halves complications at full effort.
-    """
-    acute, follow = annual_rates(age, chronic, p)
-    is_follow = u_kind * (acute + follow) >= acute
-    # cumulative severity mix of each resident's age group; counting the thresholds below the draw
-    # one column at a time (numpy reduces short rows slowly)
-    cdf = np.cumsum([p.severity_young, p.severity_middle, p.severity_old], axis=1)[:, :-1]
-    group = np.where(age < 15, 0, np.where(age < 60, 1, 2))
-    acute_sev = np.zeros(len(u_sev), dtype=np.int64)
+
+def complication_share(management: float) -> float:
+    """Share of chronic follow-ups that are complications; ``management`` (chronic-disease
+    management effort, 0..1) halves them at full effort."""
+    return CHRONIC_COMPLICATION * (1 - 0.5 * management)
+
+
+@njit(cache=True)
+def severity(u_kind: float, u_sev: float, acute: float, follow: float, age: float, cdf: np.ndarray,
+             complication: float) -> int:
+    """Severity class of a new episode (0 minor .. 3 complex).
+
+    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates (``annual_rates``);
+    an acute episode's severity is ``u_sev`` against its age group's ``severity_cdf``."""
+    if u_kind * (acute + follow) >= acute:
+        return SERIOUS if u_sev < complication else COMMON
+    group = 0 if age < 15 else (1 if age < 60 else 2)
+    sev = 0
     for j in range(cdf.shape[1]):
-        acute_sev += u_sev > cdf[group, j]
-    comp = CHRONIC_COMPLICATION * (1 - 0.5 * management)
-    follow_sev = np.where(u_sev < comp, SERIOUS, COMMON)
-    return np.where(is_follow, follow_sev, acute_sev).astype(np.int8)
+        sev += u_sev > cdf[group, j]
+    return sev
 
 
-def needs_admission(u: np.ndarray, sev: np.ndarray, p: IllnessParams, propensity: float = 1.0) -> np.ndarray:
+@njit(cache=True)
+def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: float = 1.0) -> bool:
     """Whether an episode needs a bed. ``propensity`` (provider response) scales discretionary
     (minor/common) admissions only; serious and complex need is clinical."""
-    need = np.asarray(p.admission_need)[sev]
-    need = np.where(sev <= COMMON, np.clip(need * propensity, 0, 1), need)
+    need = admission_need[sev]
+    if sev <= COMMON:
+        need = min(max(need * propensity, 0.0), 1.0)
     return u < need
 
 

@@ -68,15 +68,16 @@ class Resident(mesa.Agent):
         r.onsets[rid] += 1
         if r.episode[rid] >= 0:
             return
-        ids, uid, c = _one(rid), _one(self.uid), _one(ctr)
-        prevention = m.response[2].prevention + m.p.policy.chronic_management
-        sev = illness.severity(m.streams.uniform(Purpose.KIND, uid, c), m.streams.uniform(Purpose.SEVERITY, uid, c),
-                               r.age(m.day, ids), r.chronic[ids], m.p.illness, min(prevention, 1.0))
-        need = illness.needs_admission(m.streams.uniform(Purpose.ADMIT, uid, c), sev, m.p.illness, m.response[2].admission)
+        age = float(r.age(m.day, _one(rid))[0])
+        acute, follow = illness.annual_rates(_one(age), r.chronic[_one(rid)], m.p.illness)
+        cdf, complication, admission_need, propensity = m._onset_rule()
+        u = [float(m.streams.uniform(purpose, self.uid, ctr)) for purpose in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT)]
+        sev = illness.severity(u[0], u[1], float(acute[0]), float(follow[0]), age, cdf, complication)
+        need = illness.needs_admission(u[2], sev, admission_need, propensity)
         ep = int(m.ep.allocate(1)[0])
         e = m.ep
         e.resident[ep], e.person[ep] = rid, self.uid
-        e.severity[ep], e.needs_bed[ep], e.start[ep], e.key[ep] = sev[0], need[0], m.day, ctr
+        e.severity[ep], e.needs_bed[ep], e.start[ep], e.key[ep] = sev, need, m.day, ctr
         e.steps[ep], e.referred_tier[ep], e.has_referral[ep], e.visits[ep] = 0, -1, False, 0
         e.treated_day[ep], e.bed_facility[ep], e.stay_cost[ep], e.billed_deductible[ep] = -1, -1, 0.0, False
         r.episode[rid] = ep
@@ -227,24 +228,27 @@ class Resident(mesa.Agent):
     def _treatment_succeeds(self, ep: int, fid: int) -> bool:
         m, e = self.model, self.model.ep
         u = m.streams.uniform(Purpose.OUTCOME, _one(self.uid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))[0]
-        return bool(u < care.success_prob(m.fac.skill[fid], int(e.severity[ep]), m.p.facilities))
+        fp = m.p.facilities
+        return bool(u < care.success_prob(float(m.fac.skill[fid]), int(e.severity[ep]), fp.below_need_success, fp.treat_success))
 
     def _learn_trust(self, tier: int, ok: bool) -> None:
-        trust = self.model.res.trust
-        t = trust[self.rid, tier]
-        trust[self.rid, tier] = t + self.model.p.behaviour.trust_learning_rate * (np.float32(ok) - t)
+        care.learn_trust(self.model.res.trust, _one(self.rid), _one(tier), _one(ok), self.model.p.behaviour.trust_learning_rate)
 
     def _resolve(self, ep: int) -> None:
         """Treated: resolved, with the excess risk of the delay before adequate care."""
         e = self.model.ep
         delay = max(int(e.treated_day[ep]) - int(e.start[ep]), 0)
-        self._close(ep, care.excess_fatality(int(e.severity[ep]), delay, False, self.model.p.illness), Outcome.RESOLVED)
+        self._close(ep, self._excess_fatality(ep, delay, False), Outcome.RESOLVED)
 
     def _untreated(self, ep: int, outcome: Outcome) -> None:
         """Ends without adequate care: serious episodes carry the untreated excess risk."""
         m, e = self.model, self.model.ep
-        p_die = care.excess_fatality(int(e.severity[ep]), m.day - int(e.start[ep]), True, m.p.illness)
-        self._close(ep, p_die, outcome)
+        self._close(ep, self._excess_fatality(ep, m.day - int(e.start[ep]), True), outcome)
+
+    def _excess_fatality(self, ep: int, delay: int, untreated: bool) -> float:
+        il = self.model.p.illness
+        return care.excess_fatality(int(self.model.ep.severity[ep]), delay, untreated,
+                                    np.asarray(il.untreated_fatality, dtype=float), np.asarray(il.delay_fatality_per_day, dtype=float))
 
     def _close(self, ep: int, p_die: float, outcome: Outcome) -> None:
         m = self.model

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from reformsim.agents.care import excess_fatality, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
+from reformsim.agents.illness import needs_admission, severity
+from reformsim.agents.streams import Purpose, draw
+
+_KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
+_OUTCOME, _FATALITY = int(Purpose.OUTCOME), int(Purpose.FATALITY)
 
 
 @njit(cache=True)
@@ -119,3 +125,46 @@ def fall_ill(ids, alive, onsets, episode, seen, stamp):
             ctr[n] = c
             n += 1
     return rows[:n], ctr[:n]
+
+
+@njit(cache=True)
+def onset_kinds(key, uid, ctr, acute, follow, age, cdf, complication, admission_need, propensity):
+    """Severity and need of a bed of new episodes (``illness.severity``/``needs_admission``) from
+    each onset's KIND, SEVERITY and ADMIT draws."""
+    n = len(uid)
+    sev = np.empty(n, dtype=np.int8)
+    need = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        s = severity(draw(key, _KIND, uid[i], ctr[i]), draw(key, _SEVERITY, uid[i], ctr[i]), acute[i], follow[i], age[i],
+                     cdf, complication)
+        sev[i] = s
+        need[i] = needs_admission(draw(key, _ADMIT, uid[i], ctr[i]), s, admission_need, propensity)
+    return sev, need
+
+
+@njit(cache=True)
+def treatment_succeeds(key, eps, fid, person, ep_key, steps, severity, skill, below_need, capable):
+    """Whether treatment at facility ``fid`` resolves each episode: its OUTCOME draw for this
+    step against ``care.success_prob``. Episode fields are read in place by id."""
+    ok = np.empty(len(eps), dtype=np.bool_)
+    for i in range(len(eps)):
+        e = eps[i]
+        u = draw(key, _OUTCOME, person[e], np.int64(ep_key[e]) * 8 + steps[e])
+        ok[i] = u < success_prob(skill[fid[i]], severity[e], below_need, capable)
+    return ok
+
+
+@njit(cache=True)
+def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated, untreated_fatality,
+         delay_fatality_per_day):
+    """Whether each closing episode kills (``care.excess_fatality`` against its FATALITY draw):
+    untreated, from the delay since onset; treated, from the delay before adequate care.
+    Most episodes carry no risk and draw nothing."""
+    out = np.zeros(len(eps), dtype=np.bool_)
+    for i in range(len(eps)):
+        e = eps[i]
+        delay = day - start[e] if untreated else max(treated_day[e] - start[e], 0)
+        p = excess_fatality(severity[e], delay, untreated, untreated_fatality, delay_fatality_per_day)
+        if p > 0:
+            out[i] = draw(key, _FATALITY, person[e], ep_key[e]) < p
+    return out

@@ -426,11 +426,9 @@ class CountyModel(mesa.Model):
         if len(ids) == 0:
             return
         age = r.age(self.day, ids)
-        prevention = self.response[2].prevention + p.policy.chronic_management
         uid = r.uid.take(ids)
-        sev = illness.severity(self.streams.uniform(Purpose.KIND, uid, ctr), self.streams.uniform(Purpose.SEVERITY, uid, ctr),
-                               age, r.chronic.take(ids), p.illness, min(prevention, 1.0))
-        need = illness.needs_admission(self.streams.uniform(Purpose.ADMIT, uid, ctr), sev, p.illness, self.response[2].admission)
+        acute, follow = illness.annual_rates(age, r.chronic.take(ids), p.illness)
+        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, acute, follow, age, *self._onset_rule())
         eps = self.ep.allocate(len(ids))
         e = self.ep
         e.resident[eps] = ids
@@ -450,6 +448,13 @@ class CountyModel(mesa.Model):
         r.episode[ids] = eps
         self.today.episodes += len(eps)
         self._schedule(eps, Stage.CHOOSE, self.day)
+
+    def _onset_rule(self) -> tuple:
+        """Parameters of a new episode's severity and need of a bed, as the rules take them."""
+        il = self.p.illness
+        prevention = min(self.response[2].prevention + self.p.policy.chronic_management, 1.0)
+        return (illness.severity_cdf(il), illness.complication_share(prevention),
+                np.asarray(il.admission_need, dtype=float), self.response[2].admission)
 
     def _oop_tables(self) -> None:
         """Expected out-of-pocket of a visit and of a stay, by [scheme, tier, referred]."""
@@ -532,23 +537,19 @@ class CountyModel(mesa.Model):
 
     def _finish_untreated(self, eps: np.ndarray, outcome) -> None:
         """Episodes that end without adequate care; serious ones carry an excess risk of death."""
-        e = self.ep
-        sev = e.severity[eps]
-        delay = self.day - e.start[eps]
-        p_die = care.excess_fatality(sev, delay, np.ones(len(eps), bool), self.p.illness)
-        self._close_with_fatality(eps, p_die, outcome)
+        self._close(eps, True, outcome)
 
-    def _close_with_fatality(self, eps: np.ndarray, p_die: np.ndarray, outcome) -> None:
-        e = self.ep
-        res = e.resident[eps]
-        # draw only where death is possible (u > 0, so the rest survive anyway): most episodes carry no risk
-        at_risk = np.flatnonzero(p_die > 0)
-        dies = np.zeros(len(eps), dtype=bool)
-        dies[at_risk] = self.streams.uniform(Purpose.FATALITY, e.person[eps[at_risk]], e.key[eps[at_risk]]) < p_die[at_risk]
+    def _close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
+        """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""
+        e, il = self.ep, self.p.illness
+        dies = kernels.dies(self.streams.key, eps, e.person, e.key, e.severity, e.start, e.treated_day, self.day, untreated,
+                            np.asarray(il.untreated_fatality, dtype=float), np.asarray(il.delay_fatality_per_day, dtype=float))
+        if not dies.any():
+            self._end(eps, outcome)
+            return
         outcome = np.asarray(outcome)
         self._end(eps[~dies], outcome if outcome.ndim == 0 else outcome[~dies])
-        if dies.any():
-            self._kill(res[dies], excess=True)  # closes their episodes as DIED
+        self._kill(e.resident[eps[dies]], excess=True)  # closes their episodes as DIED
 
     def _bill_visits(self, eps: np.ndarray, fid: np.ndarray) -> None:
         e, r, f = self.ep, self.res, self.fac
@@ -612,24 +613,18 @@ class CountyModel(mesa.Model):
         self._schedule(eps, Stage.CHOOSE, self.day + 1)
 
     def _outpatient_outcome(self, eps: np.ndarray, fid: np.ndarray) -> None:
-        e = self.ep
         ok = self._treatment_succeeds(eps, fid)
         self._learn_trust(eps, self.fac.tier[fid], ok)
-        delay = np.maximum(e.treated_day[eps[ok]] - e.start[eps[ok]], 0)
-        p_die = care.excess_fatality(e.severity[eps[ok]], delay, np.zeros(int(ok.sum()), bool), self.p.illness)
-        self._close_with_fatality(eps[ok], p_die, Outcome.RESOLVED)
+        self._close(eps[ok], False, Outcome.RESOLVED)
         self._schedule(eps[~ok], Stage.CHOOSE, self.day + 2)  # not better: seek care again
 
     def _treatment_succeeds(self, eps: np.ndarray, fid: np.ndarray) -> np.ndarray:
-        e = self.ep
-        u = self.streams.uniform(Purpose.OUTCOME, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
-        return u < care.success_prob(self.fac.skill[fid], e.severity[eps], self.p.facilities)
+        e, fp = self.ep, self.p.facilities
+        return kernels.treatment_succeeds(self.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, self.fac.skill,
+                                          fp.below_need_success, fp.treat_success)
 
     def _learn_trust(self, eps: np.ndarray, tier: np.ndarray, ok: np.ndarray) -> None:
-        lr = self.p.behaviour.trust_learning_rate
-        trust, rows = self.res.trust, self.ep.resident[eps]  # one episode per resident: no repeated (row, tier)
-        t = trust[rows, tier]
-        trust[rows, tier] = t + lr * (ok.astype(np.float32) - t)
+        care.learn_trust(self.res.trust, self.ep.resident[eps], tier, ok, self.p.behaviour.trust_learning_rate)
 
     def _admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
@@ -752,9 +747,7 @@ class CountyModel(mesa.Model):
         fid = np.where(e.facility[eps] >= 0, e.facility[eps], 0)
         ok = self._treatment_succeeds(eps, fid)
         self._learn_trust(eps, admit_tier, ok)
-        delay = np.maximum(e.treated_day[eps[ok]] - e.start[eps[ok]], 0)
-        p_die = care.excess_fatality(e.severity[eps[ok]], delay, np.zeros(int(ok.sum()), bool), self.p.illness)
-        self._close_with_fatality(eps[ok], p_die, Outcome.RESOLVED)
+        self._close(eps[ok], False, Outcome.RESOLVED)
         self._schedule(eps[~ok], Stage.CHOOSE, self.day + 1)
 
     # ------------------------------------------------------------------ money
