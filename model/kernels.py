@@ -17,13 +17,14 @@ from reformsim.agents.illness import needs_admission, severity
 from reformsim.agents.streams import Purpose, draw
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
-_OUTCOME, _FATALITY = int(Purpose.OUTCOME), int(Purpose.FATALITY)
+_CHOICE, _OUTCOME, _FATALITY = int(Purpose.CHOICE), int(Purpose.OUTCOME), int(Purpose.FATALITY)
 
 
 @njit(cache=True)
-def choose_slots(c, sev, letter, referred_tier, draw, home, scheme, contract, income, trust,
+def choose_slots(c, key, person, counter, sev, letter, referred_tier, home, scheme, contract, income, trust,
                  slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
-    """Each episode's alternative (0 self-care, else slot + 1) and the chosen facility.
+    """Each episode's alternative (0 self-care, else slot + 1) and the chosen facility, picked
+    by the episode's CHOICE draw for ``counter``.
 
     Resident attributes (``home`` .. ``trust``) come gathered per episode: read here from the
     resident arrays, each would be a cache miss that the loop waits for. Per-home tables are
@@ -55,7 +56,7 @@ def choose_slots(c, sev, letter, referred_tier, draw, home, scheme, contract, in
             referred = has_letter and t == referred_tier[i]
             u[j + 1] = slot_utility(c, sv, t, quality[h * 4 + sv, j], trust[i, t], oop[oop_row, j], income[i],
                                     travel[h, j], wait, referred, con, bypass)
-        a = pick(u, draw[i])
+        a = pick(u, draw(key, _CHOICE, person[i], counter[i]))
         alt[i] = a
         fid[i] = slot_fac[h, max(a - 1, 0)]
     return alt, fid

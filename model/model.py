@@ -507,9 +507,9 @@ class CountyModel(mesa.Model):
         letter = e.has_referral[eps]
         sev = e.severity[eps]
         quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
-        draw = self.streams.uniform(Purpose.CHOICE, e.person[eps], e.key[eps].astype(np.int64) * 8 + e.steps[eps])
         contract = r.contract.take(res)
-        alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), sev, letter, e.referred_tier[eps], draw,
+        alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), self.streams.key, e.person[eps],
+                                        e.key[eps].astype(np.int64) * 8 + e.steps[eps], sev, letter, e.referred_tier[eps],
                                         r.home.take(res), r.scheme.take(res), contract, r.income.take(res), r.trust.take(res, axis=0), sf_h, tier_h,
                                         self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
                                         self.county.slot_travel)

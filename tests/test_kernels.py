@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reformsim.agents import choice, illness
+from reformsim.agents import care, choice, illness
 from reformsim.agents.streams import Purpose, Streams
 from reformsim.model import kernels
-from reformsim.model.params import BehaviourParams
+from reformsim.model.params import BehaviourParams, IllnessParams
 from scipy import stats
 
 ids_lists = st.lists(st.integers(0, 40), max_size=60)
@@ -122,11 +122,13 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     contract = rng.random(n) < 0.3
     income = rng.integers(0, 3, n).astype(np.uint8)
     trust = rng.uniform(0.2, 1, (n, 4)).astype(np.float32)
-    draw = rng.random(n)
+    streams, person, counter = Streams(3), rng.integers(0, 10**6, n), rng.integers(0, 50, n)
+    draw = streams.uniform(Purpose.CHOICE, person, counter)
     b = BehaviourParams(referral_bypass_penalty=-0.8)
 
-    alt, fid = kernels.choose_slots(choice.coefficients(b), sev, letter, referred_tier, draw, home, scheme, contract, income,
-                                    trust, slot_fac, slot_tier, wait_general, wait_priority, quality, oop_table, travel)
+    alt, fid = kernels.choose_slots(choice.coefficients(b), streams.key, person, counter, sev, letter, referred_tier, home,
+                                    scheme, contract, income, trust, slot_fac, slot_tier, wait_general, wait_priority,
+                                    quality, oop_table, travel)
 
     tier = slot_tier[home]
     priority = (letter | contract)[:, None]
@@ -154,3 +156,70 @@ def test_fall_ill_counts_each_living_resident_once_and_opens_only_free_ones(valu
     assert np.array_equal(onsets - before, np.isin(np.arange(41), ill).astype(np.uint16))
     assert rows.tolist() == [i for i in ill if not busy[i]]
     assert np.array_equal(ctr, before[rows])
+
+
+def _episodes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Episode fields as the pool holds them (a larger pool; ``eps`` picks some rows in any order)."""
+    size = 3 * n
+    return {"eps": rng.permutation(size)[:n], "person": rng.integers(0, 10**6, size), "key": rng.integers(0, 60, size).astype(np.uint16),
+            "steps": rng.integers(1, 7, size).astype(np.int8), "severity": rng.integers(0, 4, size).astype(np.int8),
+            "start": rng.integers(0, 50, size).astype(np.int32), "treated_day": rng.integers(-1, 80, size).astype(np.int32)}
+
+
+def test_treatment_succeeds_is_the_outcome_draw_against_the_success_curve():
+    rng = np.random.default_rng(8)
+    e, streams = _episodes(5_000, rng), Streams(4)
+    fid = rng.integers(0, 30, 5_000)
+    skill = rng.uniform(0, 3.5, 30)
+    eps = e["eps"]
+    ok = kernels.treatment_succeeds(streams.key, eps, fid, e["person"], e["key"], e["steps"], e["severity"], skill, 0.25, 0.92)
+    u = streams.uniform(Purpose.OUTCOME, e["person"][eps], e["key"][eps].astype(np.int64) * 8 + e["steps"][eps])
+    p = 0.25 + (0.92 - 0.25) / (1 + np.exp(-8.0 * (skill[fid] - e["severity"][eps] + 0.2)))
+    assert np.array_equal(ok, u < p)
+    # capable facilities succeed more often than ones treating above their skill
+    capable = skill[fid] >= e["severity"][eps]
+    assert ok[capable].mean() > ok[~capable].mean() + 0.2
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.booleans(), st.integers(0, 10**6))
+def test_dies_draws_against_the_excess_fatality_of_the_delay(untreated, seed):
+    rng = np.random.default_rng(seed)
+    e, streams = _episodes(2_000, rng), Streams(seed)
+    base, per_day = np.array([0.0, 0.01, 0.2, 0.5]), np.array([0.0, 0.0, 0.01, 0.03])
+    eps, day = e["eps"], 90
+    got = kernels.dies(streams.key, eps, e["person"], e["key"], e["severity"], e["start"], e["treated_day"], day, untreated,
+                       base, per_day)
+    sev = e["severity"][eps]
+    delay = day - e["start"][eps] if untreated else np.maximum(e["treated_day"][eps] - e["start"][eps], 0)
+    p = np.clip(np.where(untreated, base[sev], 0.0) + per_day[sev] * delay, 0, 1)
+    assert np.array_equal(got, streams.uniform(Purpose.FATALITY, e["person"][eps], e["key"][eps]) < p)
+    assert not got[p == 0].any()
+
+
+def test_onset_kinds_follow_the_severity_mix_and_bed_need():
+    rng = np.random.default_rng(2)
+    n, streams, p = 20_000, Streams(6), IllnessParams()
+    uid, ctr = rng.integers(0, 10**6, n), rng.integers(0, 9, n)
+    age = rng.uniform(0, 95, n)
+    acute, follow = rng.uniform(0.5, 3, n), np.where(rng.random(n) < 0.3, rng.uniform(1, 6, n), 0.0)
+    need_by_sev = np.asarray(p.admission_need, dtype=float)
+    sev, need = kernels.onset_kinds(streams.key, uid, ctr, acute, follow, age, illness.severity_cdf(p), 0.04, need_by_sev, 0.7)
+    u_kind, u_sev, u_adm = (streams.uniform(q, uid, ctr) for q in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT))
+    follow_up = u_kind * (acute + follow) >= acute
+    mix = np.array([p.severity_young, p.severity_middle, p.severity_old])[np.digitize(age, [15, 60])]
+    acute_sev = (u_sev[:, None] > np.cumsum(mix, axis=1)[:, :-1]).sum(axis=1)
+    expected = np.where(follow_up, np.where(u_sev < 0.04, illness.SERIOUS, illness.COMMON), acute_sev)
+    assert np.array_equal(sev, expected)
+    scale = np.where(expected <= illness.COMMON, 0.7, 1.0)  # the propensity scales discretionary admissions only
+    assert np.array_equal(need, u_adm < np.clip(need_by_sev[expected] * scale, 0, 1))
+
+
+def test_learn_trust_moves_each_residents_trust_in_the_treating_tier():
+    rng = np.random.default_rng(1)
+    trust = rng.uniform(0.2, 0.9, (50, 4)).astype(np.float32)
+    rows, tier, ok = rng.permutation(50)[:30], rng.integers(0, 4, 30), rng.random(30) < 0.5
+    expected = trust.copy()
+    expected[rows, tier] = trust[rows, tier] + np.float32(0.1) * (ok.astype(np.float32) - trust[rows, tier])
+    care.learn_trust(trust, rows, tier, ok, 0.1)
+    assert np.array_equal(trust, expected)
