@@ -80,7 +80,7 @@ class Daily:
         row["fund_balance"] = float(led.fund.sum())
         row["consortium_balance"] = float(led.consortium)
         n = m.res.n
-        row["alive"] = float(np.count_nonzero(m.res.alive[:n]))
+        row["alive"] = float(m.alive_by_scheme.sum())  # kept count (checked against the rows in tests)
         row["episodes_open"] = float(m.ep.n_open)
         row["episodes_opened"] = float(m.ep.opened)
         row["episodes_closed"] = float(m.ep.closed.sum())
