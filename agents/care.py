@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from reformsim.model.params import FacilityParams
 
 ATTEMPT_MARGIN = 0.35  # a facility attempts a case up to this far above its skill
 MAX_STEPS = 6  # care-seeking decisions per episode before the resident gives up
@@ -31,10 +30,11 @@ def excess_fatality(sev: int, delay_days: int, untreated: bool, untreated_fatali
     return min(max(p + delay_fatality_per_day[sev] * delay_days, 0.0), 1.0)
 
 
-def length_of_stay(u: np.ndarray, tier: np.ndarray, sev: np.ndarray, f: FacilityParams, mult: float = 1.0) -> np.ndarray:
-    """Days in bed: the tier's mean, longer for complex cases, spread uniformly ±50%."""
-    mean = np.asarray(f.los_days)[tier] * (0.85 + 0.1 * sev) * mult
-    return np.maximum(1, np.rint(mean * (0.5 + u))).astype(np.int32)
+@njit(cache=True)
+def length_of_stay(u: float, mean_days: float, sev: int, mult: float = 1.0) -> int:
+    """Days in bed: the tier's mean (``FacilityParams.los_days``), longer for complex cases,
+    spread uniformly ±50%."""
+    return max(1, int(np.rint(mean_days * (0.85 + 0.1 * sev) * mult * (0.5 + u))))
 
 
 def referral_tier(tier: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import math
 
 import mesa
 import numpy as np
-from reformsim.model.model import DOWN_REFERRAL_CAP, CountyModel
+from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario
 
 from . import care, choice, illness
@@ -206,14 +206,13 @@ class Resident(mesa.Agent):
         e.has_referral[ep] = pri  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
-        uid, key = _one(self.uid), _one(int(e.key[ep]))
-        los = care.length_of_stay(m.streams.uniform(Purpose.LOS, uid, key), _one(tier), _one(int(e.severity[ep])),
-                                  m.p.facilities, 1.0)[0]
-        los = max(1, int(np.rint(los * m.response[tier].los)))
+        key = int(e.key[ep])
+        los_days, los_response, down_prob, acute_fraction = m._stay_rule()
+        los = care.length_of_stay(float(m.streams.uniform(Purpose.LOS, self.uid, key)), los_days[tier], int(e.severity[ep]), 1.0)
+        los = max(1, int(np.rint(los * los_response[tier])))
         e.discharge_day[ep] = m.day + los
-        down_p = min(max(m.p.policy.down_referral_base * m.response[tier].down_referral, 0.0), DOWN_REFERRAL_CAP)
-        if tier >= 2 and m.streams.uniform(Purpose.DOWN, uid, key)[0] < down_p and los >= 3:
-            m.schedule_one(ep, Stage.DOWN, m.day + max(1, int(np.rint(los * m.p.facilities.acute_fraction))))
+        if tier >= 2 and m.streams.uniform(Purpose.DOWN, self.uid, key) < down_prob[tier] and los >= 3:
+            m.schedule_one(ep, Stage.DOWN, m.day + max(1, int(np.rint(los * acute_fraction))))
         else:
             m.schedule_one(ep, Stage.DISCHARGE, m.day + los)
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from reformsim.agents.care import excess_fatality, success_prob
+from reformsim.agents.care import excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
 from reformsim.agents.illness import needs_admission, severity
 from reformsim.agents.streams import Purpose, draw
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
 _CHOICE, _OUTCOME, _FATALITY = int(Purpose.CHOICE), int(Purpose.OUTCOME), int(Purpose.FATALITY)
+_LOS, _DOWN = int(Purpose.LOS), int(Purpose.DOWN)
 
 
 @njit(cache=True)
@@ -169,3 +170,44 @@ def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated,
         if p > 0:
             out[i] = draw(key, _FATALITY, person[e], ep_key[e]) < p
     return out
+
+
+@njit(cache=True)
+def allocate_beds(fid, priority, beds, occupied, occupied_priority, reserved):
+    """Which of today's patients needing a bed at ``fid`` get one, in arrival order: priority
+    patients (referred or contracted) any whole free bed first, then the others only whole beds
+    outside the ``reserved`` share (bed counts of a scaled county are fractional)."""
+    nf = len(beds)
+    free = np.empty(nf)
+    for f in range(nf):
+        free[f] = np.floor(max(beds[f] - occupied[f] - occupied_priority[f], 0.0) + 1e-9)
+    fits = np.zeros(len(fid), dtype=np.bool_)
+    for i in range(len(fid)):
+        if priority[i] and free[fid[i]] >= 1:
+            fits[i] = True
+            free[fid[i]] -= 1
+    for f in range(nf):
+        free[f] = min(np.floor(max(beds[f] * (1 - reserved[f]) - occupied[f], 0.0) + 1e-9), free[f])
+    for i in range(len(fid)):
+        if not priority[i] and free[fid[i]] >= 1:
+            fits[i] = True
+            free[fid[i]] -= 1
+    return fits
+
+
+@njit(cache=True)
+def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down_prob, acute_fraction):
+    """Each admission's length of stay (``care.length_of_stay``, then the tier's provider
+    response), whether it moves down to a township bed after the acute part (county and
+    tertiary stays of 3+ days, with ``down_prob`` by tier) and the length of that part."""
+    n = len(eps)
+    los = np.empty(n, dtype=np.int64)
+    down = np.zeros(n, dtype=np.bool_)
+    acute = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        e, t = eps[i], tier[i]
+        base = length_of_stay(draw(key, _LOS, person[e], ep_key[e]), los_days[t], severity[e], 1.0)
+        los[i] = max(1, int(np.rint(base * los_response[t])))
+        down[i] = t >= 2 and draw(key, _DOWN, person[e], ep_key[e]) < down_prob[t] and los[i] >= 3
+        acute[i] = max(1, int(np.rint(los[i] * acute_fraction)))
+    return los, down, acute

@@ -651,13 +651,8 @@ class CountyModel(mesa.Model):
         if len(eps) == 0:
             return
         e, f, r = self.ep, self.fac, self.res
-        pri = e.has_referral[eps] | r.contract[e.resident[eps]]
-        # priority patients may take any free bed; the others only beds outside the reserved share
-        free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
-        fits_pri = pri & (kernels.rank_within(fid, pri) < free[fid])
-        free -= np.bincount(fid[fits_pri], minlength=len(free))
-        free_gen = np.minimum(np.floor(np.maximum(f.beds * (1 - self.reserved_beds) - f.occupied, 0) + 1e-9), free)
-        fits = fits_pri | (~pri & (kernels.rank_within(fid, ~pri) < free_gen[fid]))
+        pri = e.has_referral[eps] | r.contract.take(e.resident[eps])
+        fits = kernels.allocate_beds(fid, pri, f.beds, f.occupied, f.occupied_priority, self.reserved_beds)
         full = ~fits
         tier = f.tier[fid]
         if full.any():
@@ -678,16 +673,16 @@ class CountyModel(mesa.Model):
         e.has_referral[eps] = pri  # priority bed marker travels with the stay
         f.admissions_today += np.bincount(fid, minlength=nf)
         self.today.admissions += np.bincount(tier, minlength=4)
-        los_mult = np.array([self.response[t].los for t in range(4)])[tier]
-        los = care.length_of_stay(self.streams.uniform(Purpose.LOS, e.person[eps], e.key[eps]), tier, e.severity[eps],
-                                  self.p.facilities, 1.0)
-        los = np.maximum(1, np.rint(los * los_mult)).astype(np.int64)
+        los, down, acute = kernels.stays(self.streams.key, eps, e.person, e.key, e.severity, tier, *self._stay_rule())
         e.discharge_day[eps] = self.day + los
-        down_p = np.clip(self.p.policy.down_referral_base * np.array([self.response[t].down_referral for t in range(4)])[tier], 0, DOWN_REFERRAL_CAP)
-        down = (tier >= 2) & (self.streams.uniform(Purpose.DOWN, e.person[eps], e.key[eps]) < down_p) & (los >= 3)
-        acute = np.maximum(1, np.rint(los * self.p.facilities.acute_fraction)).astype(np.int64)
         self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
         self._schedule(eps[~down], Stage.DISCHARGE, self.day + los[~down])
+
+    def _stay_rule(self) -> tuple:
+        """Parameters of a stay's length and down-referral by tier, as ``kernels.stays`` takes them."""
+        fp, resp = self.p.facilities, self.response
+        down = np.clip(self.p.policy.down_referral_base * np.array([r.down_referral for r in resp]), 0, DOWN_REFERRAL_CAP)
+        return np.asarray(fp.los_days, dtype=float), np.array([r.los for r in resp]), down, fp.acute_fraction
 
     def _bill_stay(self, eps: np.ndarray) -> None:
         """Bill the bed-days spent at the current bed facility, then free the bed."""

@@ -223,3 +223,41 @@ def test_learn_trust_moves_each_residents_trust_in_the_treating_tier():
     expected[rows, tier] = trust[rows, tier] + np.float32(0.1) * (ok.astype(np.float32) - trust[rows, tier])
     care.learn_trust(trust, rows, tier, ok, 0.1)
     assert np.array_equal(trust, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids_lists, st.data())
+def test_allocate_beds_serves_priority_first_then_beds_outside_the_reserve(facilities, data):
+    fid = np.array(facilities, dtype=np.int64) % 6
+    n = len(fid)
+    pri = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    beds = np.array(data.draw(st.lists(st.floats(0, 6), min_size=6, max_size=6)))
+    occupied = np.floor(beds * np.array(data.draw(st.lists(st.floats(0, 1), min_size=6, max_size=6))))
+    occupied_priority = np.zeros(6)
+    reserved = np.array(data.draw(st.lists(st.floats(0, 0.5), min_size=6, max_size=6)))
+    fits = kernels.allocate_beds(fid, pri, beds, occupied, occupied_priority, reserved)
+    # as a statement about counts: the k-th priority patient of a facility fits while k <= its whole free beds,
+    # then the k-th other patient while k <= whole free beds outside the reserve and left over by priority
+    free = np.floor(np.maximum(beds - occupied, 0) + 1e-9)
+    fits_pri = pri & (_stable_rank(fid, pri) < free[fid])
+    left = free - np.bincount(fid[fits_pri], minlength=6)
+    free_gen = np.minimum(np.floor(np.maximum(beds * (1 - reserved) - occupied, 0) + 1e-9), left)
+    expected = fits_pri | (~pri & (_stable_rank(fid, ~pri) < free_gen[fid]))
+    assert np.array_equal(fits, expected)
+    assert (np.bincount(fid[fits], minlength=6) <= free).all()  # never more patients than whole free beds
+
+
+def test_stays_draw_lengths_and_down_referrals_by_tier():
+    rng = np.random.default_rng(4)
+    e, streams = _episodes(6_000, rng), Streams(9)
+    eps = e["eps"]
+    tier = rng.integers(1, 4, 6_000)
+    los_days, response, down_prob = np.array([0.0, 6.0, 8.5, 10.5]), np.array([1.0, 0.9, 0.8, 1.0]), np.array([0, 0, 0.3, 0.6])
+    los, down, acute = kernels.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 0.5)
+    u = streams.uniform(Purpose.LOS, e["person"][eps], e["key"][eps])
+    base = np.maximum(1, np.rint(los_days[tier] * (0.85 + 0.1 * e["severity"][eps]) * (0.5 + u)))
+    assert np.array_equal(los, np.maximum(1, np.rint(base * response[tier])))
+    u_down = streams.uniform(Purpose.DOWN, e["person"][eps], e["key"][eps])
+    assert np.array_equal(down, (tier >= 2) & (u_down < down_prob[tier]) & (los >= 3))
+    assert np.array_equal(acute, np.maximum(1, np.rint(los * 0.5)))
+    assert not down[tier == 1].any() and down[tier == 3].mean() > down[tier == 2].mean()
