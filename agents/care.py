@@ -9,7 +9,8 @@ ATTEMPT_MARGIN = 0.35  # a facility attempts a case up to this far above its ski
 MAX_STEPS = 6  # care-seeking decisions per episode before the resident gives up
 
 
-def attempts(skill: np.ndarray, sev: np.ndarray, keep: float = 0.0) -> np.ndarray:
+@njit(cache=True)
+def attempts(skill: float, sev: int, keep: float = 0.0) -> bool:
     """Whether the facility treats rather than refers up. ``keep`` (provider response) widens the margin."""
     return skill + ATTEMPT_MARGIN + keep >= sev
 

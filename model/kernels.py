@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from reformsim.agents.care import excess_fatality, length_of_stay, success_prob
+from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
 from reformsim.agents.illness import needs_admission, severity
 from reformsim.agents.streams import Purpose, draw
@@ -211,3 +211,25 @@ def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down
         down[i] = t >= 2 and draw(key, _DOWN, person[e], ep_key[e]) < down_prob[t] and los[i] >= 3
         acute[i] = max(1, int(np.rint(los[i] * acute_fraction)))
     return los, down, acute
+
+
+REFER, ADMIT, OUTPATIENT = 0, 1, 2
+
+
+@njit(cache=True)
+def triage(eps, fid, severity, needs_bed, treated_day, skill, tier, keep, day):
+    """What each visit leads to: ``REFER`` up (beyond what the facility attempts with the tier's
+    ``keep`` margin, or a bed needed at a village clinic), else ``ADMIT`` or ``OUTPATIENT``
+    treatment. Records ``day`` as the first adequate care where the facility could treat the
+    case without keeping it (``treated_day``, in place)."""
+    out = np.empty(len(eps), dtype=np.int8)
+    for i in range(len(eps)):
+        e, f = eps[i], fid[i]
+        t, sv = tier[f], severity[e]
+        if not attempts(skill[f], sv, keep[t]) or (needs_bed[e] and t == 0):
+            out[i] = REFER
+            continue
+        if attempts(skill[f], sv, 0.0) and treated_day[e] < 0:
+            treated_day[e] = day
+        out[i] = ADMIT if needs_bed[e] else OUTPATIENT
+    return out

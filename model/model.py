@@ -605,22 +605,14 @@ class CountyModel(mesa.Model):
     def _visit(self, eps: np.ndarray) -> None:
         e, f = self.ep, self.fac
         fid = e.facility[eps]
-        tier = f.tier[fid]
         self._bill_visits(eps, fid)
-        sev = e.severity[eps].astype(np.int64)
-        keep = np.array([self.response[t].keep for t in range(4)])[tier]
-        tries = care.attempts(f.skill[fid], sev, keep)
-        needs_bed = e.needs_bed[eps]
-        refer = ~tries | (needs_bed & (tier == 0))
-        self._refer_up(eps[refer], tier[refer])
-        eps, fid, tier, sev, needs_bed = eps[~refer], fid[~refer], tier[~refer], sev[~refer], needs_bed[~refer]
-        if len(eps) == 0:
-            return
-        # care counts as adequate (ending the delay) when the facility could treat it without keeping
-        first_adequate = care.attempts(f.skill[fid], sev) & (e.treated_day[eps] < 0)
-        e.treated_day[eps[first_adequate]] = self.day
-        self._admit(eps[needs_bed], fid[needs_bed])
-        out = ~needs_bed
+        keep = np.array([r.keep for r in self.response])
+        then = kernels.triage(eps, fid, e.severity, e.needs_bed, e.treated_day, f.skill, f.tier, keep, self.day)
+        refer = then == kernels.REFER
+        self._refer_up(eps[refer], f.tier[fid[refer]])
+        admit = then == kernels.ADMIT
+        self._admit(eps[admit], fid[admit])
+        out = then == kernels.OUTPATIENT
         self._outpatient_outcome(eps[out], fid[out])
 
     def _refer_up(self, eps: np.ndarray, tier: np.ndarray) -> None:

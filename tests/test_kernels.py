@@ -261,3 +261,24 @@ def test_stays_draw_lengths_and_down_referrals_by_tier():
     assert np.array_equal(down, (tier >= 2) & (u_down < down_prob[tier]) & (los >= 3))
     assert np.array_equal(acute, np.maximum(1, np.rint(los * 0.5)))
     assert not down[tier == 1].any() and down[tier == 3].mean() > down[tier == 2].mean()
+
+
+def test_triage_refers_beyond_the_margin_and_records_first_adequate_care():
+    rng = np.random.default_rng(12)
+    e = _episodes(4_000, rng)
+    eps = e["eps"]
+    needs_bed = rng.random(len(e["person"])) < 0.3
+    fid = rng.integers(0, 40, 4_000)
+    skill, tier, keep = rng.uniform(0, 3.5, 40), rng.integers(0, 4, 40), np.array([0.0, 0.0, 0.3, 0.0])
+    treated = e["treated_day"].copy()
+    then = kernels.triage(eps, fid, e["severity"], needs_bed, treated, skill, tier, keep, 77)
+    sev, bed, t = e["severity"][eps], needs_bed[eps], tier[fid]
+    margin = skill[fid] + care.ATTEMPT_MARGIN
+    refer = (margin + keep[t] < sev) | (bed & (t == 0))
+    assert np.array_equal(then == kernels.REFER, refer)
+    assert np.array_equal(then == kernels.ADMIT, ~refer & bed)
+    assert np.array_equal(then == kernels.OUTPATIENT, ~refer & ~bed)
+    adequate = ~refer & (margin >= sev) & (e["treated_day"][eps] < 0)
+    assert (treated[eps[adequate]] == 77).all()
+    unchanged = np.setdiff1d(np.arange(len(treated)), eps[adequate])
+    assert np.array_equal(treated[unchanged], e["treated_day"][unchanged])
