@@ -14,12 +14,33 @@ MINOR, COMMON, SERIOUS, COMPLEX = 0, 1, 2, 3
 CHRONIC_COMPLICATION = 0.04
 
 
+@njit(cache=True)
+def episode_rates(age: float, chronic: int, acute_rate: np.ndarray, hypertension_followups: float,
+                  diabetes_followups: float, scale: float) -> tuple[float, float]:
+    """(acute, chronic follow-up) episodes per person-year of one resident (``rate_params``)."""
+    band = 0
+    for edge in AGE_BANDS[1:]:
+        band += age >= edge
+    follow = ((chronic & HYPERTENSION) > 0) * hypertension_followups + ((chronic & DIABETES) > 0) * diabetes_followups
+    return acute_rate[band] * scale, follow * scale
+
+
+def rate_params(p: IllnessParams) -> tuple:
+    """``episode_rates``' parameters from the scenario."""
+    return np.asarray(p.acute_rate, dtype=float), p.hypertension_followups, p.diabetes_followups, p.incidence_scale
+
+
+@njit(cache=True)
+def _annual_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale):
+    acute, follow = np.empty(len(age)), np.empty(len(age))
+    for i in range(len(age)):
+        acute[i], follow[i] = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
+    return acute, follow
+
+
 def annual_rates(age: np.ndarray, chronic: np.ndarray, p: IllnessParams) -> tuple[np.ndarray, np.ndarray]:
-    """(acute, chronic follow-up) episodes per person-year."""
-    band = np.searchsorted(AGE_BANDS, age, side="right") - 1
-    acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
-    follow = ((chronic & HYPERTENSION) > 0) * p.hypertension_followups + ((chronic & DIABETES) > 0) * p.diabetes_followups
-    return acute, follow * p.incidence_scale
+    """(acute, chronic follow-up) episodes per person-year of each resident."""
+    return _annual_rates(np.asarray(age, dtype=float), np.asarray(chronic), *rate_params(p))
 
 
 def severity_cdf(p: IllnessParams) -> np.ndarray:

@@ -69,10 +69,10 @@ class Resident(mesa.Agent):
         if r.episode[rid] >= 0:
             return
         age = float(r.age(m.day, _one(rid))[0])
-        acute, follow = illness.annual_rates(_one(age), r.chronic[_one(rid)], m.p.illness)
-        cdf, complication, admission_need, propensity = m._onset_rule()
+        *rates, cdf, complication, admission_need, propensity = m._onset_rule()
+        acute, follow = illness.episode_rates(age, int(r.chronic[rid]), *rates)
         u = [float(m.streams.uniform(purpose, self.uid, ctr)) for purpose in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT)]
-        sev = illness.severity(u[0], u[1], float(acute[0]), float(follow[0]), age, cdf, complication)
+        sev = illness.severity(u[0], u[1], acute, follow, age, cdf, complication)
         need = illness.needs_admission(u[2], sev, admission_need, propensity)
         ep = int(m.ep.allocate(1)[0])
         e = m.ep

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
-from reformsim.agents.illness import needs_admission, severity
+from reformsim.agents.illness import episode_rates, needs_admission, severity
 from reformsim.agents.streams import Purpose, draw
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
@@ -130,14 +130,16 @@ def fall_ill(ids, alive, onsets, episode, seen, stamp):
 
 
 @njit(cache=True)
-def onset_kinds(key, uid, ctr, acute, follow, age, cdf, complication, admission_need, propensity):
-    """Severity and need of a bed of new episodes (``illness.severity``/``needs_admission``) from
-    each onset's KIND, SEVERITY and ADMIT draws."""
+def onset_kinds(key, uid, ctr, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cdf,
+                complication, admission_need, propensity):
+    """Severity and need of a bed of new episodes (``illness.severity``/``needs_admission``, with
+    ``illness.episode_rates``) from each onset's KIND, SEVERITY and ADMIT draws."""
     n = len(uid)
     sev = np.empty(n, dtype=np.int8)
     need = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        s = severity(draw(key, _KIND, uid[i], ctr[i]), draw(key, _SEVERITY, uid[i], ctr[i]), acute[i], follow[i], age[i],
+        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
+        s = severity(draw(key, _KIND, uid[i], ctr[i]), draw(key, _SEVERITY, uid[i], ctr[i]), acute, follow, age[i],
                      cdf, complication)
         sev[i] = s
         need[i] = needs_admission(draw(key, _ADMIT, uid[i], ctr[i]), s, admission_need, propensity)

@@ -421,15 +421,14 @@ class CountyModel(mesa.Model):
         return np.concatenate([self._year_onsets[self._year_bounds[i]:self._year_bounds[i + 1]], rows[today]])
 
     def _onsets_today(self) -> None:
-        r, p = self.res, self.p
+        r = self.res
         due = self._onsets_due()
         ids, ctr = kernels.fall_ill(due, r.alive, r.onsets, r.episode, *self._seen(due))
         if len(ids) == 0:
             return
         age = r.age(self.day, ids)
         uid = r.uid.take(ids)
-        acute, follow = illness.annual_rates(age, r.chronic.take(ids), p.illness)
-        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, acute, follow, age, *self._onset_rule())
+        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, r.chronic.take(ids), *self._onset_rule())
         eps = self.ep.allocate(len(ids))
         e = self.ep
         e.resident[eps] = ids
@@ -454,7 +453,7 @@ class CountyModel(mesa.Model):
         """Parameters of a new episode's severity and need of a bed, as the rules take them."""
         il = self.p.illness
         prevention = min(self.response[2].prevention + self.p.policy.chronic_management, 1.0)
-        return (illness.severity_cdf(il), illness.complication_share(prevention),
+        return (*illness.rate_params(il), illness.severity_cdf(il), illness.complication_share(prevention),
                 np.asarray(il.admission_need, dtype=float), self.response[2].admission)
 
     def _oop_tables(self) -> None:

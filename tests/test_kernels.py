@@ -202,9 +202,15 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     n, streams, p = 20_000, Streams(6), IllnessParams()
     uid, ctr = rng.integers(0, 10**6, n), rng.integers(0, 9, n)
     age = rng.uniform(0, 95, n)
-    acute, follow = rng.uniform(0.5, 3, n), np.where(rng.random(n) < 0.3, rng.uniform(1, 6, n), 0.0)
+    chronic = rng.integers(0, 4, n).astype(np.uint8)
+    # the rates by age band and chronic condition, as documented
+    band = np.digitize(age, illness.AGE_BANDS) - 1
+    acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
+    follow = (((chronic & 1) > 0) * p.hypertension_followups + ((chronic & 2) > 0) * p.diabetes_followups) * p.incidence_scale
+    assert np.array_equal(np.stack(illness.annual_rates(age, chronic, p)), np.stack([acute, follow]))
     need_by_sev = np.asarray(p.admission_need, dtype=float)
-    sev, need = kernels.onset_kinds(streams.key, uid, ctr, acute, follow, age, illness.severity_cdf(p), 0.04, need_by_sev, 0.7)
+    sev, need = kernels.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
+                                    need_by_sev, 0.7)
     u_kind, u_sev, u_adm = (streams.uniform(q, uid, ctr) for q in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT))
     follow_up = u_kind * (acute + follow) >= acute
     mix = np.array([p.severity_young, p.severity_middle, p.severity_old])[np.digitize(age, [15, 60])]
