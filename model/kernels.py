@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
-from reformsim.agents.illness import episode_rates, needs_admission, severity
+from reformsim.agents.illness import COMMON, episode_rates, needs_admission, severity
 from reformsim.agents.streams import Purpose, draw
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
@@ -61,6 +61,32 @@ def choose_slots(c, key, person, counter, sev, letter, referred_tier, home, sche
         alt[i] = a
         fid[i] = slot_fac[h, max(a - 1, 0)]
     return alt, fid
+
+
+@njit(cache=True)
+def book_choices(alt, fid, letter, contract, steps, sev, referred_tier, facility_tier, use_reserved, wait_general,
+                 wait_priority, day):
+    """After ``choose_slots``: each visit's day (by the facility's wait, the reserved one for
+    priority patients where it keeps slots) and whether it uses the reserve; and the day's
+    tallies (referral decisions, referrals attended at the tier referred to or above, first
+    contacts, first contacts that bypass primary care for a minor or common case)."""
+    n = len(alt)
+    visit_day = np.full(n, -1, dtype=np.int64)
+    use_pri = np.zeros(n, dtype=np.bool_)
+    tally = np.zeros(4, dtype=np.int64)
+    for i in range(n):
+        chosen = -1 if alt[i] == 0 else facility_tier[fid[i]]
+        tally[0] += letter[i]
+        tally[1] += letter[i] and chosen >= referred_tier[i]
+        if alt[i] == 0:
+            continue
+        if steps[i] == 1:
+            tally[2] += 1
+            tally[3] += chosen >= 2 and sev[i] <= COMMON
+        f = fid[i]
+        use_pri[i] = (letter[i] or contract[i]) and use_reserved[f]
+        visit_day[i] = day + int(np.floor(wait_priority[f] if use_pri[i] else wait_general[f]))
+    return visit_day, use_pri, tally
 
 
 @njit(cache=True)

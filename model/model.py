@@ -504,36 +504,33 @@ class CountyModel(mesa.Model):
             return
         sf_h, tier_h = self._home_slots()
         n_slots = sf_h.shape[1]
-        letter = e.has_referral[eps]
-        sev = e.severity[eps]
+        letter, sev, steps, referred_tier = e.has_referral[eps], e.severity[eps], e.steps[eps], e.referred_tier[eps]
         quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
         contract = r.contract.take(res)
         alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), self.streams.key, e.person[eps],
-                                        e.key[eps].astype(np.int64) * 8 + e.steps[eps], sev, letter, e.referred_tier[eps],
+                                        e.key[eps].astype(np.int64) * 8 + steps, sev, letter, referred_tier,
                                         r.home.take(res), r.scheme.take(res), contract, r.income.take(res), r.trust.take(res, axis=0), sf_h, tier_h,
                                         self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
                                         self.county.slot_travel)
-        priority = letter | contract
-        self.today.referral_decisions += int(letter.sum())
+        visit_day, use_pri, tally = kernels.book_choices(alt, fid, letter, contract, steps, sev, referred_tier, f.tier,
+                                                         self.use_reserved, self.wait_general, self.wait_priority, self.day)
+        t = self.today
+        t.referral_decisions += int(tally[0])
+        t.referrals_attended += int(tally[1])
+        t.first_contacts += int(tally[2])
+        t.bypass += int(tally[3])
         own = alt == 0
-        chosen_tier = np.where(own, -1, f.tier[fid])
-        self.today.referrals_attended += int((letter & (chosen_tier >= e.referred_tier[eps])).sum())
-        first = (e.steps[eps] == 1) & ~own
-        self.today.first_contacts += int(first.sum())
-        self.today.bypass += int((first & (chosen_tier >= 2) & (sev <= illness.COMMON)).sum())
         if own.any():
             self._finish_untreated(eps[own], np.where(letter[own], Outcome.REFERRED_ON, Outcome.SELF_TREATED))
         go = ~own
-        eps, fid, pri = eps[go], fid[go], priority[go]
+        eps, fid, use_pri, visit_day = eps[go], fid[go], use_pri[go], visit_day[go]
         if len(eps) == 0:
             return
-        use_pri = pri & self.use_reserved[fid]
-        w = np.where(use_pri, self.wait_priority[fid], self.wait_general[fid])
         nf = len(f.tier)
         f.arrivals_priority += np.bincount(fid[use_pri], minlength=nf)
         f.arrivals += np.bincount(fid[~use_pri], minlength=nf)
         e.facility[eps] = fid
-        self._schedule(eps, Stage.VISIT, self.day + np.floor(w).astype(np.int64))
+        self._schedule(eps, Stage.VISIT, visit_day)
 
     def _finish_untreated(self, eps: np.ndarray, outcome) -> None:
         """Episodes that end without adequate care; serious ones carry an excess risk of death."""

@@ -288,3 +288,27 @@ def test_triage_refers_beyond_the_margin_and_records_first_adequate_care():
     assert (treated[eps[adequate]] == 77).all()
     unchanged = np.setdiff1d(np.arange(len(treated)), eps[adequate])
     assert np.array_equal(treated[unchanged], e["treated_day"][unchanged])
+
+
+def test_book_choices_waits_and_tallies():
+    rng = np.random.default_rng(21)
+    n, nf = 5_000, 25
+    alt = rng.integers(0, 5, n)
+    fid = rng.integers(0, nf, n)
+    letter, contract = rng.random(n) < 0.3, rng.random(n) < 0.2
+    steps = rng.integers(1, 4, n).astype(np.int8)
+    sev = rng.integers(0, 4, n).astype(np.int8)
+    referred_tier = np.where(letter, rng.integers(1, 4, n), -1).astype(np.int8)
+    tier, use_reserved = rng.integers(0, 4, nf), rng.random(nf) < 0.5
+    wait_general, wait_priority = rng.uniform(0, 6, nf), rng.uniform(0, 2, nf)
+    visit_day, use_pri, tally = kernels.book_choices(alt, fid, letter, contract, steps, sev, referred_tier, tier, use_reserved,
+                                                     wait_general, wait_priority, 30)
+    own = alt == 0
+    chosen = np.where(own, -1, tier[fid])
+    first = (steps == 1) & ~own
+    assert tally.tolist() == [letter.sum(), (letter & (chosen >= referred_tier)).sum(), first.sum(),
+                              (first & (chosen >= 2) & (sev <= illness.COMMON)).sum()]
+    expected_pri = ~own & (letter | contract) & use_reserved[fid]
+    assert np.array_equal(use_pri, expected_pri)
+    wait = np.where(expected_pri, wait_priority[fid], wait_general[fid])
+    assert np.array_equal(visit_day, np.where(own, -1, 30 + np.floor(wait).astype(np.int64)))
