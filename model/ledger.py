@@ -36,6 +36,12 @@ class Ledger:
         self.fund -= np.bincount(scheme, weights=amounts, minlength=2)
         self.fund_paid += float(amounts.sum())
 
+    def fund_pays_facilities(self, amounts: np.ndarray) -> None:
+        """The funds pay each facility its totals ``amounts[facility, scheme]``."""
+        self.revenue += amounts.sum(axis=1)
+        self.fund -= amounts.sum(axis=0)
+        self.fund_paid += float(amounts.sum())
+
     def fund_pays_consortium(self, amount: float, scheme: int = 0) -> None:
         self.fund[scheme] -= amount
         self.consortium += amount

@@ -567,16 +567,14 @@ class CountyModel(mesa.Model):
         revisit = e.visits[eps] > 0
         kind = ((self.res.scheme.take(e.resident[eps]) * 4 + f.tier[fid]) * 2 + e.has_referral[eps]) * 2 + revisit
         n = np.bincount(fid * 32 + kind, minlength=nf * 32).reshape(nf, 32)
-        service, drug, test, oop, insured, subsidy, cost = self.visit_bill @ n.T
+        service, drug, test, oop, _, subsidy, cost = self.visit_bill @ n.T
         everyone = np.arange(nf)
         self.ledger.resident_pays(everyone, oop)
-        by_scheme = n.reshape(nf, 2, 16) * self.visit_bill[4].reshape(2, 16)
-        insured_by_scheme = by_scheme.sum(axis=2)
+        insured_by_scheme = (n.reshape(nf, 2, 16) * self.visit_bill[4].reshape(2, 16)).sum(axis=2)
         if self.p.payment.regime == "capitation":  # the consortium pays its residents' bills
             self.ledger.consortium_pays(everyone, insured_by_scheme[:, 0])
-            self.ledger.fund_pays(everyone, insured_by_scheme[:, 1], np.ones(nf, dtype=np.int64))
-        else:
-            self.ledger.fund_pays(np.repeat(everyone, 2), insured_by_scheme.ravel(), np.tile([0, 1], nf))
+            insured_by_scheme[:, 0] = 0.0
+        self.ledger.fund_pays_facilities(insured_by_scheme)
         self.ledger.book_parts(service, drug, test)
         self.ledger.government_pays(everyone, subsidy)
         f.cost += cost
