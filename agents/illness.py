@@ -30,19 +30,6 @@ def rate_params(p: IllnessParams) -> tuple:
     return np.asarray(p.acute_rate, dtype=float), p.hypertension_followups, p.diabetes_followups, p.incidence_scale
 
 
-@njit(cache=True)
-def _annual_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale):
-    acute, follow = np.empty(len(age)), np.empty(len(age))
-    for i in range(len(age)):
-        acute[i], follow[i] = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
-    return acute, follow
-
-
-def annual_rates(age: np.ndarray, chronic: np.ndarray, p: IllnessParams) -> tuple[np.ndarray, np.ndarray]:
-    """(acute, chronic follow-up) episodes per person-year of each resident."""
-    return _annual_rates(np.asarray(age, dtype=float), np.asarray(chronic), *rate_params(p))
-
-
 def severity_cdf(p: IllnessParams) -> np.ndarray:
     """Cumulative severity mix of acute episodes by age group (rows: <15, 15-59, 60+), without
     the last column (1)."""
@@ -60,7 +47,7 @@ def severity(u_kind: float, u_sev: float, acute: float, follow: float, age: floa
              complication: float) -> int:
     """Severity class of a new episode (0 minor .. 3 complex).
 
-    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates (``annual_rates``);
+    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates (``episode_rates``);
     an acute episode's severity is ``u_sev`` against its age group's ``severity_cdf``."""
     if u_kind * (acute + follow) >= acute:
         return SERIOUS if u_sev < complication else COMMON
@@ -82,17 +69,23 @@ def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: 
 
 
 @njit(cache=True)
+def poisson_count(u: float, lam: float) -> int:
+    """The Poisson(``lam``) quantile of ``u``, by walking up k while the CDF is below ``u``
+    (scipy's ppf is ~40x slower for many small means)."""
+    p = np.exp(-lam)
+    cdf = p
+    n = 0
+    while u > cdf and n < 1000:
+        n += 1
+        p *= lam / n
+        cdf += p
+    return n
+
+
+@njit(cache=True)
 def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Number of onsets: the Poisson(``lam``) quantile of ``u`` (one draw per resident), by
-    walking up k while the CDF is below ``u`` (scipy's ppf is ~40x slower for many small means)."""
+    """``poisson_count`` of each (u, lam)."""
     k = np.zeros(len(u), dtype=np.int64)
     for i in range(len(u)):
-        p = np.exp(-lam[i])
-        cdf = p
-        n = 0
-        while u[i] > cdf and n < 1000:
-            n += 1
-            p *= lam[i] / n
-            cdf += p
-        k[i] = n
+        k[i] = poisson_count(u[i], lam[i])
     return k

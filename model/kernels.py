@@ -13,12 +13,12 @@ import numpy as np
 from numba import njit
 from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
-from reformsim.agents.illness import COMMON, episode_rates, needs_admission, severity
+from reformsim.agents.illness import COMMON, episode_rates, needs_admission, poisson_count, severity
 from reformsim.agents.streams import Purpose, draw
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
 _CHOICE, _OUTCOME, _FATALITY = int(Purpose.CHOICE), int(Purpose.OUTCOME), int(Purpose.FATALITY)
-_LOS, _DOWN = int(Purpose.LOS), int(Purpose.DOWN)
+_LOS, _DOWN, _ONSET = int(Purpose.LOS), int(Purpose.DOWN), int(Purpose.ONSET)
 
 
 @njit(cache=True)
@@ -261,3 +261,48 @@ def triage(eps, fid, severity, needs_bed, treated_day, skill, tier, keep, day):
             treated_day[e] = day
         out[i] = ADMIT if needs_bed[e] else OUTPATIENT
     return out
+
+
+@njit(cache=True)
+def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, year, days_left,
+                 year_length):
+    """How many onsets each resident has in the ``days_left`` days to the end of ``year``: a
+    Poisson count at the resident's ``illness.episode_rates``, from its ONSET draw for the year."""
+    k = np.empty(len(uid), dtype=np.int64)
+    for i in range(len(uid)):
+        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
+        k[i] = poisson_count(draw(key, _ONSET, uid[i], year), (acute + follow) * days_left / year_length)
+    return k
+
+
+@njit(cache=True)
+def onset_days(key, rows, uid, k, year, days_left):
+    """Each onset's resident row and day (offset from the first day drawn), residents in order:
+    the nth onset of a resident falls on a uniform day, from its ONSET draw numbered for the year."""
+    total = k.sum()
+    rep = np.empty(total, dtype=np.int32)
+    offset = np.empty(total, dtype=np.uint16)
+    j = 0
+    for i in range(len(rows)):
+        for nth in range(k[i]):
+            rep[j] = rows[i]
+            offset[j] = np.uint16(np.floor(draw(key, _ONSET, uid[i], (year + 1) * 4096 + nth) * days_left))
+            j += 1
+    return rep, offset
+
+
+@njit(cache=True)
+def by_day(rows, day, days):
+    """Counting sort of ``rows`` by ``day`` (0 .. days - 1), stable: day d's rows are
+    ``sorted[bounds[d]:bounds[d + 1]]``, in their order in ``rows``."""
+    bounds = np.zeros(days + 1, dtype=np.int64)
+    for j in range(len(day)):
+        bounds[day[j] + 1] += 1
+    for d in range(days):
+        bounds[d + 1] += bounds[d]
+    at = bounds[:-1].copy()
+    out = np.empty(len(rows), dtype=rows.dtype)
+    for j in range(len(rows)):
+        out[at[day[j]]] = rows[j]
+        at[day[j]] += 1
+    return out, bounds

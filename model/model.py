@@ -42,7 +42,6 @@ YEAR = 365
 MONTH = 30
 NURSE_SALARY_SHARE = 0.6  # nurses' pay relative to doctors' at the same tier
 DOWN_REFERRAL_CAP = 0.9
-ONSET_BLOCK = 1 << 16  # residents per block when drawing a year's onsets (bounds temporary memory)
 
 
 class CountyModel(mesa.Model):
@@ -279,36 +278,18 @@ class CountyModel(mesa.Model):
         r = self.res
         if not newborn:
             self._year_onsets = None  # last year's list is done with: free it before drawing the next
-        acute, follow = illness.annual_rates(r.age(from_day, ids), r.chronic[ids], self.p.illness)
-        lam = (acute + follow) * days_left / YEAR
-        del acute, follow
         uid = r.uid[ids]
-        k = illness.poisson_quantile(self.streams.uniform(Purpose.ONSET, uid, year), lam)
-        del lam
-        # a county's year holds millions of onsets: draw them for blocks of residents so that the
-        # temporaries stay small (the peak memory of a run), keeping (resident, day offset) compact
-        reps, offsets = [], []
-        for a in range(0, len(ids), ONSET_BLOCK):
-            kb = k[a:a + ONSET_BLOCK]
-            rep = np.repeat(ids[a:a + ONSET_BLOCK], kb)
-            nth = np.arange(len(rep)) - np.repeat(np.cumsum(kb) - kb, kb)  # onset number within the resident
-            u = self.streams.uniform(Purpose.ONSET, np.repeat(uid[a:a + ONSET_BLOCK], kb), (year + 1) * 4096 + nth)
-            reps.append(rep.astype(np.int32))
-            offsets.append(np.floor(u * days_left).astype(np.uint16))
-        rep = np.concatenate(reps) if reps else np.zeros(0, dtype=np.int32)
-        offset = np.concatenate(offsets) if offsets else np.zeros(0, dtype=np.uint16)
-        del reps, offsets, k, uid
+        k = kernels.onset_counts(self.streams.key, uid, r.age(from_day, ids), r.chronic[ids], *illness.rate_params(self.p.illness),
+                                 year, days_left, YEAR)
+        rep, offset = kernels.onset_days(self.streams.key, ids, uid, k, year, days_left)
+        del k, uid
         if newborn:
             # a few dozen a day: appended to a short list that today's onsets filter, not sorted into a calendar
             days, rows = self._newborn_onsets
             self._newborn_onsets = (np.concatenate([days, from_day + offset.astype(np.int64)]), np.concatenate([rows, rep]))
             return
-        # day d's onsets are rows bounds[d]:bounds[d+1] of the list sorted by day (stably, so in
-        # resident order within a day); 16-bit keys make numpy's stable sort a radix sort
-        self._year_bounds = np.concatenate([[0], np.cumsum(np.bincount(offset, minlength=days_left))])
-        order = np.argsort(offset, kind="stable")
-        del offset
-        self._year_onsets = rep[order]
+        # day d's onsets are rows bounds[d]:bounds[d+1] of the list sorted by day, in resident order within a day
+        self._year_onsets, self._year_bounds = kernels.by_day(rep, offset, days_left)
         self._year_start = from_day
 
     def _start_year(self, year: int) -> None:

@@ -207,7 +207,9 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     band = np.digitize(age, illness.AGE_BANDS) - 1
     acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
     follow = (((chronic & 1) > 0) * p.hypertension_followups + ((chronic & 2) > 0) * p.diabetes_followups) * p.incidence_scale
-    assert np.array_equal(np.stack(illness.annual_rates(age, chronic, p)), np.stack([acute, follow]))
+    # a year's onset counts are Poisson at those rates, from each resident's ONSET draw for the year
+    k = kernels.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365)
+    assert np.array_equal(k, illness.poisson_quantile(streams.uniform(Purpose.ONSET, uid, 3), (acute + follow) * 200 / 365))
     need_by_sev = np.asarray(p.admission_need, dtype=float)
     sev, need = kernels.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
                                     need_by_sev, 0.7)
@@ -312,3 +314,23 @@ def test_book_choices_waits_and_tallies():
     assert np.array_equal(use_pri, expected_pri)
     wait = np.where(expected_pri, wait_priority[fid], wait_general[fid])
     assert np.array_equal(visit_day, np.where(own, -1, 30 + np.floor(wait).astype(np.int64)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 9), max_size=80))
+def test_by_day_is_a_stable_sort_with_day_bounds(days):
+    day = np.array(days, dtype=np.uint16)
+    rows = np.arange(len(day), dtype=np.int32) * 3
+    out, bounds = kernels.by_day(rows, day, 10)
+    assert np.array_equal(out, rows[np.argsort(day, kind="stable")])
+    assert np.array_equal(np.diff(bounds), np.bincount(day, minlength=10)) and bounds[0] == 0
+
+
+def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_left():
+    streams = Streams(2)
+    rows, uid, k = np.array([7, 3, 9]), np.array([70, 30, 90]), np.array([2, 0, 3])
+    rep, offset = kernels.onset_days(streams.key, rows, uid, k, 4, 100)
+    assert rep.tolist() == [7, 7, 9, 9, 9]
+    nth = np.array([0, 1, 0, 1, 2])
+    u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
+    assert np.array_equal(offset, np.floor(u * 100).astype(np.uint16))
