@@ -37,6 +37,11 @@ _FIELDS = {
 }
 
 
+# what a new episode starts with besides who, how severe and when
+_START = {"steps": 0, "referred_tier": -1, "has_referral": False, "visits": 0, "treated_day": -1, "bed_facility": -1,
+          "stay_cost": 0.0, "billed_deductible": False}
+
+
 class EpisodePool:
     """Open episodes; closed rows are reused. ``due == -1`` marks a row with nothing scheduled."""
 
@@ -76,6 +81,16 @@ class EpisodePool:
         self._n_free -= n
         self.open[ids] = True
         self.opened += n
+        return ids
+
+    def begin(self, resident: np.ndarray, person: np.ndarray, severity: np.ndarray, needs_bed: np.ndarray, day: int,
+              key: np.ndarray) -> np.ndarray:
+        """Open episodes for ``resident`` rows at onset ``key`` (their onset number) on ``day``; their ids."""
+        ids = self.allocate(len(resident))
+        self.resident[ids], self.person[ids], self.severity[ids] = resident, person, severity
+        self.needs_bed[ids], self.start[ids], self.key[ids] = needs_bed, day, key
+        for name, value in _START.items():
+            getattr(self, name)[ids] = value
         return ids
 
     def close(self, ids: np.ndarray, outcome: Outcome | np.ndarray) -> None:

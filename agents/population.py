@@ -18,6 +18,13 @@ from .streams import Purpose, Streams
 
 HYPERTENSION, DIABETES = 1, 2
 DAYS_PER_YEAR = 365.25
+
+
+def age_on(day: int, birth_day: np.ndarray) -> np.ndarray:
+    """Age in years on ``day`` of residents born on ``birth_day``."""
+    return (day - birth_day) / DAYS_PER_YEAR
+
+
 # Yunnan-like age pyramid, 5-year groups 0-4 ... 85+ (assumption shaped on the 2020 census)
 AGE_PYRAMID = np.array([6.0, 6.5, 6.3, 5.6, 5.7, 7.0, 8.8, 7.5, 7.0, 8.5, 8.2, 6.0, 5.0, 4.8, 3.2, 2.1, 1.3, 0.9])
 # prevalence by age at these ages, interpolated (assumption shaped on national surveys)
@@ -59,7 +66,7 @@ class Residents:
 
     def age(self, day: int, ids: np.ndarray | None = None) -> np.ndarray:
         """Age in years on ``day`` of ``ids`` (default: every resident in use)."""
-        return (day - (self.birth_day[: self.n] if ids is None else self.birth_day.take(ids))) / DAYS_PER_YEAR
+        return age_on(day, self.birth_day[: self.n] if ids is None else self.birth_day.take(ids))
 
     @property
     def nbytes(self) -> int:

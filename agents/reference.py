@@ -74,12 +74,7 @@ class Resident(mesa.Agent):
         u = [float(m.streams.uniform(purpose, self.uid, ctr)) for purpose in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT)]
         sev = illness.severity(u[0], u[1], acute, follow, age, cdf, complication)
         need = illness.needs_admission(u[2], sev, admission_need, propensity)
-        ep = int(m.ep.allocate(1)[0])
-        e = m.ep
-        e.resident[ep], e.person[ep] = rid, self.uid
-        e.severity[ep], e.needs_bed[ep], e.start[ep], e.key[ep] = sev, need, m.day, ctr
-        e.steps[ep], e.referred_tier[ep], e.has_referral[ep], e.visits[ep] = 0, -1, False, 0
-        e.treated_day[ep], e.bed_facility[ep], e.stay_cost[ep], e.billed_deductible[ep] = -1, -1, 0.0, False
+        ep = int(m.ep.begin(_one(rid), _one(self.uid), _one(sev), _one(need), m.day, _one(ctr))[0])
         r.episode[rid] = ep
         m.today.episodes += 1
         m.schedule_one(ep, Stage.CHOOSE, m.day)

@@ -134,10 +134,11 @@ def due_today(ids, due, stage, open_, day, wanted, seen, stamp):
 
 
 @njit(cache=True)
-def fall_ill(ids, alive, onsets, episode, seen, stamp):
+def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic, seen, stamp):
     """Today's onsets (resident rows, repeats and the dead included): count each living resident's
-    onset once; return the rows that start a new episode and their onset numbers (the CRN counter).
-    An onset during an open episode merges into it."""
+    onset once; return the rows that start a new episode, their onset numbers (the CRN counter)
+    and the attributes the onset rules need (person id, birth day, chronic conditions). An onset
+    during an open episode merges into it."""
     rows = np.empty(len(ids), dtype=np.int64)
     ctr = np.empty(len(ids), dtype=np.int64)
     n = 0
@@ -152,7 +153,8 @@ def fall_ill(ids, alive, onsets, episode, seen, stamp):
             rows[n] = x
             ctr[n] = c
             n += 1
-    return rows[:n], ctr[:n]
+    rows, ctr = rows[:n], ctr[:n]
+    return rows, ctr, uid[rows], birth_day[rows], chronic[rows]
 
 
 @njit(cache=True)

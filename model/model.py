@@ -26,6 +26,7 @@ from reformsim.agents.payment import (
 )
 from reformsim.agents.population import (
     DAYS_PER_YEAR,
+    age_on,
     chronic_prevalence,
     contracted,
     generate_residents,
@@ -404,28 +405,13 @@ class CountyModel(mesa.Model):
     def _onsets_today(self) -> None:
         r = self.res
         due = self._onsets_due()
-        ids, ctr = kernels.fall_ill(due, r.alive, r.onsets, r.episode, *self._seen(due))
+        ids, ctr, uid, born, chronic = kernels.fall_ill(due, r.alive, r.onsets, r.episode, r.uid, r.birth_day, r.chronic,
+                                                        *self._seen(due))
         if len(ids) == 0:
             return
-        age = r.age(self.day, ids)
-        uid = r.uid.take(ids)
-        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, r.chronic.take(ids), *self._onset_rule())
-        eps = self.ep.allocate(len(ids))
-        e = self.ep
-        e.resident[eps] = ids
-        e.person[eps] = uid
-        e.severity[eps] = sev
-        e.needs_bed[eps] = need
-        e.start[eps] = self.day
-        e.key[eps] = ctr
-        e.steps[eps] = 0
-        e.referred_tier[eps] = -1
-        e.has_referral[eps] = False
-        e.visits[eps] = 0
-        e.treated_day[eps] = -1
-        e.bed_facility[eps] = -1
-        e.stay_cost[eps] = 0.0
-        e.billed_deductible[eps] = False
+        age = age_on(self.day, born)
+        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, chronic, *self._onset_rule())
+        eps = self.ep.begin(ids, uid, sev, need, self.day, ctr)
         r.episode[ids] = eps
         self.today.episodes += len(eps)
         self._schedule(eps, Stage.CHOOSE, self.day)

@@ -151,7 +151,10 @@ def test_fall_ill_counts_each_living_resident_once_and_opens_only_free_ones(valu
     onsets = np.array(data.draw(st.lists(st.integers(0, 9), min_size=41, max_size=41)), dtype=np.uint16)
     episode = np.where(busy, 3, -1).astype(np.int32)
     before = onsets.copy()
-    rows, ctr = kernels.fall_ill(ids, alive, onsets, episode, np.zeros(41, dtype=np.int64), 1)
+    uid, born, chronic = np.arange(41) + 1000, np.arange(41) * 7, (np.arange(41) % 4).astype(np.uint8)
+    rows, ctr, uid_ill, born_ill, chronic_ill = kernels.fall_ill(ids, alive, onsets, episode, uid, born, chronic,
+                                                                 np.zeros(41, dtype=np.int64), 1)
+    assert np.array_equal(uid_ill, uid[rows]) and np.array_equal(born_ill, born[rows]) and np.array_equal(chronic_ill, chronic[rows])
     ill = [i for i in dict.fromkeys(ids.tolist()) if alive[i]]
     assert np.array_equal(onsets - before, np.isin(np.arange(41), ill).astype(np.uint16))
     assert rows.tolist() == [i for i in ill if not busy[i]]
