@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from reformsim.model.county import County
 from reformsim.model.params import PopulationParams
 
@@ -20,6 +21,7 @@ HYPERTENSION, DIABETES = 1, 2
 DAYS_PER_YEAR = 365.25
 
 
+@njit(cache=True)
 def age_on(day: int, birth_day: np.ndarray) -> np.ndarray:
     """Age in years on ``day`` of residents born on ``birth_day``."""
     return (day - birth_day) / DAYS_PER_YEAR
@@ -107,10 +109,25 @@ class Residents:
         return rows
 
 
-def chronic_prevalence(age: np.ndarray, p: PopulationParams) -> tuple[np.ndarray, np.ndarray]:
-    h = np.clip(np.interp(age, _PREV_AGES, _HYPERTENSION) * p.hypertension_scale, 0, 1)
-    d = np.clip(np.interp(age, _PREV_AGES, _DIABETES) * p.diabetes_scale, 0, 1)
+@njit(cache=True)
+def prevalence(age: float, hypertension_scale: float, diabetes_scale: float) -> tuple[float, float]:
+    """Prevalence of hypertension and of diabetes at ``age`` (the national curves, scaled)."""
+    h = min(max(np.interp(age, _PREV_AGES, _HYPERTENSION) * hypertension_scale, 0.0), 1.0)
+    d = min(max(np.interp(age, _PREV_AGES, _DIABETES) * diabetes_scale, 0.0), 1.0)
     return h, d
+
+
+@njit(cache=True)
+def _prevalences(age, hypertension_scale, diabetes_scale):
+    h, d = np.empty(len(age)), np.empty(len(age))
+    for i in range(len(age)):
+        h[i], d[i] = prevalence(age[i], hypertension_scale, diabetes_scale)
+    return h, d
+
+
+def chronic_prevalence(age: np.ndarray, p: PopulationParams) -> tuple[np.ndarray, np.ndarray]:
+    """``prevalence`` at each age."""
+    return _prevalences(np.asarray(age, dtype=float), p.hypertension_scale, p.diabetes_scale)
 
 
 def generate_residents(county: County, p: PopulationParams, rng: np.random.Generator) -> Residents:

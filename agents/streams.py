@@ -37,6 +37,7 @@ class Purpose(IntEnum):
     BIRTH = 11
     FATALITY = 12
     SEX = 13
+    CHRONIC = 14
 
 
 @njit(cache=True)

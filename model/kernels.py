@@ -14,11 +14,12 @@ from numba import njit
 from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
 from reformsim.agents.illness import COMMON, episode_rates, needs_admission, poisson_count, severity
+from reformsim.agents.population import DIABETES, HYPERTENSION, age_on, prevalence
 from reformsim.agents.streams import Purpose, draw
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
 _CHOICE, _OUTCOME, _FATALITY = int(Purpose.CHOICE), int(Purpose.OUTCOME), int(Purpose.FATALITY)
-_LOS, _DOWN, _ONSET = int(Purpose.LOS), int(Purpose.DOWN), int(Purpose.ONSET)
+_LOS, _DOWN, _ONSET, _CHRONIC = int(Purpose.LOS), int(Purpose.DOWN), int(Purpose.ONSET), int(Purpose.CHRONIC)
 
 
 @njit(cache=True)
@@ -308,3 +309,20 @@ def by_day(rows, day, days):
         out[at[day[j]]] = rows[j]
         at[day[j]] += 1
     return out, bounds
+
+
+@njit(cache=True)
+def develop_chronic(key, alive, uid, birth_day, chronic, day, year, hypertension_scale, diabetes_scale):
+    """A year on: each living resident without hypertension (diabetes) develops it with the
+    rise in its prevalence between last year's age and this year's, among those without it.
+    Draws are keyed by person and year (CHRONIC), so a policy never changes who falls ill."""
+    for x in range(len(alive)):
+        if not alive[x]:
+            continue
+        age = age_on(day, birth_day[x])
+        h0, d0 = prevalence(age - 1, hypertension_scale, diabetes_scale)
+        h1, d1 = prevalence(age, hypertension_scale, diabetes_scale)
+        if draw(key, _CHRONIC, uid[x], 2 * year) < min(max((h1 - h0) / max(1 - h0, 1e-9), 0.0), 1.0):
+            chronic[x] |= HYPERTENSION
+        if draw(key, _CHRONIC, uid[x], 2 * year + 1) < min(max((d1 - d0) / max(1 - d0, 1e-9), 0.0), 1.0):
+            chronic[x] |= DIABETES

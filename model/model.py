@@ -27,7 +27,6 @@ from reformsim.agents.payment import (
 from reformsim.agents.population import (
     DAYS_PER_YEAR,
     age_on,
-    chronic_prevalence,
     contracted,
     generate_residents,
 )
@@ -304,15 +303,9 @@ class CountyModel(mesa.Model):
 
     def _new_chronic(self) -> None:
         """Yearly: residents develop hypertension/diabetes as prevalence rises with age."""
-        r = self.res
-        ids = np.flatnonzero(r.alive[: r.n])
-        age = r.age(self.day, ids)
-        h0, d0 = chronic_prevalence(age - 1, self.p.population)
-        h1, d1 = chronic_prevalence(age, self.p.population)
-        ph = np.clip((h1 - h0) / np.maximum(1 - h0, 1e-9), 0, 1)
-        pd_ = np.clip((d1 - d0) / np.maximum(1 - d0, 1e-9), 0, 1)
-        rng = np.random.default_rng([self.seed, 0xC1, self.day])
-        r.chronic[ids] |= ((rng.random(len(ids)) < ph) * 1 + (rng.random(len(ids)) < pd_) * 2).astype(np.uint8)
+        r, pop = self.res, self.p.population
+        kernels.develop_chronic(self.streams.key, r.alive[: r.n], r.uid, r.birth_day, r.chronic, self.day, self.day // YEAR,
+                                pop.hypertension_scale, pop.diabetes_scale)
 
     def _births(self) -> np.ndarray:
         """Today's newborns, in rows of residents who died in earlier years where there are any; their rows."""

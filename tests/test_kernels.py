@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reformsim.agents import care, choice, illness
+from reformsim.agents import care, choice, illness, population
 from reformsim.agents.streams import Purpose, Streams
 from reformsim.model import kernels
-from reformsim.model.params import BehaviourParams, IllnessParams
+from reformsim.model.params import BehaviourParams, IllnessParams, PopulationParams
 from scipy import stats
 
 ids_lists = st.lists(st.integers(0, 40), max_size=60)
@@ -337,3 +337,22 @@ def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_l
     nth = np.array([0, 1, 0, 1, 2])
     u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
     assert np.array_equal(offset, np.floor(u * 100).astype(np.uint16))
+
+
+def test_develop_chronic_adds_conditions_at_the_rise_in_prevalence():
+    rng = np.random.default_rng(5)
+    n, streams, day, year = 30_000, Streams(8), 730, 2
+    alive = rng.random(n) < 0.9
+    uid = rng.permutation(10**6)[:n]
+    birth_day = (day - rng.uniform(0, 90, n) * population.DAYS_PER_YEAR).astype(np.int32)
+    before = rng.integers(0, 4, n).astype(np.uint8)
+    chronic = before.copy()
+    kernels.develop_chronic(streams.key, alive, uid, birth_day, chronic, day, year, 1.0, 1.0)
+    age = (day - birth_day) / population.DAYS_PER_YEAR
+    p = PopulationParams(hypertension_scale=1.0, diabetes_scale=1.0)
+    (h0, d0), (h1, d1) = population.chronic_prevalence(age - 1, p), population.chronic_prevalence(age, p)
+    new_h = alive & (streams.uniform(Purpose.CHRONIC, uid, 2 * year) < np.clip((h1 - h0) / np.maximum(1 - h0, 1e-9), 0, 1))
+    new_d = alive & (streams.uniform(Purpose.CHRONIC, uid, 2 * year + 1) < np.clip((d1 - d0) / np.maximum(1 - d0, 1e-9), 0, 1))
+    assert np.array_equal(chronic, before | new_h * population.HYPERTENSION | new_d * population.DIABETES)
+    assert np.array_equal(chronic[~alive], before[~alive])  # the dead develop nothing
+    assert new_h[age > 50].mean() > new_h[age < 15].mean()  # prevalence rises with age
