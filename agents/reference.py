@@ -24,6 +24,7 @@ import math
 
 import mesa
 import numpy as np
+from reformsim.model import kernels
 from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario
 
@@ -201,13 +202,11 @@ class Resident(mesa.Agent):
         e.has_referral[ep] = pri  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
-        key = int(e.key[ep])
-        los_days, los_response, down_prob, acute_fraction = m._stay_rule()
-        los = care.length_of_stay(float(m.streams.uniform(Purpose.LOS, self.uid, key)), los_days[tier], int(e.severity[ep]), 1.0)
-        los = max(1, int(np.rint(los * los_response[tier])))
+        los, down, acute = (int(x[0]) for x in kernels.stays(m.streams.key, _one(ep), e.person, e.key, e.severity, _one(tier),
+                                                            *m._stay_rule()))
         e.discharge_day[ep] = m.day + los
-        if tier >= 2 and m.streams.uniform(Purpose.DOWN, self.uid, key) < down_prob[tier] and los >= 3:
-            m.schedule_one(ep, Stage.DOWN, m.day + max(1, int(np.rint(los * acute_fraction))))
+        if down:
+            m.schedule_one(ep, Stage.DOWN, m.day + acute)
         else:
             m.schedule_one(ep, Stage.DISCHARGE, m.day + los)
 

@@ -230,7 +230,9 @@ def allocate_beds(fid, priority, beds, occupied, occupied_priority, reserved):
 def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down_prob, acute_fraction):
     """Each admission's length of stay (``care.length_of_stay``, then the tier's provider
     response), whether it moves down to a township bed after the acute part (county and
-    tertiary stays of 3+ days, with ``down_prob`` by tier) and the length of that part."""
+    tertiary stays of 3+ days, with ``down_prob`` by tier) and the length of that part, which
+    ends before the stay's last day (a move on the discharge day would come after that day's
+    discharges had run)."""
     n = len(eps)
     los = np.empty(n, dtype=np.int64)
     down = np.zeros(n, dtype=np.bool_)
@@ -240,7 +242,7 @@ def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down
         base = length_of_stay(draw(key, _LOS, person[e], ep_key[e]), los_days[t], severity[e], 1.0)
         los[i] = max(1, int(np.rint(base * los_response[t])))
         down[i] = t >= 2 and draw(key, _DOWN, person[e], ep_key[e]) < down_prob[t] and los[i] >= 3
-        acute[i] = max(1, int(np.rint(los[i] * acute_fraction)))
+        acute[i] = min(max(1, int(np.rint(los[i] * acute_fraction))), los[i] - 1)
     return los, down, acute
 
 

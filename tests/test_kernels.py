@@ -270,7 +270,10 @@ def test_stays_draw_lengths_and_down_referrals_by_tier():
     assert np.array_equal(los, np.maximum(1, np.rint(base * response[tier])))
     u_down = streams.uniform(Purpose.DOWN, e["person"][eps], e["key"][eps])
     assert np.array_equal(down, (tier >= 2) & (u_down < down_prob[tier]) & (los >= 3))
-    assert np.array_equal(acute, np.maximum(1, np.rint(los * 0.5)))
+    assert np.array_equal(acute, np.minimum(np.maximum(1, np.rint(los * 0.5)), los - 1))
+    # however long the acute part, a move down comes before the discharge day
+    _, down, acute = kernels.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 1.0)
+    assert down.any() and (acute[down] < los[down]).all()
     assert not down[tier == 1].any() and down[tier == 3].mean() > down[tier == 2].mean()
 
 

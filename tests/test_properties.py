@@ -108,6 +108,8 @@ def check_stocks(m: CountyModel) -> None:
     f, e, r = m.fac, m.ep, m.res
     assert e.opened == e.closed.sum() + e.n_open, "episodes opened != closed + open"
     assert e.n_open == int(e.open.sum()), "open-episode count disagrees with open flags"
+    # a day's stages run once: an episode left due today or earlier would never be taken up again
+    assert (e.due[e.open] > m.day).all(), "an open episode is due on a day already run"
     assert (e.closed >= 0).all() and e.n_open >= 0
     assert abs(m.staff_balance) <= 1e-6 * max(m.staff_initial, 1.0), f"staff not conserved: {m.staff_balance}"
     assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all(), "negative bed occupancy"
@@ -188,7 +190,7 @@ CORNERS = {
     "low": {"staff.attrition_rate": 1.0, "staff.pay_index": [0.1] * 4, "staff.attrition_pay_elasticity": 5.0,
             "policy.reserved_slot_share": 1.0, "policy.reserved_bed_share": 1.0, "facilities.township_beds": 0.0,
             "prices.service_multiplier": [0.0] * 4, "illness.incidence_scale": 20.0, "staff.tidal_share": 1.0,
-            "staff.tidal_months": list(range(1, 13))},
+            "staff.tidal_months": list(range(1, 13)), "facilities.acute_fraction": 1.0},
     "high": {"staff.pay_index": [10.0] * 4, "staff.approved_primary_posts": 1e6, "staff.transfer_seniors_to_townships": 2000,
              "policy.contract_rate": 1.0, "policy.contract_rate_key": 1.0, "policy.down_referral_base": 1.0,
              "insurance.resident.inpatient_ratio": [1.0] * 4, "insurance.resident.outpatient_ratio": [1.0] * 4,
