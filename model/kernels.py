@@ -135,6 +135,17 @@ def due_today(ids, due, stage, open_, day, wanted, seen, stamp):
 
 
 @njit(cache=True)
+def due_by_stage(ids, due, stage, open_, day, n_stages, seen, stamp):
+    """The episodes of a calendar's entries still due today, each once, sorted by their stage
+    (in entry order within one): stage s's are ``out[bounds[s]:bounds[s + 1]]``."""
+    keep = np.empty(len(ids), dtype=np.bool_)
+    for i in range(len(ids)):
+        keep[i] = due[ids[i]] == day and open_[ids[i]]
+    live = first_of_each(ids, keep, seen, stamp)
+    return by_day(live, stage[live], n_stages)
+
+
+@njit(cache=True)
 def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic, seen, stamp):
     """Today's onsets (resident rows, repeats and the dead included): count each living resident's
     onset once; return the rows that start a new episode, their onset numbers (the CRN counter)

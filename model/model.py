@@ -767,15 +767,19 @@ class CountyModel(mesa.Model):
         self._births()
         self._kill(self.deaths.pop(day), excess=False)
         self._onsets_today()
-        # stages due today, in order; only a choice can add work for today (a visit with no wait)
+        # stages due today, in order. A stage only reschedules its own episodes, so the day's
+        # episodes are sorted by stage once; only a choice adds work for today (a visit with no
+        # wait), collected after the choices. Stale entries (an episode closed or rescheduled)
+        # are dropped; ids are recycled, hence unique.
+        e = self.ep
         due = self.stages.pop(day)
+        due, bounds = kernels.due_by_stage(due, e.due, e.stage, e.open, day, len(Stage) + 1, *self._seen(due))
         for stage, handler in ((Stage.DISCHARGE, self._discharge), (Stage.DOWN, self._down),
                                (Stage.CHOOSE, self._choose), (Stage.VISIT, self._visit)):
+            ids = due[bounds[stage]:bounds[stage + 1]]
             if stage == Stage.VISIT:
-                due = np.concatenate([due, self.stages.pop(day)])
-            # stale entries (episode closed or rescheduled) are dropped; ids are recycled, hence unique
-            e = self.ep
-            ids = kernels.due_today(due, e.due, e.stage, e.open, day, int(stage), *self._seen(due))
+                new = self.stages.pop(day)
+                ids = np.concatenate([ids, kernels.due_today(new, e.due, e.stage, e.open, day, int(stage), *self._seen(new))])
             if len(ids):
                 handler(ids)
         self._daily_money()
@@ -790,7 +794,7 @@ class CountyModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _seen(self, ids: np.ndarray) -> tuple[np.ndarray, int]:
-        """Scratch for the de-duplicating kernels (``due_today``, ``fall_ill``): an array covering
+        """Scratch for the de-duplicating kernels (``due_by_stage``, ``due_today``, ``fall_ill``): an array covering
         ``ids`` and a stamp no earlier call used."""
         need = int(ids.max()) + 1 if len(ids) else 0
         if len(self._scratch) < need:

@@ -58,6 +58,18 @@ def test_due_today_drops_stale_and_repeated_entries():
     assert got.tolist() == [0, 4]  # 1: other stage, 2: other day, 3: closed; repeats once
 
 
+def test_due_by_stage_groups_todays_live_episodes_by_stage_in_entry_order():
+    due = np.array([5, 5, 6, 5, 5, 5])
+    stage = np.array([2, 3, 2, 2, 1, 2], dtype=np.int8)
+    open_ = np.array([True, True, True, False, True, True])
+    entries = np.array([5, 0, 1, 2, 3, 4, 0, 4, 1, 5])
+    out, bounds = kernels.due_by_stage(entries, due, stage, open_, 5, 5, np.zeros(6, dtype=np.int64), 1)
+    by_stage = {s: out[bounds[s]:bounds[s + 1]].tolist() for s in range(5)}
+    assert by_stage == {0: [], 1: [4], 2: [5, 0], 3: [1], 4: []}  # 2: other day, 3: closed; repeats once
+    for s in range(5):  # the same as filtering for each stage
+        assert by_stage[s] == kernels.due_today(entries, due, stage, open_, 5, s, np.zeros(6, dtype=np.int64), 1).tolist()
+
+
 def _splitmix_numpy(seed: int, purpose: int, ids: np.ndarray, ctr: np.ndarray) -> np.ndarray:
     """The documented hash in NumPy uint64 arithmetic (SplitMix64 finaliser, twice)."""
     m1, m2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
