@@ -215,6 +215,21 @@ def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated,
 
 
 @njit(cache=True)
+def count_visits(eps, fid, resident, visits, has_referral, scheme, facility_tier):
+    """Today's visits by facility and kind of bill (``CountyModel._visit_bill_table``'s columns:
+    scheme x tier x referred x revisit), and how many were revisits; counts each episode's visit."""
+    n = np.zeros((len(facility_tier), 32), dtype=np.int64)
+    revisits = 0
+    for i in range(len(eps)):
+        e, f = eps[i], fid[i]
+        again = visits[e] > 0
+        n[f, ((scheme[resident[e]] * 4 + facility_tier[f]) * 2 + has_referral[e]) * 2 + again] += 1
+        revisits += again
+        visits[e] += 1
+    return n, revisits
+
+
+@njit(cache=True)
 def allocate_beds(fid, priority, beds, occupied, occupied_priority, reserved):
     """Which of today's patients needing a bed at ``fid`` get one, in arrival order: priority
     patients (referred or contracted) any whole free bed first, then the others only whole beds

@@ -524,9 +524,7 @@ class CountyModel(mesa.Model):
         the counts priced by ``visit_bill`` (a few small matrix products instead of a pass per part)."""
         e, f = self.ep, self.fac
         nf = len(f.tier)
-        revisit = e.visits[eps] > 0
-        kind = ((self.res.scheme.take(e.resident[eps]) * 4 + f.tier[fid]) * 2 + e.has_referral[eps]) * 2 + revisit
-        n = np.bincount(fid * 32 + kind, minlength=nf * 32).reshape(nf, 32)
+        n, revisits = kernels.count_visits(eps, fid, e.resident, e.visits, e.has_referral, self.res.scheme, f.tier)
         service, drug, test, oop, _, subsidy, cost = self.visit_bill @ n.T
         everyone = np.arange(nf)
         self.ledger.resident_pays(everyone, oop)
@@ -544,8 +542,7 @@ class CountyModel(mesa.Model):
         t.visits += np.bincount(f.tier, weights=visits, minlength=4)
         t.visit_cost += np.bincount(f.tier, weights=service + drug + test, minlength=4)
         t.oop_outpatient += float(oop.sum())
-        t.revisits += int(revisit.sum())
-        e.visits[eps] += 1
+        t.revisits += revisits
 
     def _pay(self, fid: np.ndarray, oop: np.ndarray, insured: np.ndarray, scheme: np.ndarray) -> None:
         """Route the insured part of bills: the fund pays, or under capitation the consortium does."""

@@ -371,3 +371,21 @@ def test_develop_chronic_adds_conditions_at_the_rise_in_prevalence():
     assert np.array_equal(chronic, before | new_h * population.HYPERTENSION | new_d * population.DIABETES)
     assert np.array_equal(chronic[~alive], before[~alive])  # the dead develop nothing
     assert new_h[age > 50].mean() > new_h[age < 15].mean()  # prevalence rises with age
+
+
+def test_count_visits_counts_by_facility_and_kind_of_bill():
+    rng = np.random.default_rng(30)
+    n_eps, nf = 3_000, 12
+    eps = rng.permutation(9_000)[:n_eps]
+    fid = rng.integers(0, nf, n_eps)
+    resident = rng.integers(0, 50_000, 9_000).astype(np.int32)
+    visits = rng.integers(0, 3, 9_000).astype(np.int16)
+    has_referral = rng.random(9_000) < 0.3
+    scheme, tier = rng.integers(0, 2, 50_000).astype(np.uint8), rng.integers(0, 4, nf)
+    before = visits.copy()
+    counts, revisits = kernels.count_visits(eps, fid, resident, visits, has_referral, scheme, tier)
+    again = before[eps] > 0
+    kind = ((scheme[resident[eps]].astype(np.int64) * 4 + tier[fid]) * 2 + has_referral[eps]) * 2 + again
+    assert np.array_equal(counts, np.bincount(fid * 32 + kind, minlength=nf * 32).reshape(nf, 32))
+    assert revisits == again.sum()
+    assert np.array_equal(visits[eps], before[eps] + 1) and np.array_equal(np.delete(visits, eps), np.delete(before, eps))
