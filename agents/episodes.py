@@ -13,6 +13,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from .population import Residents
+
 
 class Stage(IntEnum):
     CHOOSE = 1
@@ -34,6 +36,9 @@ _FIELDS = {
     "has_referral": np.bool_, "visits": np.int16, "treated_day": np.int32, "bed_facility": np.int32,
     "admit_tier": np.int8, "admit_day": np.int32, "bed_since": np.int32, "discharge_day": np.int32, "stay_cost": np.float64,
     "billed_deductible": np.bool_, "open": np.bool_,
+    # the resident's fixed attributes the stages read, copied at onset: one read of the resident
+    # rows per episode instead of one per choice, visit and stay
+    "home": np.int32, "scheme": np.uint8, "income": np.uint8,
 }
 
 
@@ -83,12 +88,15 @@ class EpisodePool:
         self.opened += n
         return ids
 
-    def begin(self, resident: np.ndarray, person: np.ndarray, severity: np.ndarray, needs_bed: np.ndarray, day: int,
-              key: np.ndarray) -> np.ndarray:
-        """Open episodes for ``resident`` rows at onset ``key`` (their onset number) on ``day``; their ids."""
+    def begin(self, resident: np.ndarray, residents: Residents, person: np.ndarray, severity: np.ndarray,
+              needs_bed: np.ndarray, day: int, key: np.ndarray) -> np.ndarray:
+        """Open episodes for ``resident`` rows of ``residents`` (person ids ``person``) at onset
+        ``key`` (their onset number) on ``day``; their ids."""
         ids = self.allocate(len(resident))
         self.resident[ids], self.person[ids], self.severity[ids] = resident, person, severity
         self.needs_bed[ids], self.start[ids], self.key[ids] = needs_bed, day, key
+        for name in ("home", "scheme", "income"):
+            getattr(self, name)[ids] = getattr(residents, name).take(resident)
         for name, value in _START.items():
             getattr(self, name)[ids] = value
         return ids

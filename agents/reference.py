@@ -75,7 +75,7 @@ class Resident(mesa.Agent):
         u = [float(m.streams.uniform(purpose, self.uid, ctr)) for purpose in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT)]
         sev = illness.severity(u[0], u[1], acute, follow, age, cdf, complication)
         need = illness.needs_admission(u[2], sev, admission_need, propensity)
-        ep = int(m.ep.begin(_one(rid), _one(self.uid), _one(sev), _one(need), m.day, _one(ctr))[0])
+        ep = int(m.ep.begin(_one(rid), r, _one(self.uid), _one(sev), _one(need), m.day, _one(ctr))[0])
         r.episode[rid] = ep
         m.today.episodes += 1
         m.schedule_one(ep, Stage.CHOOSE, m.day)

@@ -215,7 +215,7 @@ def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated,
 
 
 @njit(cache=True)
-def count_visits(eps, fid, resident, visits, has_referral, scheme, facility_tier):
+def count_visits(eps, fid, visits, has_referral, scheme, facility_tier):
     """Today's visits by facility and kind of bill (``CountyModel._visit_bill_table``'s columns:
     scheme x tier x referred x revisit), and how many were revisits; counts each episode's visit."""
     n = np.zeros((len(facility_tier), 32), dtype=np.int64)
@@ -223,7 +223,7 @@ def count_visits(eps, fid, resident, visits, has_referral, scheme, facility_tier
     for i in range(len(eps)):
         e, f = eps[i], fid[i]
         again = visits[e] > 0
-        n[f, ((scheme[resident[e]] * 4 + facility_tier[f]) * 2 + has_referral[e]) * 2 + again] += 1
+        n[f, ((scheme[e] * 4 + facility_tier[f]) * 2 + has_referral[e]) * 2 + again] += 1
         revisits += again
         visits[e] += 1
     return n, revisits

@@ -404,7 +404,7 @@ class CountyModel(mesa.Model):
             return
         age = age_on(self.day, born)
         sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, chronic, *self._onset_rule())
-        eps = self.ep.begin(ids, uid, sev, need, self.day, ctr)
+        eps = self.ep.begin(ids, r, uid, sev, need, self.day, ctr)
         r.episode[ids] = eps
         self.today.episodes += len(eps)
         self._schedule(eps, Stage.CHOOSE, self.day)
@@ -469,7 +469,7 @@ class CountyModel(mesa.Model):
         contract = r.contract.take(res)
         alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), self.streams.key, e.person[eps],
                                         e.key[eps].astype(np.int64) * 8 + steps, sev, letter, referred_tier,
-                                        r.home.take(res), r.scheme.take(res), contract, r.income.take(res), r.trust.take(res, axis=0), sf_h, tier_h,
+                                        e.home[eps], e.scheme[eps], contract, e.income[eps], r.trust.take(res, axis=0), sf_h, tier_h,
                                         self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
                                         self.county.slot_travel)
         visit_day, use_pri, tally = kernels.book_choices(alt, fid, letter, contract, steps, sev, referred_tier, f.tier,
@@ -524,7 +524,7 @@ class CountyModel(mesa.Model):
         the counts priced by ``visit_bill`` (a few small matrix products instead of a pass per part)."""
         e, f = self.ep, self.fac
         nf = len(f.tier)
-        n, revisits = kernels.count_visits(eps, fid, e.resident, e.visits, e.has_referral, self.res.scheme, f.tier)
+        n, revisits = kernels.count_visits(eps, fid, e.visits, e.has_referral, e.scheme, f.tier)
         service, drug, test, oop, _, subsidy, cost = self.visit_bill @ n.T
         everyone = np.arange(nf)
         self.ledger.resident_pays(everyone, oop)
@@ -629,7 +629,7 @@ class CountyModel(mesa.Model):
 
     def _bill_stay(self, eps: np.ndarray) -> None:
         """Bill the bed-days spent at the current bed facility, then free the bed."""
-        e, f, r = self.ep, self.fac, self.res
+        e, f = self.ep, self.fac
         fid = e.bed_facility[eps]
         tier = f.tier[fid]
         days = np.maximum(self.day - e.bed_since[eps], 1).astype(float)
@@ -637,8 +637,7 @@ class CountyModel(mesa.Model):
         test_mult = self.stay_test_mult[tier] * np.where(e.visits[eps] > 1, 1 - 0.5 * self.p.policy.mutual_recognition, 1.0)
         service, drug, test = u.service[tier] * days, u.drug[tier] * days, u.test[tier] * days * test_mult
         bill = service + drug + test
-        res = e.resident[eps]
-        scheme = r.scheme.take(res)
+        scheme = e.scheme[eps]
         referred = e.has_referral[eps] | (e.referred_tier[eps] >= 0)
         # a continuing stay after down-referral pays no second deductible
         insured = np.where(e.billed_deductible[eps], bill * effective_ratio(self.schemes, scheme, tier, referred, "inpatient"),
@@ -677,8 +676,8 @@ class CountyModel(mesa.Model):
 
     def _down(self, eps: np.ndarray) -> None:
         """Recovering inpatients move to their home township's beds if one is free."""
-        e, f, r = self.ep, self.fac, self.res
-        home_primary = self.county.slot_facility[r.home[e.resident[eps]], 1]
+        e, f = self.ep, self.fac
+        home_primary = self.county.slot_facility[e.home[eps], 1]
         free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
         moves = kernels.rank_within(home_primary, np.ones(len(eps), bool)) < free[home_primary]
         stay = eps[~moves]

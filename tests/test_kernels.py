@@ -378,14 +378,13 @@ def test_count_visits_counts_by_facility_and_kind_of_bill():
     n_eps, nf = 3_000, 12
     eps = rng.permutation(9_000)[:n_eps]
     fid = rng.integers(0, nf, n_eps)
-    resident = rng.integers(0, 50_000, 9_000).astype(np.int32)
     visits = rng.integers(0, 3, 9_000).astype(np.int16)
     has_referral = rng.random(9_000) < 0.3
-    scheme, tier = rng.integers(0, 2, 50_000).astype(np.uint8), rng.integers(0, 4, nf)
+    scheme, tier = rng.integers(0, 2, 9_000).astype(np.uint8), rng.integers(0, 4, nf)
     before = visits.copy()
-    counts, revisits = kernels.count_visits(eps, fid, resident, visits, has_referral, scheme, tier)
+    counts, revisits = kernels.count_visits(eps, fid, visits, has_referral, scheme, tier)
     again = before[eps] > 0
-    kind = ((scheme[resident[eps]].astype(np.int64) * 4 + tier[fid]) * 2 + has_referral[eps]) * 2 + again
+    kind = ((scheme[eps].astype(np.int64) * 4 + tier[fid]) * 2 + has_referral[eps]) * 2 + again
     assert np.array_equal(counts, np.bincount(fid * 32 + kind, minlength=nf * 32).reshape(nf, 32))
     assert revisits == again.sum()
     assert np.array_equal(visits[eps], before[eps] + 1) and np.array_equal(np.delete(visits, eps), np.delete(before, eps))

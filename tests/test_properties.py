@@ -130,6 +130,9 @@ def check_stocks(m: CountyModel) -> None:
     assert (ep_of[~alive] < 0).all(), "a dead resident still has an open episode"
     linked = ep_of[ep_of >= 0]
     assert e.open[linked].all() and len(linked) == e.n_open, "resident/episode links broken"
+    # episodes carry copies of their resident's fixed attributes
+    for name in ("home", "scheme", "income"):
+        assert np.array_equal(getattr(e, name)[linked], getattr(r, name)[: r.n][ep_of >= 0]), f"episode {name} is stale"
 
 
 SHARE_COLUMNS = ("primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share",
