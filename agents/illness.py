@@ -81,11 +81,3 @@ def poisson_count(u: float, lam: float) -> int:
         cdf += p
     return n
 
-
-@njit(cache=True)
-def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """``poisson_count`` of each (u, lam)."""
-    k = np.zeros(len(u), dtype=np.int64)
-    for i in range(len(u)):
-        k[i] = poisson_count(u[i], lam[i])
-    return k

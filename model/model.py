@@ -544,15 +544,6 @@ class CountyModel(mesa.Model):
         t.oop_outpatient += float(oop.sum())
         t.revisits += revisits
 
-    def _pay(self, fid: np.ndarray, oop: np.ndarray, insured: np.ndarray, scheme: np.ndarray) -> None:
-        """Route the insured part of bills: the fund pays, or under capitation the consortium does."""
-        self.ledger.resident_pays(fid, oop)
-        cap = (self.p.payment.regime == "capitation") & (scheme == 0)
-        if cap.any():
-            self.ledger.consortium_pays(fid[cap], insured[cap])
-        if (~cap).any():
-            self.ledger.fund_pays(fid[~cap], insured[~cap], scheme[~cap])
-
     def _visit(self, eps: np.ndarray) -> None:
         e, f = self.ep, self.fac
         fid = e.facility[eps]
