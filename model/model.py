@@ -382,7 +382,7 @@ class CountyModel(mesa.Model):
     def _schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
         self.ep.stage[eps] = stage
         self.ep.due[eps] = days
-        if np.ndim(days) == 0:
+        if isinstance(days, (int, np.integer)):
             self.stages.add_day(int(days), eps)
         else:
             self.stages.add(np.asarray(days, dtype=np.int64), eps)
