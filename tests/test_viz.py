@@ -286,6 +286,27 @@ def test_compare_panel_steps_both_models_in_lockstep():
     compare.comparison.set(None)
 
 
+def test_compare_lever_panels_redraw_only_when_a_lever_moves(monkeypatch):
+    """Each side's lever panel follows its model's levers (a timeline moves them mid-run) and is
+    not redrawn at the other ticks."""
+    compare.comparison.set(None)
+    redraws = []
+    heading = components.heading
+    monkeypatch.setattr(components, "heading", lambda text, level=3: redraws.append(text) or heading(text, level))
+    box, rc = solara.render(compare.ComparePanel(VizModel("baseline", 5_000, 5)), handle_error=False)
+    cmp = compare.comparison.value
+    drawn = redraws.count(t("levers"))
+    assert drawn == 2  # one panel per side
+    for _ in range(3):
+        rc.find(v.Btn, class_="compare-step").widget.click()
+    assert redraws.count(t("levers")) == drawn, "lever panels redrawn although no lever moved"
+    cmp.b.set_lever("prices.drug_markup", 0.0)
+    compare.next_tick()
+    assert redraws.count(t("levers")) == drawn + 1  # only side B's panel
+    rc.close()
+    compare.comparison.set(None)
+
+
 def test_app_page_renders_and_steps(monkeypatch):
     monkeypatch.setattr(app, "DEFAULT_POPULATION", 5_000)
     box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)

@@ -77,6 +77,12 @@ playing = solara.reactive(False)
 tick = solara.reactive(0)
 
 
+def next_tick() -> None:
+    """Redraw the comparison. The lever panels get this one function, so that they redraw when
+    their model's ``lever_version`` moves, not for a new callback at every tick."""
+    tick.set(tick.value + 1)
+
+
 def _fmt(key: str, value: float) -> str:
     if not math.isfinite(value):
         return "—"
@@ -100,12 +106,12 @@ def ComparePanel(model: VizModel) -> solara.Element:
     def start() -> None:
         playing.set(False)
         comparison.set(Comparison.start(scenario_a.value, scenario_b.value, model.p.county.population, model.seed))
-        tick.set(tick.value + 1)
+        next_tick()
 
     def step_once() -> None:
         if comparison.value is not None:
             comparison.value.step(days_per_step.value)
-            tick.set(tick.value + 1)
+            next_tick()
 
     def play_loop(cancel: threading.Event) -> None:
         while playing.value and comparison.value is not None and not cancel.is_set():
@@ -141,7 +147,7 @@ def ComparePanel(model: VizModel) -> solara.Element:
                                 TargetCard(key, value)
                         NetworkMap(m)
                         with solara.Details(t("levers")):
-                            LeverPanel(m, on_change=lambda: tick.set(tick.value + 1))
+                            LeverPanel(m, on_change=next_tick, version=m.lever_version)
             DifferenceTable(cmp)
             DifferenceCharts(cmp)
     return main
