@@ -1,10 +1,12 @@
 """The engine's compiled loops over a day's episodes.
 
-Each kernel walks the due episodes (or today's onsets) once, calling the same compiled rule
-functions as the reference model (``agents.choice``), instead of making a few dozen NumPy passes
-with temporaries over (episodes x slots) arrays. Per-home tables and small per-episode arrays
-are read in place; resident attributes the choice needs come gathered per episode (see
-``choose_slots``).
+Each kernel walks the day's episodes (or onsets, or once a year the residents) in one pass,
+calling the compiled scalar rules of ``agents`` (``choice``, ``care``, ``illness``,
+``population``) with the draw for that episode and purpose (``streams.draw``), where NumPy
+would make a pass with temporaries per step of the rule. The reference model calls the same
+rules for one resident at a time, so a rule is written once. Episode fields are read in place
+by id; resident attributes come gathered per episode where a loop would otherwise wait on a
+cache miss per resident (see ``choose_slots``).
 """
 
 from __future__ import annotations
