@@ -333,12 +333,14 @@ class CountyModel(mesa.Model):
         return ids
 
     def _kill(self, ids: np.ndarray, excess: bool) -> None:
-        """Residents die: their open episode ends as DIED, their bed is freed."""
+        """Residents die: their open episode ends as DIED, their bed is freed, their family-doctor
+        contract ends (the contract rate counts the living)."""
         r = self.res
         ids = ids[r.alive[ids]]
         if len(ids) == 0:
             return
         r.alive[ids] = False
+        r.contract[ids] = False
         r.release(ids)
         self.alive_by_scheme -= np.bincount(r.scheme[ids], minlength=2)
         eps = r.episode[ids]

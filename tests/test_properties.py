@@ -128,6 +128,7 @@ def check_stocks(m: CountyModel) -> None:
     # a living resident's open episode points back at them; the dead have none
     ep_of = r.episode[: r.n]
     assert (ep_of[~alive] < 0).all(), "a dead resident still has an open episode"
+    assert not r.contract[: r.n][~alive].any(), "a dead resident still holds a family-doctor contract"
     linked = ep_of[ep_of >= 0]
     assert e.open[linked].all() and len(linked) == e.n_open, "resident/episode links broken"
     # episodes carry copies of their resident's fixed attributes
