@@ -70,7 +70,7 @@ class Resident(mesa.Agent):
         if r.episode[rid] >= 0:
             return
         age = float(r.age(m.day, _one(rid))[0])
-        *rates, cdf, complication, admission_need, propensity = m._onset_rule()
+        *rates, cdf, complication, admission_need, propensity = m.onset_rule
         acute, follow = illness.episode_rates(age, int(r.chronic[rid]), *rates)
         u = [float(m.streams.uniform(purpose, self.uid, ctr)) for purpose in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT)]
         sev = illness.severity(u[0], u[1], acute, follow, age, cdf, complication)
@@ -203,7 +203,7 @@ class Resident(mesa.Agent):
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
         los, down, acute = (int(x[0]) for x in kernels.stays(m.streams.key, _one(ep), e.person, e.key, e.severity, _one(tier),
-                                                            *m._stay_rule()))
+                                                            *m.stay_rule))
         e.discharge_day[ep] = m.day + los
         if down:
             m.schedule_one(ep, Stage.DOWN, m.day + acute)
@@ -239,9 +239,7 @@ class Resident(mesa.Agent):
         self._close(ep, self._excess_fatality(ep, m.day - int(e.start[ep]), True), outcome)
 
     def _excess_fatality(self, ep: int, delay: int, untreated: bool) -> float:
-        il = self.model.p.illness
-        return care.excess_fatality(int(self.model.ep.severity[ep]), delay, untreated,
-                                    np.asarray(il.untreated_fatality, dtype=float), np.asarray(il.delay_fatality_per_day, dtype=float))
+        return care.excess_fatality(int(self.model.ep.severity[ep]), delay, untreated, *self.model.fatality)
 
     def _close(self, ep: int, p_die: float, outcome: Outcome) -> None:
         m = self.model

@@ -126,17 +126,6 @@ def first_of_each(ids, keep_row, seen, stamp):
 
 
 @njit(cache=True)
-def due_today(ids, due, stage, open_, day, wanted, seen, stamp):
-    """The episodes of a calendar's entries still due today at stage ``wanted``, each once:
-    entries go stale when an episode is closed or rescheduled, and ids are recycled."""
-    keep = np.empty(len(ids), dtype=np.bool_)
-    for i in range(len(ids)):
-        e = ids[i]
-        keep[i] = due[e] == day and stage[e] == wanted and open_[e]
-    return first_of_each(ids, keep, seen, stamp)
-
-
-@njit(cache=True)
 def due_by_stage(ids, due, stage, open_, day, n_stages, seen, stamp):
     """The episodes of a calendar's entries still due today, each once, sorted by their stage
     (in entry order within one): stage s's are ``out[bounds[s]:bounds[s + 1]]``."""

@@ -125,6 +125,13 @@ class CountyModel(mesa.Model):
         reserved = np.where(self.fac.tier >= 2, p.policy.reserved_slot_share, 0.0)
         self.reserved_slots = reserved
         self.reserved_beds = np.where(self.fac.tier >= 2, p.policy.reserved_bed_share, 0.0)
+        # the compiled rules' parameters, as they take them
+        self.choice_coefficients = choice.coefficients(p.behaviour)
+        self.onset_rule = self._onset_rule()
+        self.stay_rule = self._stay_rule()
+        self.fatality = (np.asarray(p.illness.untreated_fatality, dtype=float),
+                         np.asarray(p.illness.delay_fatality_per_day, dtype=float))
+        self.keep = np.array([r.keep for r in self.response])
 
     def _daily_premiums(self) -> np.ndarray:
         per = np.array([s.premium_individual + s.premium_government for s in self.schemes])
@@ -405,7 +412,7 @@ class CountyModel(mesa.Model):
         if len(ids) == 0:
             return
         age = age_on(self.day, born)
-        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, chronic, *self._onset_rule())
+        sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, chronic, *self.onset_rule)
         eps = self.ep.begin(ids, r, uid, sev, need, self.day, ctr)
         r.episode[ids] = eps
         self.today.episodes += len(eps)
@@ -469,7 +476,7 @@ class CountyModel(mesa.Model):
         letter, sev, steps, referred_tier = e.has_referral[eps], e.severity[eps], e.steps[eps], e.referred_tier[eps]
         quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
         contract = r.contract.take(res)
-        alt, fid = kernels.choose_slots(choice.coefficients(self.p.behaviour), self.streams.key, e.person[eps],
+        alt, fid = kernels.choose_slots(self.choice_coefficients, self.streams.key, e.person[eps],
                                         e.key[eps].astype(np.int64) * 8 + steps, sev, letter, referred_tier,
                                         e.home[eps], e.scheme[eps], contract, e.income[eps], r.trust.take(res, axis=0), sf_h, tier_h,
                                         self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
@@ -500,9 +507,9 @@ class CountyModel(mesa.Model):
 
     def _close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
         """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""
-        e, il = self.ep, self.p.illness
+        e = self.ep
         dies = kernels.dies(self.streams.key, eps, e.person, e.key, e.severity, e.start, e.treated_day, self.day, untreated,
-                            np.asarray(il.untreated_fatality, dtype=float), np.asarray(il.delay_fatality_per_day, dtype=float))
+                            *self.fatality)
         if not dies.any():
             self._end(eps, outcome)
             return
@@ -550,8 +557,7 @@ class CountyModel(mesa.Model):
         e, f = self.ep, self.fac
         fid = e.facility[eps]
         self._bill_visits(eps, fid)
-        keep = np.array([r.keep for r in self.response])
-        then = kernels.triage(eps, fid, e.severity, e.needs_bed, e.treated_day, f.skill, f.tier, keep, self.day)
+        then = kernels.triage(eps, fid, e.severity, e.needs_bed, e.treated_day, f.skill, f.tier, self.keep, self.day)
         refer = then == kernels.REFER
         self._refer_up(eps[refer], f.tier[fid[refer]])
         admit = then == kernels.ADMIT
@@ -609,7 +615,7 @@ class CountyModel(mesa.Model):
         e.has_referral[eps] = pri  # priority bed marker travels with the stay
         f.admissions_today += np.bincount(fid, minlength=nf)
         self.today.admissions += np.bincount(tier, minlength=4)
-        los, down, acute = kernels.stays(self.streams.key, eps, e.person, e.key, e.severity, tier, *self._stay_rule())
+        los, down, acute = kernels.stays(self.streams.key, eps, e.person, e.key, e.severity, tier, *self.stay_rule)
         e.discharge_day[eps] = self.day + los
         self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
         self._schedule(eps[~down], Stage.DISCHARGE, self.day + los[~down])
@@ -767,8 +773,9 @@ class CountyModel(mesa.Model):
                                (Stage.CHOOSE, self._choose), (Stage.VISIT, self._visit)):
             ids = due[bounds[stage]:bounds[stage + 1]]
             if stage == Stage.VISIT:
-                new = self.stages.pop(day)
-                ids = np.concatenate([ids, kernels.due_today(new, e.due, e.stage, e.open, day, int(stage), *self._seen(new))])
+                booked = self.stages.pop(day)
+                booked, at = kernels.due_by_stage(booked, e.due, e.stage, e.open, day, len(Stage) + 1, *self._seen(booked))
+                ids = np.concatenate([ids, booked[at[stage]:at[stage + 1]]])
             if len(ids):
                 handler(ids)
         self._daily_money()
@@ -783,7 +790,7 @@ class CountyModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _seen(self, ids: np.ndarray) -> tuple[np.ndarray, int]:
-        """Scratch for the de-duplicating kernels (``due_by_stage``, ``due_today``, ``fall_ill``): an array covering
+        """Scratch for the de-duplicating kernels (``due_by_stage``, ``fall_ill``): an array covering
         ``ids`` and a stamp no earlier call used."""
         need = int(ids.max()) + 1 if len(ids) else 0
         if len(self._scratch) < need:

@@ -49,15 +49,6 @@ def test_first_of_each_keeps_first_occurrences_of_kept_rows(values, data):
         assert kernels.first_of_each(ids, keep, seen, stamp).tolist() == expected
 
 
-def test_due_today_drops_stale_and_repeated_entries():
-    due = np.array([5, 5, 6, 5, 5])
-    stage = np.array([2, 3, 2, 2, 2])
-    open_ = np.array([True, True, True, False, True])
-    entries = np.array([0, 1, 2, 3, 4, 0, 4, 1])
-    got = kernels.due_today(entries, due, stage, open_, 5, 2, np.zeros(5, dtype=np.int64), 1)
-    assert got.tolist() == [0, 4]  # 1: other stage, 2: other day, 3: closed; repeats once
-
-
 def test_due_by_stage_groups_todays_live_episodes_by_stage_in_entry_order():
     due = np.array([5, 5, 6, 5, 5, 5])
     stage = np.array([2, 3, 2, 2, 1, 2], dtype=np.int8)
@@ -66,8 +57,6 @@ def test_due_by_stage_groups_todays_live_episodes_by_stage_in_entry_order():
     out, bounds = kernels.due_by_stage(entries, due, stage, open_, 5, 5, np.zeros(6, dtype=np.int64), 1)
     by_stage = {s: out[bounds[s]:bounds[s + 1]].tolist() for s in range(5)}
     assert by_stage == {0: [], 1: [4], 2: [5, 0], 3: [1], 4: []}  # 2: other day, 3: closed; repeats once
-    for s in range(5):  # the same as filtering for each stage
-        assert by_stage[s] == kernels.due_today(entries, due, stage, open_, 5, s, np.zeros(6, dtype=np.int64), 1).tolist()
 
 
 def _splitmix_numpy(seed: int, purpose: int, ids: np.ndarray, ctr: np.ndarray) -> np.ndarray:
