@@ -3,7 +3,9 @@
 Each resident is a ``mesa.Agent``. Its ``step()`` carries its own episode through today's stage
 (choose a provider, visit, move down to a township bed, be discharged) by calling the same rule
 functions as the engine (``illness``, ``choice``, ``care``, the CRN ``Streams`` with the same
-purposes and counters) on one resident at a time. Everything else is the engine's: the county,
+purposes and counters) on one resident at a time; where the engine draws and applies a rule in
+one kernel (a treatment's outcome, the excess risk of death, a stay's length), the reference
+calls that kernel for its one episode. Everything else is the engine's: the county,
 the population, the onset and death calendars, facilities, staff, money bookkeeping (bills go
 through the engine's billing methods with length-1 arrays) and the metrics. So the engine and the
 reference differ only in how they loop: whole arrays of episodes with masks, gathers and batch
@@ -219,31 +221,25 @@ class Resident(mesa.Agent):
             self.model.schedule_one(ep, Stage.CHOOSE, self.model.day + 2)  # not better: seek care again
 
     def _treatment_succeeds(self, ep: int, fid: int) -> bool:
-        m, e = self.model, self.model.ep
-        u = m.streams.uniform(Purpose.OUTCOME, _one(self.uid), _one(int(e.key[ep]) * 8 + int(e.steps[ep])))[0]
-        fp = m.p.facilities
-        return bool(u < care.success_prob(float(m.fac.skill[fid]), int(e.severity[ep]), fp.below_need_success, fp.treat_success))
+        m, e, fp = self.model, self.model.ep, self.model.p.facilities
+        return bool(kernels.treatment_succeeds(m.streams.key, _one(ep), _one(fid), e.person, e.key, e.steps, e.severity,
+                                               m.fac.skill, fp.below_need_success, fp.treat_success)[0])
 
     def _learn_trust(self, tier: int, ok: bool) -> None:
         care.learn_trust(self.model.res.trust, _one(self.rid), _one(tier), _one(ok), self.model.p.behaviour.trust_learning_rate)
 
     def _resolve(self, ep: int) -> None:
         """Treated: resolved, with the excess risk of the delay before adequate care."""
-        e = self.model.ep
-        delay = max(int(e.treated_day[ep]) - int(e.start[ep]), 0)
-        self._close(ep, self._excess_fatality(ep, delay, False), Outcome.RESOLVED)
+        self._close(ep, False, Outcome.RESOLVED)
 
     def _untreated(self, ep: int, outcome: Outcome) -> None:
         """Ends without adequate care: serious episodes carry the untreated excess risk."""
+        self._close(ep, True, outcome)
+
+    def _close(self, ep: int, untreated: bool, outcome: Outcome) -> None:
         m, e = self.model, self.model.ep
-        self._close(ep, self._excess_fatality(ep, m.day - int(e.start[ep]), True), outcome)
-
-    def _excess_fatality(self, ep: int, delay: int, untreated: bool) -> float:
-        return care.excess_fatality(int(self.model.ep.severity[ep]), delay, untreated, *self.model.fatality)
-
-    def _close(self, ep: int, p_die: float, outcome: Outcome) -> None:
-        m = self.model
-        if p_die > 0 and m.streams.uniform(Purpose.FATALITY, _one(self.uid), _one(int(m.ep.key[ep])))[0] < p_die:
+        if kernels.dies(m.streams.key, _one(ep), e.person, e.key, e.severity, e.start, e.treated_day, m.day, untreated,
+                        *m.fatality)[0]:
             m._kill(_one(self.rid), excess=True)  # closes the episode as DIED
         else:
             m._end(_one(ep), outcome)
