@@ -42,6 +42,7 @@ YEAR = 365
 MONTH = 30
 NURSE_SALARY_SHARE = 0.6  # nurses' pay relative to doctors' at the same tier
 DOWN_REFERRAL_CAP = 0.9
+VISIT_BILL = ("service", "drug", "test", "oop", "insured", "subsidy", "provider_cost")  # rows of CountyModel.visit_bill
 
 
 class CountyModel(mesa.Model):
@@ -537,7 +538,8 @@ class CountyModel(mesa.Model):
         service, drug, test, oop, _, subsidy, cost = self.visit_bill @ n.T
         everyone = np.arange(nf)
         self.ledger.resident_pays(everyone, oop)
-        insured_by_scheme = (n.reshape(nf, 2, 16) * self.visit_bill[4].reshape(2, 16)).sum(axis=2)
+        insured = self.visit_bill[VISIT_BILL.index("insured")]
+        insured_by_scheme = (n.reshape(nf, 2, 16) * insured.reshape(2, 16)).sum(axis=2)
         if self.p.payment.regime == "capitation":  # the consortium pays its residents' bills
             self.ledger.consortium_pays(everyone, insured_by_scheme[:, 0])
             insured_by_scheme[:, 0] = 0.0
