@@ -30,7 +30,7 @@ def age_on(day: int, birth_day: np.ndarray) -> np.ndarray:
 # Yunnan-like age pyramid, 5-year groups 0-4 ... 85+ (assumption shaped on the 2020 census)
 AGE_PYRAMID = np.array([6.0, 6.5, 6.3, 5.6, 5.7, 7.0, 8.8, 7.5, 7.0, 8.5, 8.2, 6.0, 5.0, 4.8, 3.2, 2.1, 1.3, 0.9])
 # prevalence by age at these ages, interpolated (assumption shaped on national surveys)
-_PREV_AGES = np.array([0, 17, 18, 44, 59, 74, 90])
+_PREV_AGES = np.array([0, 17, 18, 44, 59, 74, 90], dtype=float)
 _HYPERTENSION = np.array([0, 0, 0.06, 0.12, 0.32, 0.48, 0.55])
 _DIABETES = np.array([0, 0, 0.02, 0.04, 0.11, 0.17, 0.18])
 
@@ -110,10 +110,24 @@ class Residents:
 
 
 @njit(cache=True)
+def _interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
+    """``np.interp`` at one point with the same arithmetic; Numba's builds arrays for a scalar,
+    which made the yearly pass over every resident (``kernels.develop_chronic``) 12 times slower."""
+    if x < xp[0]:
+        return fp[0]
+    for j in range(len(xp) - 1):
+        if x < xp[j + 1]:
+            if x == xp[j]:
+                return fp[j]
+            return (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]) * (x - xp[j]) + fp[j]
+    return fp[-1]
+
+
+@njit(cache=True)
 def prevalence(age: float, hypertension_scale: float, diabetes_scale: float) -> tuple[float, float]:
     """Prevalence of hypertension and of diabetes at ``age`` (the national curves, scaled)."""
-    h = min(max(np.interp(age, _PREV_AGES, _HYPERTENSION) * hypertension_scale, 0.0), 1.0)
-    d = min(max(np.interp(age, _PREV_AGES, _DIABETES) * diabetes_scale, 0.0), 1.0)
+    h = min(max(_interp(age, _PREV_AGES, _HYPERTENSION) * hypertension_scale, 0.0), 1.0)
+    d = min(max(_interp(age, _PREV_AGES, _DIABETES) * diabetes_scale, 0.0), 1.0)
     return h, d
 
 
