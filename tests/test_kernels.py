@@ -378,3 +378,36 @@ def test_count_visits_counts_by_facility_and_kind_of_bill():
     assert np.array_equal(counts, np.bincount(fid * 32 + kind, minlength=nf * 32).reshape(nf, 32))
     assert revisits == again.sum()
     assert np.array_equal(visits[eps], before[eps] + 1) and np.array_equal(np.delete(visits, eps), np.delete(before, eps))
+
+
+def test_prevalence_interpolates_the_survey_curves_as_numpy_does():
+    age = np.concatenate([np.linspace(-3, 110, 2001), population._PREV_AGES])
+    got = np.array([population.prevalence(a, 1.3, 0.8) for a in age])
+    assert np.array_equal(got[:, 0], np.clip(np.interp(age, population._PREV_AGES, population._HYPERTENSION) * 1.3, 0, 1))
+    assert np.array_equal(got[:, 1], np.clip(np.interp(age, population._PREV_AGES, population._DIABETES) * 0.8, 0, 1))
+
+
+def test_compiled_caches_are_dropped_when_any_compiled_source_changes(tmp_path):
+    """A kernel caches with a rule inlined; editing the rule's file must not leave it stale."""
+    from reformsim.agents import _drop_stale_compiled_caches
+
+    agents, model = tmp_path / "agents", tmp_path / "model"
+    for d in (agents, model):
+        (d / "__pycache__").mkdir(parents=True)
+    (agents / "care.py").write_text("rule = 1\n")
+    (model / "kernels.py").write_text("kernel = 1\n")
+    cached = [model / "__pycache__" / "kernels.stays-1.py312.nbi", agents / "__pycache__" / "care.x-1.py312.1.nbc"]
+
+    def compile_all():
+        for f in cached:
+            f.write_bytes(b"compiled")
+
+    compile_all()
+    _drop_stale_compiled_caches(agents)  # first sight of these sources
+    assert not any(f.exists() for f in cached)
+    compile_all()
+    _drop_stale_compiled_caches(agents)
+    assert all(f.exists() for f in cached), "unchanged sources keep their caches"
+    (agents / "care.py").write_text("rule = 2\n")
+    _drop_stale_compiled_caches(agents)
+    assert not any(f.exists() for f in cached), "the kernel that inlines the edited rule must recompile"
