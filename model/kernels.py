@@ -137,19 +137,20 @@ def due_by_stage(ids, due, stage, open_, day, n_stages, seen, stamp):
 
 
 @njit(cache=True)
-def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic, seen, stamp):
-    """Today's onsets (resident rows, repeats and the dead included): count each living resident's
-    onset once; return the rows that start a new episode, their onset numbers (the CRN counter)
-    and the attributes the onset rules need (person id, birth day, chronic conditions). An onset
-    during an open episode merges into it."""
+def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
+    """Today's onsets (resident rows, the dead included, a resident's repeats next to each other
+    as the onset lists keep them): count each living resident's onset once; return the rows that
+    start a new episode, their onset numbers (the CRN counter) and the attributes the onset rules
+    need (person id, birth day, chronic conditions). An onset during an open episode merges into it."""
     rows = np.empty(len(ids), dtype=np.int64)
     ctr = np.empty(len(ids), dtype=np.int64)
     n = 0
+    last = -1
     for i in range(len(ids)):
         x = ids[i]
-        if not alive[x] or seen[x] == stamp:
+        if x == last or not alive[x]:
             continue
-        seen[x] = stamp
+        last = x
         c = onsets[x]
         onsets[x] += 1
         if episode[x] < 0:

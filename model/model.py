@@ -398,7 +398,11 @@ class CountyModel(mesa.Model):
             self.stages.add(np.asarray(days, dtype=np.int64), eps)
 
     def _onsets_due(self) -> np.ndarray:
-        """Rows with an onset today: the year's list, then newborns' (which leave their list)."""
+        """Rows with an onset today: the year's list, then newborns' (which leave their list). A
+        resident's onsets of one day are next to each other (``kernels.fall_ill`` counts them once):
+        the year's list is in row order within a day, a newborn's onsets come from one draw, and
+        newborns' rows are not in the year's list (rows are given to newborns only at the year's
+        start, from residents who were dead by then)."""
         i = self.day - self._year_start
         days, rows = self._newborn_onsets
         today = days == self.day
@@ -408,8 +412,7 @@ class CountyModel(mesa.Model):
     def _onsets_today(self) -> None:
         r = self.res
         due = self._onsets_due()
-        ids, ctr, uid, born, chronic = kernels.fall_ill(due, r.alive, r.onsets, r.episode, r.uid, r.birth_day, r.chronic,
-                                                        *self._seen(due))
+        ids, ctr, uid, born, chronic = kernels.fall_ill(due, r.alive, r.onsets, r.episode, r.uid, r.birth_day, r.chronic)
         if len(ids) == 0:
             return
         age = age_on(self.day, born)
@@ -792,7 +795,7 @@ class CountyModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _seen(self, ids: np.ndarray) -> tuple[np.ndarray, int]:
-        """Scratch for the de-duplicating kernels (``due_by_stage``, ``fall_ill``): an array covering
+        """Scratch for the de-duplicating kernel ``due_by_stage``: an array covering
         ``ids`` and a stamp no earlier call used."""
         need = int(ids.max()) + 1 if len(ids) else 0
         if len(self._scratch) < need:

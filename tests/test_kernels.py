@@ -146,20 +146,44 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
 @settings(max_examples=200, deadline=None)
 @given(ids_lists, st.data())
 def test_fall_ill_counts_each_living_resident_once_and_opens_only_free_ones(values, data):
-    ids = np.array(values, dtype=np.int64)
+    # a resident's onsets of a day come next to each other, residents in any order
+    ids = np.array(list(dict.fromkeys(values)), dtype=np.int64)
+    ids = np.repeat(ids, data.draw(st.lists(st.integers(1, 3), min_size=len(ids), max_size=len(ids))))
     flags = lambda: np.array(data.draw(st.lists(st.booleans(), min_size=41, max_size=41)), dtype=bool)  # noqa: E731
     alive, busy = flags(), flags()
     onsets = np.array(data.draw(st.lists(st.integers(0, 9), min_size=41, max_size=41)), dtype=np.uint16)
     episode = np.where(busy, 3, -1).astype(np.int32)
     before = onsets.copy()
     uid, born, chronic = np.arange(41) + 1000, np.arange(41) * 7, (np.arange(41) % 4).astype(np.uint8)
-    rows, ctr, uid_ill, born_ill, chronic_ill = kernels.fall_ill(ids, alive, onsets, episode, uid, born, chronic,
-                                                                 np.zeros(41, dtype=np.int64), 1)
+    rows, ctr, uid_ill, born_ill, chronic_ill = kernels.fall_ill(ids, alive, onsets, episode, uid, born, chronic)
     assert np.array_equal(uid_ill, uid[rows]) and np.array_equal(born_ill, born[rows]) and np.array_equal(chronic_ill, chronic[rows])
     ill = [i for i in dict.fromkeys(ids.tolist()) if alive[i]]
     assert np.array_equal(onsets - before, np.isin(np.arange(41), ill).astype(np.uint16))
     assert rows.tolist() == [i for i in ill if not busy[i]]
     assert np.array_equal(ctr, before[rows])
+
+
+def test_a_residents_onsets_of_a_day_come_together_across_births_deaths_and_the_new_year():
+    """``fall_ill`` counts a resident's onset once a day by comparing with the row before."""
+    from reformsim.model.model import CountyModel
+
+    m = CountyModel(rng=4, population=3_000)
+    due_days = []
+    onsets_due = m._onsets_due
+
+    def recorded():
+        due = onsets_due()
+        due_days.append(due)
+        return due
+
+    m._onsets_due = recorded
+    born_before = m.res.next_uid
+    m.run_days(400)
+    assert m.res.next_uid > born_before and not m.res.alive[: m.res.n].all()  # births and deaths happened
+    for due in due_days:
+        runs = 1 + np.count_nonzero(np.diff(due)) if len(due) else 0
+        assert runs == len(np.unique(due)), "a resident's onsets of one day are split"
+    assert any(len(np.unique(d)) < len(d) for d in due_days), "no day with two onsets of one resident: the test checks nothing"
 
 
 def _episodes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
