@@ -52,14 +52,24 @@ def hazard_schedule(e0: float) -> np.ndarray:
     return m
 
 
-def death_ages(age: np.ndarray, u: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Age at background death for residents aged ``age`` given uniforms ``u`` (inverse cumulative hazard)."""
-    cum = np.concatenate([[0.0], np.cumsum(m)])  # H at integer ages
-    x = np.clip(age, 0, MAX_AGE - 1e-9)
+@lru_cache(maxsize=64)
+def _cumulative_hazard(e0: float) -> np.ndarray:
+    """H at integer ages 0..MAX_AGE of ``hazard_schedule(e0)``."""
+    cum = np.concatenate([[0.0], np.cumsum(hazard_schedule(e0))])
+    cum.setflags(write=False)
+    return cum
+
+
+def death_ages(age: np.ndarray, u: np.ndarray, e0: float) -> np.ndarray:
+    """Age at background death for residents aged ``age`` given uniforms ``u`` (inverse cumulative
+    hazard of ``hazard_schedule(e0)``). Called daily for a few dozen newborns, so it avoids
+    ``np.clip``, whose overhead was most of its cost."""
+    m, cum = hazard_schedule(e0), _cumulative_hazard(e0)
+    x = np.minimum(np.maximum(age, 0), MAX_AGE - 1e-9)
     xi = x.astype(np.int64)
     h_now = cum[xi] + (x - xi) * m[xi]
     target = h_now - np.log(u)
-    j = np.clip(np.searchsorted(cum, target, side="right") - 1, 0, MAX_AGE - 1)
+    j = np.minimum(np.maximum(np.searchsorted(cum, target, side="right") - 1, 0), MAX_AGE - 1)
     return np.minimum(j + (target - cum[j]) / m[j], MAX_AGE)
 
 

@@ -259,8 +259,8 @@ class CountyModel(mesa.Model):
     def _schedule_background_deaths(self, ids: np.ndarray) -> None:
         """Draw each resident's day of background death; those falling in this year go in the calendar."""
         r = self.res
-        m = lifetable.hazard_schedule(self.p.life_expectancy_table)
-        at = lifetable.death_ages(r.age(self.day, ids), self.streams.uniform(Purpose.DEATH, r.uid[ids]), m)
+        at = lifetable.death_ages(r.age(self.day, ids), self.streams.uniform(Purpose.DEATH, r.uid[ids]),
+                                  self.p.life_expectancy_table)
         days = r.birth_day[ids] + np.floor(at * DAYS_PER_YEAR).astype(np.int64)
         r.death_day[ids] = np.maximum(days, self.day)
         soon = ids[r.death_day[ids] < (self.day // YEAR + 1) * YEAR]

@@ -11,6 +11,8 @@ from reformsim.agents import choice
 from reformsim.agents.episodes import EpisodePool, Outcome
 from reformsim.model.county import CountyError, build_county, load_county_csv
 from reformsim.model.lifetable import (
+    MAX_AGE,
+    death_ages,
     hazard_schedule,
     life_expectancy_from_rates,
     period_life_expectancy,
@@ -223,3 +225,21 @@ def test_trust_follows_treatment_outcomes():
     assert moved.any(axis=1).mean() > 0.05  # thousands of treated episodes in 120 days
     # treatment mostly succeeds, so trust in the tiers used rises on average
     assert (m.res.trust[: len(start)][moved] - start[moved]).mean() > 0
+
+
+def test_background_death_ages_invert_the_cumulative_hazard():
+    """Survival from a resident's age to the drawn age of death is the resident's uniform draw."""
+    e0, rng = 76.0, np.random.default_rng(3)
+    m = hazard_schedule(e0)
+    cum = np.concatenate([[0.0], np.cumsum(m)])
+    age, u = rng.uniform(0, 105, 5_000), rng.random(5_000)
+    dies_at = death_ages(age, u, e0)
+
+    def hazard_to(x):
+        whole = np.minimum(x.astype(np.int64), MAX_AGE - 1)
+        return cum[whole] + (x - whole) * m[whole]
+
+    assert (dies_at >= age).all() and (dies_at <= MAX_AGE).all()
+    before_cap = dies_at < MAX_AGE  # nobody outlives MAX_AGE: the rest die at it
+    assert before_cap.mean() > 0.99
+    assert np.allclose(np.exp(-(hazard_to(dies_at) - hazard_to(age)))[before_cap], u[before_cap], rtol=1e-9, atol=1e-12)
