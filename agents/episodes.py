@@ -12,6 +12,7 @@ from collections import defaultdict
 from enum import IntEnum
 
 import numpy as np
+from reformsim.model.kernels import by_day
 
 from .population import Residents
 
@@ -135,14 +136,12 @@ class Calendar:
         if first == last:  # the common case (e.g. everyone chose today): no sort at all
             self.add_day(first, ids)
             return
-        offset = days - first
-        # stable sort; with 16-bit keys numpy uses a radix sort (several times faster)
-        order = np.argsort(offset.astype(np.uint16) if last - first < 1 << 16 else offset, kind="stable")
-        days, ids = days[order], ids[order]
-        cuts = np.flatnonzero(days[1:] != days[:-1]) + 1
-        bounds = [0, *cuts.tolist(), len(ids)]
-        for d, a, b in zip(days[bounds[:-1]].tolist(), bounds[:-1], bounds[1:], strict=True):
-            self._days[d].append(ids[a:b])
+        # a stable counting sort by day (the days span weeks, at most a year): day d's ids are ordered[at[d]:at[d + 1]]
+        ordered, at = by_day(ids, np.asarray(days, dtype=np.int64) - first, last - first + 1)
+        at = at.tolist()
+        for d in range(last - first + 1):
+            if at[d + 1] > at[d]:
+                self._days[first + d].append(ordered[at[d]:at[d + 1]])
 
     def add_day(self, day: int, ids: np.ndarray) -> None:
         """Schedule ``ids`` all on ``day``."""

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from reformsim.agents import choice
-from reformsim.agents.episodes import EpisodePool, Outcome
+from reformsim.agents.episodes import Calendar, EpisodePool, Outcome
 from reformsim.model.county import CountyError, build_county, load_county_csv
 from reformsim.model.lifetable import (
     MAX_AGE,
@@ -243,3 +243,19 @@ def test_background_death_ages_invert_the_cumulative_hazard():
     before_cap = dies_at < MAX_AGE  # nobody outlives MAX_AGE: the rest die at it
     assert before_cap.mean() > 0.99
     assert np.allclose(np.exp(-(hazard_to(dies_at) - hazard_to(age)))[before_cap], u[before_cap], rtol=1e-9, atol=1e-12)
+
+
+def test_calendar_pops_each_days_ids_in_the_order_they_were_scheduled():
+    rng = np.random.default_rng(5)
+    calendar, expected = Calendar(), {}
+    for _ in range(60):
+        n = int(rng.integers(0, 50))
+        ids, days = rng.integers(0, 1000, n), rng.integers(10, 10 + rng.choice([1, 3, 30, 366]), n)
+        calendar.add(days, ids)
+        for d, i in zip(days.tolist(), ids.tolist(), strict=True):
+            expected.setdefault(d, []).append(i)
+    calendar.add_day(12, np.array([7, 8]))
+    expected.setdefault(12, []).extend([7, 8])
+    for d in range(420):
+        assert calendar.pop(d).tolist() == expected.get(d, []), d
+    assert calendar.nbytes == 0
