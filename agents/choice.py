@@ -68,7 +68,7 @@ def pick(u, draw):
             top = u[j]
     total = 0.0
     for j in range(len(u)):
-        u[j] = np.exp(u[j] - top)
+        u[j] = 1.0 if u[j] == top else np.exp(u[j] - top)  # exp(0) is 1 exactly: one call in six saved
         total += u[j]
     target = draw * total  # the draw on the unnormalised scale
     acc = 0.0
