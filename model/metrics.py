@@ -79,13 +79,12 @@ class Daily:
         row["county_internal_inpatient_share"] = _share(a[1:3].sum(), a.sum())
         row["fund_balance"] = float(led.fund.sum())
         row["consortium_balance"] = float(led.consortium)
-        n = m.res.n
         row["alive"] = float(m.alive_by_scheme.sum())  # kept count (checked against the rows in tests)
         row["episodes_open"] = float(m.ep.n_open)
         row["episodes_opened"] = float(m.ep.opened)
         row["episodes_closed"] = float(m.ep.closed.sum())
         row["staff_balance"] = m.staff_balance
-        row["contract_rate"] = float(np.count_nonzero(m.res.contract[:n]) / max(row["alive"], 1))
+        row["contract_rate"] = float(m.contracts / max(row["alive"], 1))  # kept count, like "alive"
         row["life_expectancy"] = float(m.life_expectancy)
         row["drug_revenue"], row["service_revenue"], row["test_revenue"] = led.drug, led.service, led.test
         self.row = row

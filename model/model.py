@@ -123,6 +123,8 @@ class CountyModel(mesa.Model):
         self.visit_bill = self._visit_bill_table()
         self.res.contract[: self.res.n] = contracted(self.res, self.streams, p.policy.contract_rate,
                                                      p.policy.contract_rate_key, self.day)
+        # kept count, for the daily contract rate (checked against the flags in tests)
+        self.contracts = int(np.count_nonzero(self.res.contract[: self.res.n]))
         reserved = np.where(self.fac.tier >= 2, p.policy.reserved_slot_share, 0.0)
         self.reserved_slots = reserved
         self.reserved_beds = np.where(self.fac.tier >= 2, p.policy.reserved_bed_share, 0.0)
@@ -348,6 +350,7 @@ class CountyModel(mesa.Model):
         if len(ids) == 0:
             return
         r.alive[ids] = False
+        self.contracts -= int(np.count_nonzero(r.contract[ids]))
         r.contract[ids] = False
         r.release(ids)
         self.alive_by_scheme -= np.bincount(r.scheme[ids], minlength=2)

@@ -129,6 +129,7 @@ def check_stocks(m: CountyModel) -> None:
     ep_of = r.episode[: r.n]
     assert (ep_of[~alive] < 0).all(), "a dead resident still has an open episode"
     assert not r.contract[: r.n][~alive].any(), "a dead resident still holds a family-doctor contract"
+    assert m.contracts == np.count_nonzero(r.contract[: r.n]), "the kept count of contracts disagrees with the flags"
     linked = ep_of[ep_of >= 0]
     assert e.open[linked].all() and len(linked) == e.n_open, "resident/episode links broken"
     # episodes carry copies of their resident's fixed attributes
