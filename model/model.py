@@ -130,6 +130,7 @@ class CountyModel(mesa.Model):
         self.reserved_beds = np.where(self.fac.tier >= 2, p.policy.reserved_bed_share, 0.0)
         # the compiled rules' parameters, as they take them
         self.choice_coefficients = choice.coefficients(p.behaviour)
+        self.onset_rates = illness.rate_params(p.illness)
         self.onset_rule = self._onset_rule()
         self.stay_rule = self._stay_rule()
         self.fatality = (np.asarray(p.illness.untreated_fatality, dtype=float),
@@ -289,7 +290,7 @@ class CountyModel(mesa.Model):
         if not newborn:
             self._year_onsets = None  # last year's list is done with: free it before drawing the next
         uid = r.uid[ids]
-        k = kernels.onset_counts(self.streams.key, uid, r.age(from_day, ids), r.chronic[ids], *illness.rate_params(self.p.illness),
+        k = kernels.onset_counts(self.streams.key, uid, r.age(from_day, ids), r.chronic[ids], *self.onset_rates,
                                  year, days_left, YEAR)
         rep, offset = kernels.onset_days(self.streams.key, ids, uid, k, year, days_left)
         del k, uid
@@ -429,7 +430,7 @@ class CountyModel(mesa.Model):
         """Parameters of a new episode's severity and need of a bed, as the rules take them."""
         il = self.p.illness
         prevention = min(self.response[2].prevention + self.p.policy.chronic_management, 1.0)
-        return (*illness.rate_params(il), illness.severity_cdf(il), illness.complication_share(prevention),
+        return (*self.onset_rates, illness.severity_cdf(il), illness.complication_share(prevention),
                 np.asarray(il.admission_need, dtype=float), self.response[2].admission)
 
     def _oop_tables(self) -> None:
