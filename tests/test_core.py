@@ -17,7 +17,7 @@ from reformsim.model.lifetable import (
     life_expectancy_from_rates,
     period_life_expectancy,
 )
-from reformsim.model.metrics import summarize, timeseries
+from reformsim.model.metrics import DAILY_METRICS, DailyCollector, _reporter, summarize, timeseries
 from reformsim.model.params import (
     BehaviourParams,
     CountyParams,
@@ -193,6 +193,22 @@ def test_unknown_scenario_field_is_an_error():
         Scenario.model_validate({"policy": {"reserved_slot_shar": 0.3}})
     with pytest.raises(ValueError, match="timeline path"):
         Scenario.model_validate({"timeline": [{"day": 1, "path": "policy.nope", "value": 1}]})
+
+
+def test_a_collector_with_a_reporter_of_its_own_records_it_beside_the_daily_row():
+    """The daily row is appended directly; any other reporter sends the whole collection through
+    Mesa's own ``collect``, which must still record every daily metric."""
+    plain = small_model(days=0)
+    plain.run_days(3)
+    m = small_model(days=0)
+    reporters = {k: _reporter(k) for k in DAILY_METRICS} | {"open_x2": lambda model: 2 * model.ep.n_open}
+    m.datacollector = DailyCollector(model_reporters=reporters)
+    m.run_days(3)
+    ours, mesa_way = plain.datacollector.model_vars, m.datacollector.model_vars
+    assert [2 * x for x in mesa_way["episodes_open"]] == mesa_way["open_x2"]
+    assert len(mesa_way["open_x2"]) == 3
+    for k in DAILY_METRICS:
+        assert list(mesa_way[k]) == list(ours[k])[-3:], k
 
 
 def test_summary_has_the_public_keys(baseline_run):
