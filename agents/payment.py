@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from reformsim.model.params import PaymentParams, PriceParams, SchemeParams
 
 BASE_MARKUP = 0.15  # the mark-up built into the base prices
@@ -85,7 +86,24 @@ def fund_share(cost: np.ndarray, schemes: tuple[SchemeParams, SchemeParams], sch
         return ratio * cost
     ded = np.where(scheme == 0, np.asarray(schemes[0].deductible)[tier], np.asarray(schemes[1].deductible)[tier])
     cap = np.where(scheme == 0, np.asarray(schemes[0].cap_per_stay)[tier], np.asarray(schemes[1].cap_per_stay)[tier])
-    return np.minimum(ratio * np.maximum(cost - ded, 0.0), cap)
+    return insured_after_deductible(cost, ratio, ded, cap)
+
+
+@njit(cache=True)
+def insured_after_deductible(cost, ratio, deductible, cap):
+    """The fund's part of a stay's first bill: its ratio of what exceeds the deductible (起付线),
+    up to the cap per stay (封顶线). Scalars (the engine's stay billing) or arrays."""
+    return np.minimum(ratio * np.maximum(cost - deductible, 0.0), cap)
+
+
+def inpatient_terms(schemes: tuple[SchemeParams, SchemeParams]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reimbursement of a stay as tables: the ratio by [scheme, tier, referred] (``effective_ratio``)
+    and the deductible and cap per stay by [scheme, tier]."""
+    scheme, tier, referred = np.indices((2, 4, 2))
+    ratio = effective_ratio(schemes, scheme, tier, referred.astype(bool), "inpatient")
+    deductible = np.array([np.asarray(s.deductible, dtype=float) for s in schemes])
+    cap = np.array([np.asarray(s.cap_per_stay, dtype=float) for s in schemes])
+    return ratio, deductible, cap
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,9 @@ def provider_response(regime: str, strength: float, tier: int, pay_link: float =
     )
 
 
-def drg_payment(sev: np.ndarray, p: PaymentParams) -> np.ndarray:
-    """Per-case payment for an admission under disease-group payment (按疾病分组)."""
-    return np.asarray(p.drg_rate)[sev]
+def per_case_payment(p: PaymentParams) -> tuple[np.ndarray, np.ndarray]:
+    """Disease-group payment (按疾病分组): by tier, whether an admission is paid per case rather
+    than per bill (under DRG, or capitation with the consortium paying per case, from
+    ``drg_from_tier`` up), and the case rate by severity."""
+    per_case = p.regime == "drg" or (p.regime == "capitation" and p.consortium_pays_drg)
+    return per_case & (np.arange(4) >= p.drg_from_tier), np.asarray(p.drg_rate, dtype=float)

@@ -16,6 +16,7 @@ from numba import njit
 from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
 from reformsim.agents.illness import COMMON, episode_rates, needs_admission, poisson_count, severity
+from reformsim.agents.payment import insured_after_deductible
 from reformsim.agents.population import DIABETES, HYPERTENSION, age_on, prevalence
 from reformsim.agents.streams import Purpose, draw
 
@@ -262,6 +263,42 @@ def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down
         down[i] = t >= 2 and draw(key, _DOWN, person[e], ep_key[e]) < down_prob[t] and los[i] >= 3
         acute[i] = min(max(1, int(np.rint(los[i] * acute_fraction))), los[i] - 1)
     return los, down, acute
+
+
+@njit(cache=True)
+def bill_stays(eps, day, bed_facility, bed_since, visits, scheme, has_referral, referred_tier, admit_tier, severity,
+               billed_deductible, stay_cost, facility_tier, service, drug, test, test_mult, repeat_test_mult, ratio,
+               deductible, cap, per_case, case_rate):
+    """The bill for each stay's bed-days at its current bed facility (at least one), priced per
+    bed-day by tier; a stay of a patient seen before has its repeat tests cut by
+    ``repeat_test_mult`` (mutual recognition). The fund's part follows ``payment.inpatient_terms``:
+    the deductible and cap apply to a stay's first bill, a continuing stay (after moving down)
+    is reimbursed at the ratio. A stay admitted at a tier paid ``per_case`` is paid the case rate
+    for its severity instead of its bills. Marks the deductible billed and adds the bill to the
+    stay's cost, in place.
+
+    Per stay: facility, tier, scheme, bed-days, service, drug, test, out of pocket, what the payer pays.
+    """
+    n = len(eps)
+    fid = np.empty(n, dtype=np.int64)
+    tier = np.empty(n, dtype=np.int64)
+    sch = np.empty(n, dtype=np.int64)
+    days, serv, drg, tst, oop, paid = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        e = eps[i]
+        f = bed_facility[e]
+        t, s = facility_tier[f], scheme[e]
+        d = float(max(day - bed_since[e], 1))
+        mult = test_mult[t] * (repeat_test_mult if visits[e] > 1 else 1.0)
+        serv[i], drg[i], tst[i] = service[t] * d, drug[t] * d, test[t] * d * mult
+        bill = serv[i] + drg[i] + tst[i]
+        r = ratio[s, t, 1 if has_referral[e] or referred_tier[e] >= 0 else 0]
+        insured = bill * r if billed_deductible[e] else insured_after_deductible(bill, r, deductible[s, t], cap[s, t])
+        billed_deductible[e] = True
+        stay_cost[e] += bill
+        fid[i], tier[i], sch[i], days[i], oop[i] = f, t, s, d, bill - insured
+        paid[i] = case_rate[severity[e]] if per_case[t] and admit_tier[e] == t else insured
+    return fid, tier, sch, days, serv, drg, tst, oop, paid
 
 
 REFER, ADMIT, OUTPATIENT = 0, 1, 2

@@ -17,9 +17,9 @@ from reformsim.agents.episodes import Calendar, EpisodePool, Outcome, Stage
 from reformsim.agents.facilities import AGENT_CLASS, FacilityState
 from reformsim.agents.payment import (
     bed_day_prices,
-    drg_payment,
-    effective_ratio,
     fund_share,
+    inpatient_terms,
+    per_case_payment,
     provider_cost,
     provider_response,
     visit_prices,
@@ -133,6 +133,7 @@ class CountyModel(mesa.Model):
         self.onset_rates = illness.rate_params(p.illness)
         self.onset_rule = self._onset_rule()
         self.stay_rule = self._stay_rule()
+        self.stay_bill_rule = self._stay_bill_rule()
         self.fatality = (np.asarray(p.illness.untreated_fatality, dtype=float),
                          np.asarray(p.illness.delay_fatality_per_day, dtype=float))
         self.keep = np.array([r.keep for r in self.response])
@@ -629,6 +630,12 @@ class CountyModel(mesa.Model):
         self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
         self._schedule(eps[~down], Stage.DISCHARGE, self.day + los[~down])
 
+    def _stay_bill_rule(self) -> tuple:
+        """Prices and reimbursement of a bed-day by tier, as ``kernels.bill_stays`` takes them."""
+        u = self.bed_units
+        return (u.service, u.drug, u.test, self.stay_test_mult, 1 - 0.5 * self.p.policy.mutual_recognition,
+                *inpatient_terms(self.schemes), *per_case_payment(self.p.payment))
+
     def _stay_rule(self) -> tuple:
         """Parameters of a stay's length and down-referral by tier, as ``kernels.stays`` takes them."""
         fp, resp = self.p.facilities, self.response
@@ -637,36 +644,20 @@ class CountyModel(mesa.Model):
 
     def _bill_stay(self, eps: np.ndarray) -> None:
         """Bill the bed-days spent at the current bed facility, then free the bed."""
-        e, f = self.ep, self.fac
-        fid = e.bed_facility[eps]
-        tier = f.tier[fid]
-        days = np.maximum(self.day - e.bed_since[eps], 1).astype(float)
-        u = self.bed_units
-        test_mult = self.stay_test_mult[tier] * np.where(e.visits[eps] > 1, 1 - 0.5 * self.p.policy.mutual_recognition, 1.0)
-        service, drug, test = u.service[tier] * days, u.drug[tier] * days, u.test[tier] * days * test_mult
-        bill = service + drug + test
-        scheme = e.scheme[eps]
-        referred = e.has_referral[eps] | (e.referred_tier[eps] >= 0)
-        # a continuing stay after down-referral pays no second deductible
-        insured = np.where(e.billed_deductible[eps], bill * effective_ratio(self.schemes, scheme, tier, referred, "inpatient"),
-                           fund_share(bill, self.schemes, scheme, tier, referred, "inpatient"))
-        oop = bill - insured
-        e.billed_deductible[eps] = True
-        pay = self.p.payment
-        per_case = pay.regime == "drg" or (pay.regime == "capitation" and pay.consortium_pays_drg)
-        drg = per_case & (tier >= pay.drg_from_tier) & (e.admit_tier[eps] == tier)
-        cap = (pay.regime == "capitation") & (scheme == 0)
+        e, f, u = self.ep, self.fac, self.bed_units
+        fid, tier, scheme, days, service, drug, test, oop, paid = kernels.bill_stays(
+            eps, self.day, e.bed_facility, e.bed_since, e.visits, e.scheme, e.has_referral, e.referred_tier, e.admit_tier,
+            e.severity, e.billed_deductible, e.stay_cost, f.tier, *self.stay_bill_rule)
         self.ledger.resident_pays(fid, oop)
-        fund_amount = np.where(drg, drg_payment(e.severity[eps], self.p.payment), insured)
         # under capitation the consortium pays its residents' bills, per case or per bill
+        cap = (self.p.payment.regime == "capitation") & (scheme == 0)
         if cap.any():
-            self.ledger.consortium_pays(fid[cap], fund_amount[cap])
+            self.ledger.consortium_pays(fid[cap], paid[cap])
         if (~cap).any():
-            self.ledger.fund_pays(fid[~cap], fund_amount[~cap], scheme[~cap])
+            self.ledger.fund_pays(fid[~cap], paid[~cap], scheme[~cap])
         self.ledger.book_parts(service, drug, test)
         self.ledger.government_pays(fid, u.subsidy[tier] * days)
         f.cost[:] += np.bincount(fid, weights=provider_cost(u, tier, test, days), minlength=len(f.tier))
-        e.stay_cost[eps] += bill
         self.today.oop_inpatient += float(oop.sum())
         self.today.bed_days += float(days.sum())
         self._free_beds(eps)

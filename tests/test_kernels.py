@@ -9,12 +9,20 @@ repeated ids, unavailable slots).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reformsim.agents import care, choice, illness, population
+from reformsim.agents import care, choice, illness, payment, population
 from reformsim.agents.streams import Purpose, Streams
 from reformsim.model import kernels
-from reformsim.model.params import BehaviourParams, IllnessParams, PopulationParams
+from reformsim.model.params import (
+    BehaviourParams,
+    IllnessParams,
+    InsuranceParams,
+    PaymentParams,
+    PopulationParams,
+    SchemeParams,
+)
 from scipy import stats
 
 ids_lists = st.lists(st.integers(0, 40), max_size=60)
@@ -435,3 +443,43 @@ def test_compiled_caches_are_dropped_when_any_compiled_source_changes(tmp_path):
     (agents / "care.py").write_text("rule = 2\n")
     _drop_stale_compiled_caches(agents)
     assert not any(f.exists() for f in cached), "the kernel that inlines the edited rule must recompile"
+
+
+@pytest.mark.parametrize("regime", ["ffs", "drg", "capitation"])
+def test_bill_stays_bills_bed_days_as_the_reimbursement_rules_say(regime):
+    """The compiled stay bill against the NumPy rules: ``fund_share`` for a stay's first bill
+    (deductible, ratio, cap), ``effective_ratio`` for a continuing one, the case rate for an
+    admission paid per case."""
+    rng = np.random.default_rng(31)
+    n_eps, nf = 2_000, 10
+    schemes = (SchemeParams(cap_per_stay=[0.0, 3_000.0, 9_000.0, 20_000.0]), InsuranceParams().employee)
+    pay = PaymentParams(regime=regime, drg_from_tier=2, consortium_pays_drg=True)
+    ftier = np.arange(nf) % 4
+    eps = rng.permutation(5_000)[:n_eps]
+    fid = np.full(5_000, -1)
+    fid[eps] = rng.integers(0, nf, n_eps)
+    since, visits = rng.integers(-30, 11, 5_000), rng.integers(0, 4, 5_000).astype(np.int16)
+    scheme, letter = rng.integers(0, 2, 5_000).astype(np.uint8), rng.random(5_000) < 0.3
+    referred_tier = np.where(rng.random(5_000) < 0.3, 2, -1).astype(np.int8)
+    admit_tier = np.where(rng.random(5_000) < 0.7, ftier[np.maximum(fid, 0)], 3).astype(np.int8)
+    sev = rng.integers(0, 4, 5_000).astype(np.int8)
+    billed, cost0 = rng.random(5_000) < 0.4, rng.random(5_000) * 100
+    before, cost = billed.copy(), cost0.copy()
+    price = [np.array([0.0, 300.0, 900.0, 2_000.0]), np.array([0.0, 200.0, 500.0, 900.0]), np.array([0.0, 50.0, 150.0, 400.0])]
+    mult, repeat = np.array([1.0, 0.9, 0.8, 1.0]), 0.75
+    out = kernels.bill_stays(eps, 10, fid, since, visits, scheme, letter, referred_tier, admit_tier, sev, billed, cost, ftier,
+                             *price, mult, repeat, *payment.inpatient_terms(schemes), *payment.per_case_payment(pay))
+    f, t, s, days, service, drug, test, oop, paid = out
+    assert np.array_equal(f, fid[eps]) and np.array_equal(t, ftier[f]) and np.array_equal(s, scheme[eps])
+    assert np.array_equal(days, np.maximum(10 - since[eps], 1))
+    assert np.allclose(test, price[2][t] * days * mult[t] * np.where(visits[eps] > 1, repeat, 1.0))
+    bill = price[0][t] * days + price[1][t] * days + test
+    referred = letter[eps] | (referred_tier[eps] >= 0)
+    insured = np.where(before[eps], bill * payment.effective_ratio(schemes, s, t, referred, "inpatient"),
+                       payment.fund_share(bill, schemes, s, t, referred, "inpatient"))
+    assert np.allclose(oop, bill - insured)
+    assert (~before[eps] & (insured == schemes[0].cap_per_stay[2]) & (s == 0) & (t == 2)).any()  # caps bind here
+    per_case = (regime != "ffs") & (t >= 2) & (admit_tier[eps] == t)
+    assert np.allclose(paid, np.where(per_case, np.asarray(pay.drg_rate)[sev[eps]], insured))
+    assert billed[eps].all() and np.array_equal(np.delete(billed, eps), np.delete(before, eps))
+    assert np.allclose(cost[eps], cost0[eps] + bill)
