@@ -68,16 +68,28 @@ def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: 
     return u < need
 
 
-@njit(cache=True)
-def poisson_count(u: float, lam: float) -> int:
-    """The Poisson(``lam``) quantile of ``u``, by walking up k while the CDF is below ``u``
-    (scipy's ppf is ~40x slower for many small means)."""
-    p = np.exp(-lam)
-    cdf = p
-    n = 0
-    while u > cdf and n < 1000:
-        n += 1
-        p *= lam / n
-        cdf += p
-    return n
+POISSON_MAX = 1000  # the largest count drawn
 
+
+@njit(cache=True)
+def poisson_cdf(lam: float) -> np.ndarray:
+    """P(N <= n) of a Poisson(``lam``) count for n = 0 .. ``POISSON_MAX``, summed term by term."""
+    cdf = np.empty(POISSON_MAX + 1)
+    p = np.exp(-lam)
+    acc = p
+    cdf[0] = acc
+    for n in range(1, POISSON_MAX + 1):
+        p *= lam / n
+        acc += p
+        cdf[n] = acc
+    return cdf
+
+
+@njit(cache=True)
+def poisson_quantile(u: float, cdf: np.ndarray) -> int:
+    """The count whose ``poisson_cdf`` first reaches ``u`` (scipy's ppf is ~40x slower for many
+    small means). A year's onset counts share a few rates, so a CDF serves many draws."""
+    n = 0
+    while u > cdf[n] and n < POISSON_MAX:
+        n += 1
+    return n

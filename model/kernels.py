@@ -15,7 +15,15 @@ import numpy as np
 from numba import njit
 from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
-from reformsim.agents.illness import COMMON, episode_rates, needs_admission, poisson_count, severity
+from reformsim.agents.illness import (
+    COMMON,
+    POISSON_MAX,
+    episode_rates,
+    needs_admission,
+    poisson_cdf,
+    poisson_quantile,
+    severity,
+)
 from reformsim.agents.payment import insured_after_deductible
 from reformsim.agents.population import DIABETES, HYPERTENSION, age_on, prevalence
 from reformsim.agents.streams import Purpose, draw
@@ -325,13 +333,30 @@ def triage(eps, fid, severity, needs_bed, treated_day, skill, tier, keep, day):
 
 @njit(cache=True)
 def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, year, days_left,
-                 year_length):
+                 year_length, rates_kept=32):
     """How many onsets each resident has in the ``days_left`` days to the end of ``year``: a
-    Poisson count at the resident's ``illness.episode_rates``, from its ONSET draw for the year."""
+    Poisson count at the resident's ``illness.episode_rates``, from its ONSET draw for the year.
+    Residents share a few rates (age bands x chronic conditions: 20), so the CDFs of the first
+    ``rates_kept`` rates are built once (a CDF per resident was most of the yearly draw)."""
     k = np.empty(len(uid), dtype=np.int64)
+    rates = np.empty(rates_kept)
+    cdfs = np.empty((rates_kept, POISSON_MAX + 1))
+    kept = 0
     for i in range(len(uid)):
         acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
-        k[i] = poisson_count(draw(key, _ONSET, uid[i], year), (acute + follow) * days_left / year_length)
+        lam = (acute + follow) * days_left / year_length
+        u = draw(key, _ONSET, uid[i], year)
+        j = 0
+        while j < kept and rates[j] != lam:
+            j += 1
+        if j < kept:
+            k[i] = poisson_quantile(u, cdfs[j])
+        elif kept < rates_kept:
+            rates[kept], cdfs[kept] = lam, poisson_cdf(lam)
+            k[i] = poisson_quantile(u, cdfs[kept])
+            kept += 1
+        else:
+            k[i] = poisson_quantile(u, poisson_cdf(lam))
     return k
 
 
@@ -372,14 +397,26 @@ def by_day(rows, day, days):
 def develop_chronic(key, alive, uid, birth_day, chronic, day, year, hypertension_scale, diabetes_scale):
     """A year on: each living resident without hypertension (diabetes) develops it with the
     rise in its prevalence between last year's age and this year's, among those without it.
-    Draws are keyed by person and year (CHRONIC), so a policy never changes who falls ill."""
+    Draws are keyed by person and year (CHRONIC), so a policy never changes who falls ill.
+    The chances depend on age alone, so they are worked out once per age in days (a county has
+    ~40,000 against ~600,000 residents)."""
+    oldest = 0
+    for x in range(len(alive)):
+        if alive[x]:
+            oldest = max(oldest, day - birth_day[x])
+    p_h = np.full(oldest + 1, -1.0)
+    p_d = np.empty(oldest + 1)
     for x in range(len(alive)):
         if not alive[x]:
             continue
-        age = age_on(day, birth_day[x])
-        h0, d0 = prevalence(age - 1, hypertension_scale, diabetes_scale)
-        h1, d1 = prevalence(age, hypertension_scale, diabetes_scale)
-        if draw(key, _CHRONIC, uid[x], 2 * year) < min(max((h1 - h0) / max(1 - h0, 1e-9), 0.0), 1.0):
+        a = day - birth_day[x]
+        if p_h[a] < 0:
+            age = age_on(day, birth_day[x])
+            h0, d0 = prevalence(age - 1, hypertension_scale, diabetes_scale)
+            h1, d1 = prevalence(age, hypertension_scale, diabetes_scale)
+            p_h[a] = min(max((h1 - h0) / max(1 - h0, 1e-9), 0.0), 1.0)
+            p_d[a] = min(max((d1 - d0) / max(1 - d0, 1e-9), 0.0), 1.0)
+        if draw(key, _CHRONIC, uid[x], 2 * year) < p_h[a]:
             chronic[x] |= HYPERTENSION
-        if draw(key, _CHRONIC, uid[x], 2 * year + 1) < min(max((d1 - d0) / max(1 - d0, 1e-9), 0.0), 1.0):
+        if draw(key, _CHRONIC, uid[x], 2 * year + 1) < p_d[a]:
             chronic[x] |= DIABETES

@@ -100,12 +100,12 @@ def test_streams_are_the_splitmix_hash_and_uniform():
     assert s.uniform(Purpose.ONSET, 5, 9).shape == ()
 
 
-def test_poisson_count_matches_scipy():
+def test_poisson_quantile_matches_scipy():
     rng = np.random.default_rng(3)
     lam = rng.uniform(0, 12, 20_000)
     u = rng.random(20_000)
     expected = stats.poisson.ppf(u, lam)
-    got = np.array([illness.poisson_count(a, b) for a, b in zip(u, lam, strict=True)])
+    got = np.array([illness.poisson_quantile(a, illness.poisson_cdf(b)) for a, b in zip(u, lam, strict=True)])
     # the walk and scipy's ppf may round a CDF exactly at ``u`` differently; nothing else
     assert np.mean(got == expected) > 0.9999
     assert np.all(np.abs(got - expected) <= 1)
@@ -246,7 +246,11 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     # a year's onset counts are Poisson at those rates, from each resident's ONSET draw for the year
     k = kernels.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365)
     u_year = streams.uniform(Purpose.ONSET, uid, 3)
-    assert k.tolist() == [illness.poisson_count(a, b) for a, b in zip(u_year, (acute + follow) * 200 / 365, strict=True)]
+    lam = (acute + follow) * 200 / 365
+    assert k.tolist() == [illness.poisson_quantile(a, illness.poisson_cdf(b)) for a, b in zip(u_year, lam, strict=True)]
+    # more distinct rates than the call keeps CDFs for: the others are drawn the same way
+    assert len(np.unique(lam)) > 3
+    assert np.array_equal(kernels.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365, 3), k)
     need_by_sev = np.asarray(p.admission_need, dtype=float)
     sev, need = kernels.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
                                     need_by_sev, 0.7)
