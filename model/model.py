@@ -669,8 +669,9 @@ class CountyModel(mesa.Model):
             return
         fid = e.bed_facility[inbed]
         pri = e.has_referral[inbed]
-        np.subtract.at(f.occupied_priority, fid[pri], 1)
-        np.subtract.at(f.occupied, fid[~pri], 1)
+        nf = len(f.tier)
+        f.occupied_priority -= np.bincount(fid[pri], minlength=nf)
+        f.occupied -= np.bincount(fid[~pri], minlength=nf)
         e.bed_facility[inbed] = -1
 
     def _down(self, eps: np.ndarray) -> None:

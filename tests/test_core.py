@@ -48,6 +48,29 @@ def test_closing_an_episode_twice_is_an_error():
         pool.close(ids[:1], Outcome.DIED)
 
 
+def test_an_episode_opens_in_a_reused_row_as_new():
+    """A row closed and reused starts clean: the new resident's attributes and onset, no steps,
+    referral, visits, care, bed or bill carried over from the episode that had it."""
+    m = small_model(days=40)
+    e, r = m.ep, m.res
+    worn = np.flatnonzero(e.open & (e.steps > 0))[:5]
+    assert len(worn)
+    e.visits[worn], e.has_referral[worn], e.referred_tier[worn], e.treated_day[worn] = 3, True, 2, 7
+    e.bed_facility[worn], e.stay_cost[worn], e.billed_deductible[worn] = 1, 99.0, True
+    m._end(worn, Outcome.RESOLVED)
+    rows = np.flatnonzero(r.alive[: r.n] & (r.episode[: r.n] < 0))[:5]
+    ids = e.begin(rows, r, r.uid[rows], np.array([0, 1, 2, 3, 1]), np.array([0, 1, 0, 1, 0], bool), m.day, np.arange(5))
+    assert sorted(ids) == sorted(worn)  # the closed rows are the ones reused
+    assert np.array_equal(e.resident[ids], rows) and np.array_equal(e.person[ids], r.uid[rows])
+    for name in ("home", "scheme", "income"):
+        assert np.array_equal(getattr(e, name)[ids], getattr(r, name)[rows]), name
+    assert e.severity[ids].tolist() == [0, 1, 2, 3, 1] and e.needs_bed[ids].tolist() == [False, True, False, True, False]
+    assert (e.start[ids] == m.day).all() and e.key[ids].tolist() == list(range(5)) and e.open[ids].all()
+    assert (e.steps[ids] == 0).all() and (e.visits[ids] == 0).all() and not e.has_referral[ids].any()
+    assert (e.referred_tier[ids] == -1).all() and (e.treated_day[ids] == -1).all() and (e.bed_facility[ids] == -1).all()
+    assert (e.stay_cost[ids] == 0).all() and not e.billed_deductible[ids].any()
+
+
 def test_money_is_conserved_every_step(baseline_run):
     _, ts = baseline_run
     flows = ts[["premiums", "subsidies", "oop"]].abs().sum(axis=1)
