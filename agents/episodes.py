@@ -44,25 +44,9 @@ _FIELDS = {
 }
 
 
-# the fields ``_open`` writes, in its order after the new episodes' values and the residents' attributes
-_OPENED = ("resident", "person", "severity", "needs_bed", "key", "start", "home", "scheme", "income", "steps",
-           "referred_tier", "has_referral", "visits", "treated_day", "bed_facility", "stay_cost", "billed_deductible")
-
-
-@njit(cache=True)
-def _open(ids, day, resident, person, severity, needs_bed, key, res_home, res_scheme, res_income,
-          e_resident, e_person, e_severity, e_needs_bed, e_key, e_start, e_home, e_scheme, e_income,
-          steps, referred_tier, has_referral, visits, treated_day, bed_facility, stay_cost, billed_deductible):
-    """Fill rows ``ids`` for new episodes: who, how severe, when, the resident's fixed attributes,
-    and what an episode starts with (no steps, referral, visits, care or bed yet). One pass, where
-    NumPy made one per field (most of the cost of opening a day's episodes)."""
-    for i in range(len(ids)):
-        e, x = ids[i], resident[i]
-        e_resident[e], e_person[e], e_severity[e], e_needs_bed[e], e_key[e], e_start[e] = (
-            x, person[i], severity[i], needs_bed[i], key[i], day)
-        e_home[e], e_scheme[e], e_income[e] = res_home[x], res_scheme[x], res_income[x]
-        steps[e], referred_tier[e], has_referral[e], visits[e] = 0, -1, False, 0
-        treated_day[e], bed_facility[e], stay_cost[e], billed_deductible[e] = -1, -1, 0.0, False
+# what a new episode starts with besides who, how severe and when
+_START = {"steps": 0, "referred_tier": -1, "has_referral": False, "visits": 0, "treated_day": -1, "bed_facility": -1,
+          "stay_cost": 0.0, "billed_deductible": False}
 
 
 @njit(cache=True)
@@ -125,8 +109,14 @@ class EpisodePool:
         """Open episodes for ``resident`` rows of ``residents`` (person ids ``person``) at onset
         ``key`` (their onset number) on ``day``; their ids."""
         ids = self.allocate(len(resident))
-        _open(ids, day, resident, person, severity, needs_bed, key, residents.home, residents.scheme, residents.income,
-              *(getattr(self, name) for name in _OPENED))
+        # a pass per field: one compiled pass writing every field of a row was slower (its rows'
+        # fields lie in 17 arrays at once; a field's pass stays within one)
+        self.resident[ids], self.person[ids], self.severity[ids] = resident, person, severity
+        self.needs_bed[ids], self.start[ids], self.key[ids] = needs_bed, day, key
+        for name in ("home", "scheme", "income"):
+            getattr(self, name)[ids] = getattr(residents, name).take(resident)
+        for name, value in _START.items():
+            getattr(self, name)[ids] = value
         return ids
 
     def close(self, ids: np.ndarray, outcome: Outcome | np.ndarray) -> None:
