@@ -394,6 +394,21 @@ def by_day(rows, day, days):
 
 
 @njit(cache=True)
+def count_by_age_in_days(alive, birth_day, day):
+    """How many of the living are each age in days on ``day`` (a census in one pass, without
+    the temporaries of selecting the living and subtracting)."""
+    oldest = 0
+    for x in range(len(alive)):
+        if alive[x]:
+            oldest = max(oldest, day - birth_day[x])
+    counts = np.zeros(oldest + 1, dtype=np.int64)
+    for x in range(len(alive)):
+        if alive[x]:
+            counts[day - birth_day[x]] += 1
+    return counts
+
+
+@njit(cache=True)
 def develop_chronic(key, alive, uid, birth_day, chronic, day, year, hypertension_scale, diabetes_scale):
     """A year on: each living resident without hypertension (diabetes) develops it with the
     rise in its prevalence between last year's age and this year's, among those without it.

@@ -373,10 +373,9 @@ class CountyModel(mesa.Model):
     def _exposure_month(self) -> None:
         """Person-years by age group for the life table, from a monthly census."""
         r = self.res
-        alive = r.alive[: r.n]
         # count by age in days, then cut at the groups' first whole day: same groups as
         # lifetable.age_group on ages in years, without a search per resident
-        by_day = np.cumsum(np.bincount(self.day - r.birth_day[: r.n][alive]))
+        by_day = np.cumsum(kernels.count_by_age_in_days(r.alive[: r.n], r.birth_day[: r.n], self.day))
         edges = np.ceil(lifetable.AGE_GROUPS * DAYS_PER_YEAR).astype(np.int64)
         below = np.where(edges > 0, by_day[np.clip(edges - 1, 0, len(by_day) - 1)], 0)
         py = np.diff(np.append(below, by_day[-1])) * MONTH / DAYS_PER_YEAR

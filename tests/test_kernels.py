@@ -487,3 +487,11 @@ def test_bill_stays_bills_bed_days_as_the_reimbursement_rules_say(regime):
     assert np.allclose(paid, np.where(per_case, np.asarray(pay.drg_rate)[sev[eps]], insured))
     assert billed[eps].all() and np.array_equal(np.delete(billed, eps), np.delete(before, eps))
     assert np.allclose(cost[eps], cost0[eps] + bill)
+
+
+def test_count_by_age_in_days_is_a_census_of_the_living():
+    rng = np.random.default_rng(32)
+    alive = rng.random(5_000) < 0.8
+    birth_day = rng.integers(-30_000, 401, 5_000).astype(np.int32)
+    counts = kernels.count_by_age_in_days(alive, birth_day, 400)
+    assert np.array_equal(counts, np.bincount(400 - birth_day[alive]))
