@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .bench import run_benchmark
+from .bench import run_benchmark, run_seconds
 from .io import write_json
 
 
@@ -27,6 +27,10 @@ def format_report(r: dict) -> str:
         lines.append(f"  {c['years']} year(s) ({c['days']} days): {c['seconds']:.1f} s wall, {c['cpu_seconds']:.1f} s cpu")
     lines.append(f"  {d['cpu_ms_per_day']:.1f} ms cpu ({d['ms_per_day']:.1f} ms wall) per simulated day; peak memory +{d['peak_rss_delta_bytes'] / 2**20:.0f} MiB "
                  f"= {d['bytes_per_resident']:.0f} B/resident (model arrays {d['state_bytes_per_resident']:.0f} B/resident)")
+    runs = r.get("default_county_runs", [d])
+    if len(runs) > 1:
+        lines.append(f"  {len(runs)} runs, each in a fresh process, build and all days: "
+                     f"{', '.join(f'{run_seconds(x):.1f}' for x in runs)} s cpu (the median run is shown)")
     load = d["engine_load"]
     lines.append(f"  loading the engine (once per process, excluded above): {load['cpu_seconds']:.1f} s cpu, "
                  f"+{load['rss_bytes'] / 2**20:.0f} MiB (libraries and compiled kernels)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from reformsim.experiments.bench import QUICK, TARGETS
+from reformsim.experiments.bench import QUICK, TARGETS, median_run, run_seconds
 from reformsim.experiments.cli import main
 
 
@@ -24,6 +24,11 @@ def test_quick_bench_writes_the_documented_json(tmp_path, capsys):
     assert all(s > 0 for s in seconds) and seconds == sorted(seconds)  # cumulative checkpoints
     assert d["peak_rss_delta_bytes"] > 0 and d["bytes_per_resident"] > 0
     assert 0 < d["state_bytes_per_resident"] < d["bytes_per_resident"]  # arrays are part of the peak
+    runs = r["default_county_runs"]  # each in a fresh process; the median one is reported
+    assert len(runs) == QUICK.repeats and d in runs
+    assert sorted(runs, key=run_seconds)[len(runs) // 2] == d
+    out = capsys.readouterr().out
+    assert f"{len(runs)} runs, each in a fresh process" in out and "engine vs reference" in out
     load = d["engine_load"]  # libraries and compiled kernels, once per process: reported apart
     assert load["seconds"] > 0 and load["rss_bytes"] > 0
 
@@ -44,4 +49,12 @@ def test_quick_bench_writes_the_documented_json(tmp_path, capsys):
     assert set(r["targets"]) == set(TARGETS)
     assert r["targets"]["default_5y_seconds"]["value"] is None  # only the full benchmark runs 5 years
     assert r["machine"]["cpus"] >= 1 and r["version"]
-    assert "engine vs reference" in capsys.readouterr().out
+
+
+def test_the_median_run_is_reported_and_an_even_count_takes_the_slower_middle():
+    def run(build, days):
+        return {"build_cpu_seconds": build, "checkpoints": [{"cpu_seconds": days / 2}, {"cpu_seconds": days}]}
+
+    a, b, c = run(0.5, 12.0), run(0.4, 9.0), run(0.4, 15.5)
+    assert median_run([a, b, c]) is a and median_run([c]) is c
+    assert median_run([b, c]) is c and run_seconds(a) == 12.5
