@@ -18,6 +18,7 @@ from reformsim.model.params import PopulationParams
 from .streams import Purpose, Streams
 
 HYPERTENSION, DIABETES = 1, 2
+FEMALE_SHARE = 0.49  # of residents and of newborns
 DAYS_PER_YEAR = 365.25
 
 
@@ -164,7 +165,7 @@ def generate_residents(county: County, p: PopulationParams, rng: np.random.Gener
     chronic = ((rng.random(n) < h) * HYPERTENSION + (rng.random(n) < d) * DIABETES).astype(np.uint8)
     trust = np.clip(np.asarray(p.initial_trust, dtype=np.float32) + rng.normal(0, 0.08, (n, 4)).astype(np.float32), 0.05, 1.0)
     return Residents(
-        birth_day=np.round(-age * DAYS_PER_YEAR).astype(np.int32), female=rng.random(n) < 0.49, home=home,
+        birth_day=np.round(-age * DAYS_PER_YEAR).astype(np.int32), female=rng.random(n) < FEMALE_SHARE, home=home,
         scheme=scheme, chronic=chronic, income=income, trust=trust.astype(np.float32),
         contract=np.zeros(n, dtype=bool), alive=np.ones(n, dtype=bool), episode=np.full(n, -1, dtype=np.int32),
         onsets=np.zeros(n, dtype=np.uint16),

@@ -31,6 +31,8 @@ from reformsim.agents.streams import Purpose, draw
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
 _CHOICE, _OUTCOME, _FATALITY = int(Purpose.CHOICE), int(Purpose.OUTCOME), int(Purpose.FATALITY)
 _LOS, _DOWN, _ONSET, _CHRONIC = int(Purpose.LOS), int(Purpose.DOWN), int(Purpose.ONSET), int(Purpose.CHRONIC)
+_BIRTH = int(Purpose.BIRTH)
+_BIRTHS_PER_DRAW = 500.0  # the largest Poisson mean drawn at once (exp(-mean) must not underflow)
 
 
 @njit(cache=True)
@@ -391,6 +393,27 @@ def by_day(rows, day, days):
         out[at[day[j]]] = rows[j]
         at[day[j]] += 1
     return out, bounds
+
+
+@njit(cache=True)
+def newborns(key, day, expected, home_cdf, income_cdf, female_share):
+    """Today's births: a Poisson count of mean ``expected`` (in parts of at most
+    ``_BIRTHS_PER_DRAW``), and each newborn's home and income band (inverse CDFs) and sex, from
+    the day's BIRTH draws. Newborn k's attributes come from the draws numbered for k, so they do
+    not depend on how many were born (common random numbers across policies)."""
+    parts = max(int(np.ceil(expected / _BIRTHS_PER_DRAW)), 1)
+    cdf = poisson_cdf(expected / parts)
+    n = 0
+    for j in range(parts):
+        n += poisson_quantile(draw(key, _BIRTH, 2 * day, j), cdf)
+    home = np.empty(n, dtype=np.int32)
+    female = np.empty(n, dtype=np.bool_)
+    income = np.empty(n, dtype=np.uint8)
+    for k in range(n):
+        home[k] = np.searchsorted(home_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k), side="right")
+        female[k] = draw(key, _BIRTH, 2 * day + 1, 3 * k + 1) < female_share
+        income[k] = np.searchsorted(income_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k + 2), side="right")
+    return home, female, income
 
 
 @njit(cache=True)

@@ -26,6 +26,7 @@ from reformsim.agents.payment import (
 )
 from reformsim.agents.population import (
     DAYS_PER_YEAR,
+    FEMALE_SHARE,
     age_on,
     contracted,
     generate_residents,
@@ -70,6 +71,7 @@ class CountyModel(mesa.Model):
         # scaled like the generator scales staff, so a small test county gets the same reform intensity
         self.scale = 1.0 if self.p.county.facilities_csv else self.p.county.population / REFERENCE_POPULATION
         self.graph = self.county.graph
+        self._home_cdf = _cdf(self.county.home_population[self.county.homes])  # where newborns live
         self.res = generate_residents(self.county, self.p.population, np.random.default_rng([seed, 0xB0]))
         self.fac = FacilityState.from_county(self.county)
         self.alive_by_scheme = np.bincount(self.res.scheme[: self.res.n], minlength=2).astype(np.int64)
@@ -94,6 +96,7 @@ class CountyModel(mesa.Model):
         self.year_deaths = defaultdict(lambda: np.zeros(n_g))
         self.year_py = defaultdict(lambda: np.zeros(n_g))
         self.life_expectancy = float("nan")
+        self._onsets_through = -1  # the last day whose onsets have come
         self._derive()
         fund0 = self._daily_premiums() * self.p.insurance.initial_fund_days
         self.ledger = Ledger(self.fac.revenue, fund0)
@@ -152,7 +155,10 @@ class CountyModel(mesa.Model):
             self.posts_since = self.day  # recruitment to newly approved posts runs from the decision
         if path.startswith("staff.transfer_seniors_to_townships"):
             self._transfer_seniors(int(self.p.staff.transfer_seniors_to_townships))
+        rates = self.onset_rates
         self._derive()
+        if rates[1:] != self.onset_rates[1:] or not np.array_equal(rates[0], self.onset_rates[0]):
+            self._redraw_onsets()
         self._update_facilities()
 
     def _apply_timeline(self, day: int) -> None:
@@ -304,6 +310,17 @@ class CountyModel(mesa.Model):
         self._year_onsets, self._year_bounds = kernels.by_day(rep, offset, days_left)
         self._year_start = from_day
 
+    def _redraw_onsets(self) -> None:
+        """The rest of the year's onsets at new rates, from the first day whose onsets are still
+        to come, for everyone alive (newborns included): onsets are a Poisson process, which has
+        no memory. Each resident's count comes from its same ONSET draw for the year, so rates
+        raised for everyone raise everyone's count (common random numbers)."""
+        from_day = self._onsets_through + 1
+        if from_day // YEAR != self._year_start // YEAR:
+            return  # that year's draw is still to come, and will use the new rates
+        self._newborn_onsets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
+        self._draw_onsets(np.flatnonzero(self.res.alive[: self.res.n]), from_day)
+
     def _start_year(self, year: int) -> None:
         """The dead's rows become free for newborns; this year's deaths and onsets of the living are scheduled."""
         r = self.res
@@ -321,19 +338,19 @@ class CountyModel(mesa.Model):
 
     def _births(self) -> np.ndarray:
         """Today's newborns, in rows of residents who died in earlier years where there are any; their rows."""
-        r = self.res
-        rng = np.random.default_rng([self.seed, 0xB1, self.day])
-        n = rng.poisson(self.p.population.crude_birth_rate * int(self.alive_by_scheme.sum()) / YEAR)
+        r, pop = self.res, self.p.population
+        expected = pop.crude_birth_rate * int(self.alive_by_scheme.sum()) / YEAR
+        home, female, income = kernels.newborns(self.streams.key, self.day, expected, self._home_cdf,
+                                                _cdf(pop.income_band_shares), FEMALE_SHARE)
+        n = len(home)
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         ids = r.new_rows(n)
-        r.home[ids] = _sample(rng, self.county.home_population[self.county.homes], n)
+        r.home[ids], r.female[ids], r.income[ids] = home, female, income
         r.birth_day[ids] = self.day
-        r.female[ids] = rng.random(n) < 0.49
         r.scheme[ids] = 0
         r.chronic[ids] = 0
-        r.income[ids] = _sample(rng, self.p.population.income_band_shares, n)
-        r.trust[ids] = np.asarray(self.p.population.initial_trust, dtype=np.float32)
+        r.trust[ids] = np.asarray(pop.initial_trust, dtype=np.float32)
         r.contract[ids] = False
         r.alive[ids] = True
         r.episode[ids] = -1
@@ -407,6 +424,7 @@ class CountyModel(mesa.Model):
         the year's list is in row order within a day, a newborn's onsets come from one draw, and
         newborns' rows are not in the year's list (rows are given to newborns only at the year's
         start, from residents who were dead by then)."""
+        self._onsets_through = self.day
         i = self.day - self._year_start
         days, rows = self._newborn_onsets
         today = days == self.day
@@ -836,12 +854,10 @@ class CountyModel(mesa.Model):
                 + sum(a.nbytes for a in self._newborn_onsets))
 
 
-def _sample(rng: np.random.Generator, weights, n: int) -> np.ndarray:
-    """``rng.choice(len(weights), n, p=normalised weights)``, the same numbers without its checks
-    (which cost more than the draw for a day's few newborns)."""
+def _cdf(weights) -> np.ndarray:
+    """Cumulative shares of ``weights``: an inverse-CDF draw's table."""
     cdf = np.cumsum(np.asarray(weights, dtype=float))
-    cdf /= cdf[-1]
-    return np.searchsorted(cdf, rng.random(n), side="right")
+    return cdf / cdf[-1]
 
 
 def _release_freed_memory() -> None:

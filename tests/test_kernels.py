@@ -495,3 +495,21 @@ def test_count_by_age_in_days_is_a_census_of_the_living():
     birth_day = rng.integers(-30_000, 401, 5_000).astype(np.int32)
     counts = kernels.count_by_age_in_days(alive, birth_day, 400)
     assert np.array_equal(counts, np.bincount(400 - birth_day[alive]))
+
+
+def test_newborns_are_a_poisson_count_with_attributes_from_their_own_draws():
+    key = Streams(12).key
+    home_cdf, income_cdf = np.array([0.2, 0.5, 1.0]), np.array([0.3, 0.8, 1.0])
+    days = [kernels.newborns(key, day, 3.5, home_cdf, income_cdf, 0.49) for day in range(4_000)]
+    counts = np.array([len(h) for h, _, _ in days])
+    assert abs(counts.mean() - 3.5) < 4 * np.sqrt(3.5 / len(counts)) and 3.0 < counts.var() < 4.0
+    home, female, income = (np.concatenate([d[j] for d in days]) for j in range(3))
+    assert np.allclose(np.bincount(home, minlength=3) / len(home), [0.2, 0.3, 0.5], atol=0.015)
+    assert np.allclose(np.bincount(income, minlength=3) / len(income), [0.3, 0.5, 0.2], atol=0.015)
+    assert abs(female.mean() - 0.49) < 0.015
+    # common random numbers: more expected births on the same day add newborns, the first stay who they were
+    few, more = (kernels.newborns(key, 7, mean, home_cdf, income_cdf, 0.49) for mean in (3.5, 9.0))
+    assert len(more[0]) > len(few[0]) and all(np.array_equal(m[: len(f)], f) for f, m in zip(few, more, strict=True))
+    # a mean whose exp(-mean) would underflow is drawn in parts
+    big = np.array([len(kernels.newborns(key, day, 2_000.0, home_cdf, income_cdf, 0.49)[0]) for day in range(300)])
+    assert abs(big.mean() - 2_000) < 4 * np.sqrt(2_000 / 300) and 1_500 < big.var() < 2_600

@@ -270,3 +270,43 @@ def test_episodes_money_and_staff_are_conserved_under_every_regime(changes):
     assert int(m.ep.open.sum()) == m.ep.n_open == m.ep.opened - m.ep.closed.sum()
     r = m.res
     assert int((r.episode[: r.n] >= 0).sum()) == m.ep.n_open  # every open episode has its resident
+
+
+def _daily_episodes(timeline: list[tuple[int, str, float]], days: int = 200, seed: int = 4) -> np.ndarray:
+    s = Scenario(timeline=[TimelineEvent(day=d, path=p, value=v) for d, p, v in timeline])
+    m = CountyModel(s, rng=seed, population=3_000)
+    m.run_days(days)
+    return np.asarray(m.datacollector.model_vars["episodes"])
+
+
+def test_a_mid_year_rise_in_illness_raises_onsets_from_that_day():
+    """Onsets are drawn a year ahead; a change of their rates redraws the rest of the year, so
+    the change takes effect on its day, not at the next new year."""
+    base = _daily_episodes([])
+    doubled = _daily_episodes([(100, "illness.incidence_scale", 2.5)])
+    assert np.array_equal(doubled[:100], base[:100])  # nothing changes before the day
+    assert doubled[100:].sum() > 1.8 * base[100:].sum()
+    # set between steps (the live visual), it takes effect from the next day
+    m = CountyModel(rng=4, population=3_000)
+    m.run_days(100)
+    m.set_lever("illness.incidence_scale", 2.5)
+    m.run_days(100)
+    assert np.array_equal(np.asarray(m.datacollector.model_vars["episodes"]), doubled)
+
+
+def test_a_lever_that_leaves_onset_rates_alone_leaves_the_onsets_alone():
+    """Common random numbers: the year's onset list is redrawn only when onset rates change."""
+    def onset_list(*changes) -> tuple:
+        m = CountyModel(rng=4, population=3_000)
+        m.run_days(100)
+        for path, value in changes:
+            m.set_lever(path, value)
+        m.run_days(20)
+        return m._year_start, m._year_onsets, m._year_bounds
+
+    start, onsets, bounds = onset_list()
+    for changes in ([("illness.admission_need", [0.001, 0.02, 0.35, 0.7])], [("illness.incidence_scale", 1.117)]):
+        again = onset_list(*changes)
+        assert again[0] == start == 0  # not redrawn: the list drawn at the new year stands
+        assert np.array_equal(again[1], onsets) and np.array_equal(again[2], bounds), changes
+    assert onset_list(("illness.incidence_scale", 2.0))[0] == 100  # redrawn from the next day
