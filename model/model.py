@@ -781,9 +781,10 @@ class CountyModel(mesa.Model):
         self._kill(self.deaths.pop(day), excess=False)
         self._onsets_today()
         # stages due today, in order. A stage only reschedules its own episodes, so the day's
-        # episodes are sorted by stage once; only a choice adds work for today (a visit with no
-        # wait), collected after the choices. Stale entries (an episode closed or rescheduled)
-        # are dropped; ids are recycled, hence unique.
+        # episodes are sorted by stage once; stale entries (an episode closed or rescheduled)
+        # are dropped; ids are recycled, hence unique. Only a choice adds work for today: a
+        # visit with no wait, booked after the choices and before anything else could close or
+        # move it, so those entries are live and distinct as they are.
         e = self.ep
         due = self.stages.pop(day)
         due, bounds = kernels.due_by_stage(due, e.due, e.stage, e.open, day, len(Stage) + 1, *self._seen(due))
@@ -791,9 +792,7 @@ class CountyModel(mesa.Model):
                                (Stage.CHOOSE, self._choose), (Stage.VISIT, self._visit)):
             ids = due[bounds[stage]:bounds[stage + 1]]
             if stage == Stage.VISIT:
-                booked = self.stages.pop(day)
-                booked, at = kernels.due_by_stage(booked, e.due, e.stage, e.open, day, len(Stage) + 1, *self._seen(booked))
-                ids = np.concatenate([ids, booked[at[stage]:at[stage + 1]]])
+                ids = np.concatenate([ids, self.stages.pop(day)])
             if len(ids):
                 handler(ids)
         self._daily_money()

@@ -71,6 +71,29 @@ def test_an_episode_opens_in_a_reused_row_as_new():
     assert (e.stay_cost[ids] == 0).all() and not e.billed_deductible[ids].any()
 
 
+@pytest.mark.parametrize("model_class", ["engine", "reference"])
+def test_each_stage_gets_its_days_episodes_once_and_live(model_class):
+    """Whatever the calendar held (earlier bookings, today's visits with no wait), a stage's
+    handler gets each episode due for it today once, open, at that stage."""
+    from reformsim.agents.reference import ReferenceModel
+
+    m = (small_model if model_class == "engine" else lambda **kw: ReferenceModel(rng=1, population=1_500))(days=0)
+    seen = []
+    for stage in ("_discharge", "_down", "_choose", "_visit"):
+        handler = getattr(m, stage)
+
+        def check(eps, _handler=handler, _stage=stage):
+            e = m.ep
+            assert len(np.unique(eps)) == len(eps), _stage
+            assert e.open[eps].all() and (e.due[eps] == m.day).all(), _stage
+            seen.append(len(eps))
+            _handler(eps)
+
+        setattr(m, stage, check)
+    m.run_days(60)
+    assert sum(seen) > 1_000
+
+
 def test_money_is_conserved_every_step(baseline_run):
     _, ts = baseline_run
     flows = ts[["premiums", "subsidies", "oop"]].abs().sum(axis=1)
