@@ -74,6 +74,8 @@ class CountyModel(mesa.Model):
         self._home_cdf = _cdf(self.county.home_population[self.county.homes])  # where newborns live
         self.res = generate_residents(self.county, self.p.population, np.random.default_rng([seed, 0xB0]))
         self.fac = FacilityState.from_county(self.county)
+        self.primary_ids, self.county_ids = np.flatnonzero(self.fac.tier <= 1), np.flatnonzero(self.fac.tier == 2)
+        self.doctors0 = self.county.senior + self.county.junior  # the original establishment
         self.alive_by_scheme = np.bincount(self.res.scheme[: self.res.n], minlength=2).astype(np.int64)
         self._scratch, self._stamp = np.zeros(0, dtype=np.int64), 0
         self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(self.county.kind)]
@@ -122,6 +124,11 @@ class CountyModel(mesa.Model):
         self.bed_units = bed_day_prices(p.prices, 1.0)
         self.stay_test_mult = tests
         self.schemes = (p.insurance.resident, p.insurance.employee)
+        self.base_skill = np.asarray(p.facilities.base_skill)[self.fac.tier]
+        self.visits_per_doctor = np.asarray(p.facilities.visits_per_doctor_day)[self.fac.tier]
+        self.premium_per_resident = np.array([s.premium_individual + s.premium_government for s in self.schemes])
+        # a day's pay per staff member at each facility (the day's staff change; their pay only with a lever)
+        self.daily_pay = np.asarray(p.staff.salary_per_year)[self.fac.tier] / YEAR * np.asarray(p.staff.pay_index)[self.fac.tier]
         self._oop_tables()
         self.visit_bill = self._visit_bill_table()
         self.res.contract[: self.res.n] = contracted(self.res, self.streams, p.policy.contract_rate,
@@ -142,8 +149,7 @@ class CountyModel(mesa.Model):
         self.keep = np.array([r.keep for r in self.response])
 
     def _daily_premiums(self) -> np.ndarray:
-        per = np.array([s.premium_individual + s.premium_government for s in self.schemes])
-        return self.alive_by_scheme * per / YEAR
+        return self.alive_by_scheme * self.premium_per_resident / YEAR
 
     # ------------------------------------------------------------------ policy timeline
     def set_lever(self, path: str, value) -> None:
@@ -246,7 +252,7 @@ class CountyModel(mesa.Model):
         f, fp, pol, s = self.fac, self.p.facilities, self.p.policy, self.p.staff
         # capability follows the senior doctors gained or lost against the original establishment, per
         # original doctor: recruiting juniors or moving them for the season adds capacity, not capability
-        doctors0 = self.county.senior + self.county.junior
+        doctors0 = self.doctors0
         extra_seniors = np.divide(f.senior - self.county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
         ramp = np.clip((self.day - f.loan_since) / max(s.transfer_skill_lag_days, 1), 0, 1)
         gain = fp.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
@@ -255,10 +261,10 @@ class CountyModel(mesa.Model):
         primary = f.tier == 1
         # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;
         # upgraded central townships and county hospitals with tertiary support gain skill (seed 004)
-        f.skill = (np.asarray(fp.base_skill)[f.tier] + np.where(f.tier >= 1, gain, 0.0)
+        f.skill = (self.base_skill + np.where(f.tier >= 1, gain, 0.0)
                    + primary * (s.training_skill_per_1000 * trained / 1000 + pol.telemedicine_skill)
                    + self.central_township * pol.central_township_skill + (f.tier == 2) * pol.county_support_skill)
-        f.capacity = (f.senior + f.junior + f.village_doctors) * np.asarray(fp.visits_per_doctor_day)[f.tier]
+        f.capacity = (f.senior + f.junior + f.village_doctors) * self.visits_per_doctor
         self.wait_general, wait_reserved = f.wait_days(self.reserved_slots)
         # referred/contracted patients may book a reserved slot or an ordinary one, whichever comes sooner:
         # reserving slots never makes them wait longer than everyone else (seed 002: they get priority)
@@ -728,17 +734,14 @@ class CountyModel(mesa.Model):
     def _daily_money(self) -> None:
         f, pol, led = self.fac, self.p.policy, self.ledger
         led.collect_premiums(self._daily_premiums())
-        primary = np.flatnonzero(f.tier <= 1)
+        primary, county = self.primary_ids, self.county_ids
         led.government_pays(primary, f.staff[primary] * pol.post_subsidy_per_year / YEAR)
-        county = np.flatnonzero(f.tier == 2)
         led.government_pays(county, np.full(len(county), pol.secondary_fixed_subsidy * self.scale / YEAR / max(len(county), 1)))
         if self.p.payment.regime == "capitation":
             budget = self.p.payment.capitation_per_resident * int(self.alive_by_scheme[0]) / YEAR
             led.fund_pays_consortium(budget)
             self._cap_budget_year += budget
-        salary = np.asarray(self.p.staff.salary_per_year)[f.tier] / YEAR
-        pay = np.asarray(self.p.staff.pay_index)[f.tier]
-        f.cost += salary * pay * (f.senior + f.junior + f.village_doctors + NURSE_SALARY_SHARE * f.nurses)
+        f.cost += self.daily_pay * (f.senior + f.junior + f.village_doctors + NURSE_SALARY_SHARE * f.nurses)
 
     def _risk_sharing(self) -> None:
         """Year end under capitation: the fund shares half of a surplus or deficit beyond the band."""
