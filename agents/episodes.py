@@ -50,17 +50,24 @@ _START = {"steps": 0, "referred_tier": -1, "has_referral": False, "visits": 0, "
 
 
 @njit(cache=True)
-def _close(ids, open_, due, free, n_free):
-    """Close rows ``ids`` (nothing scheduled) and push them on the free stack above ``n_free``;
-    False, changing nothing, if one of them is not open."""
+def _close(ids, open_, due, free, n_free, resident, open_episode):
+    """Close rows ``ids`` (nothing scheduled), clear their residents' ``open_episode`` (if given:
+    a write per row here costs less than NumPy's gather and scatter) and push the rows on the
+    free stack above ``n_free``; False, changing nothing, if one of them is not open."""
     for e in ids:
         if not open_[e]:
             return False
     for i in range(len(ids)):
-        open_[ids[i]] = False
-        due[ids[i]] = -1
-        free[n_free + i] = ids[i]
+        e = ids[i]
+        open_[e] = False
+        due[e] = -1
+        if len(open_episode):
+            open_episode[resident[e]] = -1
+        free[n_free + i] = e
     return True
+
+
+_NO_RESIDENTS = np.zeros(0, dtype=np.int32)
 
 
 class EpisodePool:
@@ -119,10 +126,12 @@ class EpisodePool:
             getattr(self, name)[ids] = value
         return ids
 
-    def close(self, ids: np.ndarray, outcome: Outcome | np.ndarray) -> None:
+    def close(self, ids: np.ndarray, outcome: Outcome | np.ndarray, open_episode: np.ndarray = _NO_RESIDENTS) -> None:
+        """End episodes ``ids`` with ``outcome``; ``open_episode`` (the residents' open-episode
+        marks, ``Residents.episode``) is cleared for their residents."""
         if len(ids) == 0:
             return
-        if not _close(ids, self.open, self.due, self._free, self._n_free):
+        if not _close(ids, self.open, self.due, self._free, self._n_free, self.resident, open_episode):
             raise RuntimeError("an episode was closed twice")
         self._n_free += len(ids)
         outcome = np.asarray(outcome, dtype=np.int64)

@@ -413,8 +413,7 @@ class CountyModel(mesa.Model):
 
     # ------------------------------------------------------------------ episodes
     def _end(self, eps: np.ndarray, outcome: Outcome | np.ndarray) -> None:
-        self.res.episode[self.ep.resident[eps]] = -1
-        self.ep.close(eps, outcome)
+        self.ep.close(eps, outcome, self.res.episode)
 
     def _schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
         self.ep.stage[eps] = stage
