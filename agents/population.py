@@ -150,7 +150,7 @@ def generate_residents(county: County, p: PopulationParams, rng: np.random.Gener
     pop = county.home_population[county.homes]
     n = int(pop.sum())
     home = np.repeat(np.arange(len(county.homes), dtype=np.int32), pop)
-    urban = county.kind[county.homes][home] == "community"
+    urban = (county.kind[county.homes] == "community")[home]  # compared per home, not per resident (object array)
     group = rng.choice(len(AGE_PYRAMID), size=n, p=AGE_PYRAMID / AGE_PYRAMID.sum())
     width = np.where(group == len(AGE_PYRAMID) - 1, 15.0, 5.0)
     age = group * 5.0 + rng.random(n) * width

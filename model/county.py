@@ -16,6 +16,8 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import dijkstra
 
 from .params import CountyParams, FacilityParams
 
@@ -261,28 +263,23 @@ def _assemble(rows: list[dict], travel: dict[tuple[int, int], float], source: st
                 g.add_edge(int(tt), int(c), kind="refer_down", travel_min=np.nan)
     for pc in np.flatnonzero(kind == "township"):
         g.add_edge(lead, int(pc), kind="support", travel_min=np.nan)
-    # fill travel on the added edges by shortest path over the tree links
-    tree = nx.Graph()
-    tree.add_nodes_from(range(n))
-    tree.add_weighted_edges_from(((i, j, t) for (i, j), t in travel.items()), weight="travel_min")
-    dist_cache: dict[int, dict[int, float]] = {}
-
-    def dist(a: int) -> dict[int, float]:
-        if a not in dist_cache:
-            dist_cache[a] = nx.single_source_dijkstra_path_length(tree, a, weight="travel_min")
-        return dist_cache[a]
-
+    # fill travel on the added edges by shortest path over the tree links, every pair at once
+    # (scipy's compiled Dijkstra: a networkx search per facility was a quarter of building a county)
+    links = {(min(i, j), max(i, j)): t for (i, j), t in travel.items()}  # a link given twice: the last, as a graph keeps it
+    ends = np.array(list(links), dtype=np.int64).reshape(-1, 2)
+    dist = dijkstra(coo_array((np.array(list(links.values()), dtype=float), (ends[:, 0], ends[:, 1])), shape=(n, n)).tocsr(),
+                    directed=False)
     for a, b, d in g.edges(data=True):
         if np.isnan(d["travel_min"]):
-            if b not in dist(a):
+            if np.isinf(dist[a, b]):
                 raise CountyError(f"county from {source}: {rows[a]['name']} cannot reach {rows[b]['name']}")
-            d["travel_min"] = float(dist(a)[b])
+            d["travel_min"] = float(dist[a, b])
     homes = np.flatnonzero(((kind == "village") | (kind == "community")) & (col("population") > 0))
     slots = [None, None, *county_ids.tolist(), *tertiary_ids.tolist()]
     slot_fac = np.full((len(homes), len(slots)), -1, dtype=np.int32)
     slot_travel = np.full((len(homes), len(slots)), np.inf, dtype=np.float32)
     for h, fid in enumerate(homes):
-        d = dist(int(fid))
+        d = dist[fid]
         if kind[fid] == "village":
             slot_fac[h, 0] = fid
             slot_fac[h, 1] = parent[fid]
@@ -293,9 +290,9 @@ def _assemble(rows: list[dict], travel: dict[tuple[int, int], float], source: st
             if fs is None or fs < 0:
                 continue
             slot_fac[h, s] = fs
-            if fs not in d:
+            if np.isinf(d[fs]):
                 raise CountyError(f"county from {source}: {rows[fid]['name']} cannot reach {rows[fs]['name']}")
-            slot_travel[h, s] = LOCAL_TRAVEL_MIN if fs == fid else max(LOCAL_TRAVEL_MIN, d[fs])
+            slot_travel[h, s] = LOCAL_TRAVEL_MIN if fs == fid else max(LOCAL_TRAVEL_MIN, float(d[fs]))
         if slot_fac[h, 1] < 0 or tier[slot_fac[h, 1]] != 1:
             raise CountyError(f"county from {source}: village {rows[fid]['name']} has no township parent")
     return County(
