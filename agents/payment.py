@@ -84,9 +84,8 @@ def fund_share(cost: np.ndarray, schemes: tuple[SchemeParams, SchemeParams], sch
     ratio = effective_ratio(schemes, scheme, tier, referred, kind)
     if kind == "outpatient":
         return ratio * cost
-    ded = np.where(scheme == 0, np.asarray(schemes[0].deductible)[tier], np.asarray(schemes[1].deductible)[tier])
-    cap = np.where(scheme == 0, np.asarray(schemes[0].cap_per_stay)[tier], np.asarray(schemes[1].cap_per_stay)[tier])
-    return insured_after_deductible(cost, ratio, ded, cap)
+    deductible, cap = _per_stay(schemes)
+    return insured_after_deductible(cost, ratio, deductible[scheme, tier], cap[scheme, tier])
 
 
 @njit(cache=True)
@@ -100,10 +99,13 @@ def inpatient_terms(schemes: tuple[SchemeParams, SchemeParams]) -> tuple[np.ndar
     """The reimbursement of a stay as tables: the ratio by [scheme, tier, referred] (``effective_ratio``)
     and the deductible and cap per stay by [scheme, tier]."""
     scheme, tier, referred = np.indices((2, 4, 2))
-    ratio = effective_ratio(schemes, scheme, tier, referred.astype(bool), "inpatient")
-    deductible = np.array([np.asarray(s.deductible, dtype=float) for s in schemes])
-    cap = np.array([np.asarray(s.cap_per_stay, dtype=float) for s in schemes])
-    return ratio, deductible, cap
+    return (effective_ratio(schemes, scheme, tier, referred.astype(bool), "inpatient"), *_per_stay(schemes))
+
+
+def _per_stay(schemes: tuple[SchemeParams, SchemeParams]) -> tuple[np.ndarray, np.ndarray]:
+    """Deductible and cap per stay by [scheme, tier]."""
+    return (np.array([np.asarray(s.deductible, dtype=float) for s in schemes]),
+            np.array([np.asarray(s.cap_per_stay, dtype=float) for s in schemes]))
 
 
 @dataclass(frozen=True)

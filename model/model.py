@@ -126,6 +126,7 @@ class CountyModel(mesa.Model):
         self.schemes = (p.insurance.resident, p.insurance.employee)
         self.base_skill = np.asarray(p.facilities.base_skill)[self.fac.tier]
         self.visits_per_doctor = np.asarray(p.facilities.visits_per_doctor_day)[self.fac.tier]
+        self._income_cdf = _cdf(p.population.income_band_shares)  # newborns' income bands
         self.premium_per_resident = np.array([s.premium_individual + s.premium_government for s in self.schemes])
         # a day's pay per staff member at each facility (the day's staff change; their pay only with a lever)
         self.daily_pay = np.asarray(p.staff.salary_per_year)[self.fac.tier] / YEAR * np.asarray(p.staff.pay_index)[self.fac.tier]
@@ -346,8 +347,8 @@ class CountyModel(mesa.Model):
         """Today's newborns, in rows of residents who died in earlier years where there are any; their rows."""
         r, pop = self.res, self.p.population
         expected = pop.crude_birth_rate * int(self.alive_by_scheme.sum()) / YEAR
-        home, female, income = kernels.newborns(self.streams.key, self.day, expected, self._home_cdf,
-                                                _cdf(pop.income_band_shares), FEMALE_SHARE)
+        home, female, income = kernels.newborns(self.streams.key, self.day, expected, self._home_cdf, self._income_cdf,
+                                                FEMALE_SHARE)
         n = len(home)
         if n == 0:
             return np.zeros(0, dtype=np.int64)
