@@ -417,14 +417,20 @@ def newborns(key, day, expected, home_cdf, income_cdf, female_share):
 
 
 @njit(cache=True)
-def count_by_age_in_days(alive, birth_day, day):
-    """How many of the living are each age in days on ``day`` (a census in one pass, without
-    the temporaries of selecting the living and subtracting)."""
+def _oldest(alive, birth_day, day):
+    """The age in days on ``day`` of the oldest of the living (0 if none)."""
     oldest = 0
     for x in range(len(alive)):
         if alive[x]:
             oldest = max(oldest, day - birth_day[x])
-    counts = np.zeros(oldest + 1, dtype=np.int64)
+    return oldest
+
+
+@njit(cache=True)
+def count_by_age_in_days(alive, birth_day, day):
+    """How many of the living are each age in days on ``day`` (a census in one pass, without
+    the temporaries of selecting the living and subtracting)."""
+    counts = np.zeros(_oldest(alive, birth_day, day) + 1, dtype=np.int64)
     for x in range(len(alive)):
         if alive[x]:
             counts[day - birth_day[x]] += 1
@@ -438,10 +444,7 @@ def develop_chronic(key, alive, uid, birth_day, chronic, day, year, hypertension
     Draws are keyed by person and year (CHRONIC), so a policy never changes who falls ill.
     The chances depend on age alone, so they are worked out once per age in days (a county has
     ~40,000 against ~600,000 residents)."""
-    oldest = 0
-    for x in range(len(alive)):
-        if alive[x]:
-            oldest = max(oldest, day - birth_day[x])
+    oldest = _oldest(alive, birth_day, day)
     p_h = np.full(oldest + 1, -1.0)
     p_d = np.empty(oldest + 1)
     for x in range(len(alive)):

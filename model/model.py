@@ -81,7 +81,7 @@ class CountyModel(mesa.Model):
         self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(self.county.kind)]
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.stages = Calendar()
-        self._newborn_onsets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))  # (day, row) of this year's newborns
+        self._newborn_onsets = _no_onsets()  # (day, row) of this year's newborns
         self.deaths = Calendar()
         self._timeline: dict[int, list] = defaultdict(list)
         for ev in self.p.timeline:
@@ -325,14 +325,14 @@ class CountyModel(mesa.Model):
         from_day = self._onsets_through + 1
         if from_day // YEAR != self._year_start // YEAR:
             return  # that year's draw is still to come, and will use the new rates
-        self._newborn_onsets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
+        self._newborn_onsets = _no_onsets()
         self._draw_onsets(np.flatnonzero(self.res.alive[: self.res.n]), from_day)
 
     def _start_year(self, year: int) -> None:
         """The dead's rows become free for newborns; this year's deaths and onsets of the living are scheduled."""
         r = self.res
         r.recycle()  # safe now: the year's onset list and death calendar are rebuilt from the living
-        self._newborn_onsets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))  # last year's newborns are now residents
+        self._newborn_onsets = _no_onsets()  # last year's newborns are now residents
         self._calendar_year_deaths()
         self._draw_onsets(np.flatnonzero(r.alive[: r.n]), year * YEAR)
         _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
@@ -854,6 +854,11 @@ class CountyModel(mesa.Model):
         """What is scheduled: episode stages, background deaths, the year's onsets and newborns' onsets."""
         return (self.stages.nbytes + self.deaths.nbytes + self._year_onsets.nbytes + self._year_bounds.nbytes
                 + sum(a.nbytes for a in self._newborn_onsets))
+
+
+def _no_onsets() -> tuple[np.ndarray, np.ndarray]:
+    """An empty list of newborns' onsets: (days, rows)."""
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
 
 
 def _cdf(weights) -> np.ndarray:
