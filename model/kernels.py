@@ -36,29 +36,36 @@ _BIRTHS_PER_DRAW = 500.0  # the largest Poisson mean drawn at once (exp(-mean) m
 
 
 @njit(cache=True)
-def choose_slots(c, key, person, counter, sev, letter, referred_tier, home, scheme, contract, income, trust,
-                 slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
-    """Each episode's alternative (0 self-care, else slot + 1) and the chosen facility, picked
-    by the episode's CHOICE draw for ``counter``.
+def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, referred_tier, home, scheme, income,
+                 contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
+    """Each episode's next care-seeking step: its ``steps`` count goes up by one; past
+    ``max_steps`` the resident gives up (alternative -1), else the alternative (0 self-care,
+    else slot + 1) and the chosen facility, picked by the episode's CHOICE draw for that step.
 
-    Resident attributes (``home`` .. ``trust``) come gathered per episode: read here from the
-    resident arrays, each would be a cache miss that the loop waits for. Per-home tables are
-    indexed as in ``CountyModel._choose``: ``quality`` rows by (home, severity), ``oop`` rows by
-    (home, scheme, letter, severity).
+    Episode fields are read by id; the resident's ``contract`` and ``trust`` come gathered per
+    episode: read here from the resident arrays, each would be a cache miss that the loop waits
+    for. Per-home tables are indexed as in ``CountyModel._choose``: ``quality`` rows by (home,
+    severity), ``oop`` rows by (home, scheme, letter, severity).
     """
-    n, s = len(sev), slot_fac.shape[1]
+    n, s = len(eps), slot_fac.shape[1]
     alt = np.empty(n, dtype=np.int64)
     fid = np.empty(n, dtype=np.int64)
     u = np.empty(s + 1)
     for i in range(n):
-        h, sv = home[i], sev[i]
-        has_letter, con = letter[i], contract[i]
+        e = eps[i]
+        steps[e] += 1
+        if steps[e] > max_steps:
+            alt[i] = -1
+            fid[i] = -1
+            continue
+        h, sv = home[e], severity[e]
+        has_letter, con, rt = has_referral[e], contract[i], referred_tier[e]
         priority = has_letter or con
-        oop_row = ((h * 2 + scheme[i]) * 2 + has_letter) * 4 + sv
+        oop_row = ((h * 2 + scheme[e]) * 2 + has_letter) * 4 + sv
         bypass = True
         if has_letter:
             for j in range(s):
-                if slot_tier[h, j] == referred_tier[i]:
+                if slot_tier[h, j] == rt:
                     bypass = False
         u[0] = self_care_utility(c, sv)
         for j in range(s):
@@ -68,39 +75,63 @@ def choose_slots(c, key, person, counter, sev, letter, referred_tier, home, sche
                 continue
             f = slot_fac[h, j]
             wait = wait_priority[f] if priority else wait_general[f]
-            referred = has_letter and t == referred_tier[i]
-            u[j + 1] = slot_utility(c, sv, t, quality[h * 4 + sv, j], trust[i, t], oop[oop_row, j], income[i],
+            referred = has_letter and t == rt
+            u[j + 1] = slot_utility(c, sv, t, quality[h * 4 + sv, j], trust[i, t], oop[oop_row, j], income[e],
                                     travel[h, j], wait, referred, con, bypass)
-        a = pick(u, draw(key, _CHOICE, person[i], counter[i]))
+        a = pick(u, draw(key, _CHOICE, person[e], np.int64(ep_key[e]) * 8 + steps[e]))
         alt[i] = a
         fid[i] = slot_fac[h, max(a - 1, 0)]
     return alt, fid
 
 
 @njit(cache=True)
-def book_choices(alt, fid, letter, contract, steps, sev, referred_tier, facility_tier, use_reserved, wait_general,
-                 wait_priority, day):
-    """After ``choose_slots``: each visit's day (by the facility's wait, the reserved one for
-    priority patients where it keeps slots) and whether it uses the reserve; and the day's
-    tallies (referral decisions, referrals attended at the tier referred to or above, first
-    contacts, first contacts that bypass primary care for a minor or common case)."""
-    n = len(alt)
-    visit_day = np.full(n, -1, dtype=np.int64)
-    use_pri = np.zeros(n, dtype=np.bool_)
+def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referred_tier, facility_tier, use_reserved,
+                 wait_general, wait_priority, day, facility, arrivals, arrivals_priority):
+    """After ``choose_slots``: the episodes that gave up, those that care for themselves (and
+    whether each had a referral letter), and those booked at a facility, with the day of their
+    visit (by the facility's wait, the reserved one for priority patients where it keeps slots);
+    each booked episode's ``facility`` is set and counted in ``arrivals`` or, using the reserve,
+    ``arrivals_priority``. Also the day's tallies: referral decisions, referrals attended at the
+    tier referred to or above, first contacts, first contacts that bypass primary care for a
+    minor or common case."""
+    n = len(eps)
+    gave_up = np.empty(n, dtype=np.int64)
+    own = np.empty(n, dtype=np.int64)
+    own_letter = np.empty(n, dtype=np.bool_)
+    booked = np.empty(n, dtype=np.int64)
+    visit_day = np.empty(n, dtype=np.int64)
+    n_gave_up = n_own = n_booked = 0
     tally = np.zeros(4, dtype=np.int64)
     for i in range(n):
-        chosen = -1 if alt[i] == 0 else facility_tier[fid[i]]
-        tally[0] += letter[i]
-        tally[1] += letter[i] and chosen >= referred_tier[i]
-        if alt[i] == 0:
+        e, a = eps[i], alt[i]
+        if a < 0:
+            gave_up[n_gave_up] = e
+            n_gave_up += 1
             continue
-        if steps[i] == 1:
+        letter = has_referral[e]
+        chosen = -1 if a == 0 else facility_tier[fid[i]]
+        tally[0] += letter
+        tally[1] += letter and chosen >= referred_tier[e]
+        if a == 0:
+            own[n_own] = e
+            own_letter[n_own] = letter
+            n_own += 1
+            continue
+        if steps[e] == 1:
             tally[2] += 1
-            tally[3] += chosen >= 2 and sev[i] <= COMMON
+            tally[3] += chosen >= 2 and severity[e] <= COMMON
         f = fid[i]
-        use_pri[i] = (letter[i] or contract[i]) and use_reserved[f]
-        visit_day[i] = day + int(np.floor(wait_priority[f] if use_pri[i] else wait_general[f]))
-    return visit_day, use_pri, tally
+        facility[e] = f
+        if (letter or contract[i]) and use_reserved[f]:
+            arrivals_priority[f] += 1
+            wait = wait_priority[f]
+        else:
+            arrivals[f] += 1
+            wait = wait_general[f]
+        booked[n_booked] = e
+        visit_day[n_booked] = day + int(np.floor(wait))
+        n_booked += 1
+    return (gave_up[:n_gave_up], own[:n_own], own_letter[:n_own], booked[:n_booked], visit_day[:n_booked], tally)
 
 
 @njit(cache=True)

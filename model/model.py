@@ -496,42 +496,33 @@ class CountyModel(mesa.Model):
     def _choose(self, eps: np.ndarray) -> None:
         e, r, f = self.ep, self.res, self.fac
         res = e.resident[eps]
-        e.steps[eps] += 1
-        give_up = e.steps[eps] > care.MAX_STEPS
-        if give_up.any():
-            self._finish_untreated(eps[give_up], Outcome.REFERRED_ON)
-            eps, res = eps[~give_up], res[~give_up]
-        if len(eps) == 0:
-            return
         sf_h, tier_h = self._home_slots()
-        n_slots = sf_h.shape[1]
-        letter, sev, steps, referred_tier = e.has_referral[eps], e.severity[eps], e.steps[eps], e.referred_tier[eps]
-        quality_h = choice.perceived_quality(f.skill[sf_h][:, None, :], np.arange(4)[None, :, None]).reshape(-1, n_slots)
         contract = r.contract.take(res)
-        alt, fid = kernels.choose_slots(self.choice_coefficients, self.streams.key, e.person[eps],
-                                        e.key[eps].astype(np.int64) * 8 + steps, sev, letter, referred_tier,
-                                        e.home[eps], e.scheme[eps], contract, e.income[eps], r.trust.take(res, axis=0), sf_h, tier_h,
-                                        self.wait_general, self.wait_priority, quality_h, self._expected_oop_table(tier_h),
+        alt, fid = kernels.choose_slots(self.choice_coefficients, self.streams.key, eps, e.person, e.key, e.steps,
+                                        e.severity, e.has_referral, e.referred_tier, e.home, e.scheme, e.income, contract,
+                                        r.trust.take(res, axis=0), care.MAX_STEPS, sf_h, tier_h, self.wait_general,
+                                        self.wait_priority, self._perceived_quality(sf_h), self._expected_oop_table(tier_h),
                                         self.county.slot_travel)
-        visit_day, use_pri, tally = kernels.book_choices(alt, fid, letter, contract, steps, sev, referred_tier, f.tier,
-                                                         self.use_reserved, self.wait_general, self.wait_priority, self.day)
+        gave_up, own, own_letter, booked, visit_day, tally = kernels.book_choices(
+            eps, alt, fid, contract, e.has_referral, e.steps, e.severity, e.referred_tier, f.tier, self.use_reserved,
+            self.wait_general, self.wait_priority, self.day, e.facility, f.arrivals, f.arrivals_priority)
         t = self.today
         t.referral_decisions += int(tally[0])
         t.referrals_attended += int(tally[1])
         t.first_contacts += int(tally[2])
         t.bypass += int(tally[3])
-        own = alt == 0
-        if own.any():
-            self._finish_untreated(eps[own], np.where(letter[own], Outcome.REFERRED_ON, Outcome.SELF_TREATED))
-        go = ~own
-        eps, fid, use_pri, visit_day = eps[go], fid[go], use_pri[go], visit_day[go]
-        if len(eps) == 0:
-            return
-        nf = len(f.tier)
-        f.arrivals_priority += np.bincount(fid[use_pri], minlength=nf)
-        f.arrivals += np.bincount(fid[~use_pri], minlength=nf)
-        e.facility[eps] = fid
-        self._schedule(eps, Stage.VISIT, visit_day)
+        self._finish_untreated(gave_up, Outcome.REFERRED_ON)
+        self._finish_untreated(own, np.where(own_letter, Outcome.REFERRED_ON, Outcome.SELF_TREATED))
+        self._schedule(booked, Stage.VISIT, visit_day)
+
+    def _perceived_quality(self, slot_fac: np.ndarray) -> np.ndarray:
+        """Perceived quality of each home slot, rows by (home, severity); kept while skills are unchanged."""
+        skill = self.fac.skill
+        cached = getattr(self, "_quality_cache", None)
+        if cached is None or not np.array_equal(cached[0], skill):
+            quality = choice.perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None])
+            self._quality_cache = cached = (skill.copy(), quality.reshape(-1, slot_fac.shape[1]))
+        return cached[1]
 
     def _finish_untreated(self, eps: np.ndarray, outcome) -> None:
         """Episodes that end without adequate care; serious ones carry an excess risk of death."""
@@ -539,6 +530,8 @@ class CountyModel(mesa.Model):
 
     def _close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
         """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""
+        if len(eps) == 0:
+            return
         e = self.ep
         dies = kernels.dies(self.streams.key, eps, e.person, e.key, e.severity, e.start, e.treated_day, self.day, untreated,
                             *self.fatality)

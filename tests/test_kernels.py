@@ -113,7 +113,8 @@ def test_poisson_quantile_matches_scipy():
 
 def test_choose_slots_makes_the_choice_of_the_array_rule():
     """The engine's fused loop and the reference's array rule (``utilities`` then ``choose``)
-    pick the same alternative for every episode, with unavailable slots and referrals mixed in."""
+    pick the same alternative for every episode, with unavailable slots and referrals mixed in;
+    each episode's step count goes up by one, and past the last step the resident gives up."""
     rng = np.random.default_rng(5)
     homes, slots, n, fac = 7, 5, 4_000, 20
     slot_fac = rng.integers(0, fac, (homes, slots)).astype(np.int32)
@@ -123,31 +124,46 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     travel = rng.uniform(5, 180, (homes, slots)).astype(np.float32)
     oop_table = rng.uniform(0, 3000, (homes * 2 * 2 * 4, slots))
     quality = choice.perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None]).reshape(-1, slots)
-    home = rng.integers(0, homes, n)
-    sev = rng.integers(0, 4, n).astype(np.int8)
-    scheme = rng.integers(0, 2, n).astype(np.uint8)
-    letter = rng.random(n) < 0.4
-    referred_tier = np.where(letter, rng.integers(1, 4, n), -1).astype(np.int8)
+    # episodes are rows of a larger pool, in no order
+    pool = 3 * n
+    eps = rng.permutation(pool)[:n]
+    home, sev = np.zeros(pool, dtype=np.int32), np.zeros(pool, dtype=np.int8)
+    scheme, income = np.zeros(pool, dtype=np.uint8), np.zeros(pool, dtype=np.uint8)
+    letter, referred_tier = np.zeros(pool, dtype=bool), np.full(pool, -1, dtype=np.int8)
+    person, ep_key = np.zeros(pool, dtype=np.int64), np.zeros(pool, dtype=np.uint16)
+    steps = rng.integers(0, 7, pool).astype(np.int8)
+    home[eps], sev[eps] = rng.integers(0, homes, n), rng.integers(0, 4, n)
+    scheme[eps], income[eps] = rng.integers(0, 2, n), rng.integers(0, 3, n)
+    letter[eps] = rng.random(n) < 0.4
+    referred_tier[eps] = np.where(letter[eps], rng.integers(1, 4, n), -1)
+    person[eps], ep_key[eps] = rng.integers(0, 10**6, n), rng.integers(0, 5_000, n)
     contract = rng.random(n) < 0.3
-    income = rng.integers(0, 3, n).astype(np.uint8)
     trust = rng.uniform(0.2, 1, (n, 4)).astype(np.float32)
-    streams, person, counter = Streams(3), rng.integers(0, 10**6, n), rng.integers(0, 50, n)
-    draw = streams.uniform(Purpose.CHOICE, person, counter)
+    streams = Streams(3)
+    before = steps.copy()
     b = BehaviourParams(referral_bypass_penalty=-0.8)
 
-    alt, fid = kernels.choose_slots(choice.coefficients(b), streams.key, person, counter, sev, letter, referred_tier, home,
-                                    scheme, contract, income, trust, slot_fac, slot_tier, wait_general, wait_priority,
-                                    quality, oop_table, travel)
+    alt, fid = kernels.choose_slots(choice.coefficients(b), streams.key, eps, person, ep_key, steps, sev, letter, referred_tier,
+                                    home, scheme, income, contract, trust, care.MAX_STEPS, slot_fac, slot_tier, wait_general,
+                                    wait_priority, quality, oop_table, travel)
 
-    tier = slot_tier[home]
-    priority = (letter | contract)[:, None]
-    u = choice.utilities(sev, tier, skill[slot_fac[home]], trust, oop_table[((home * 2 + scheme) * 2 + letter) * 4 + sev], income,
-                         travel[home], np.where(priority, wait_priority[slot_fac[home]], wait_general[slot_fac[home]]),
-                         (tier == referred_tier[:, None]) & letter[:, None], contract, b)
-    assert np.array_equal(alt, choice.choose(u, draw))
-    assert np.all(tier[alt > 0, alt[alt > 0] - 1] >= 0)  # never an unavailable slot
-    assert np.array_equal(fid[alt > 0], slot_fac[home[alt > 0], alt[alt > 0] - 1])
-    shares = np.bincount(alt, minlength=slots + 1) / n
+    others = np.setdiff1d(np.arange(pool), eps)
+    assert np.array_equal(steps[eps], before[eps] + 1) and np.array_equal(steps[others], before[others])
+    gave_up = steps[eps] > care.MAX_STEPS
+    assert gave_up.any() and np.all(alt[gave_up] == -1) and np.all(alt[~gave_up] >= 0)
+    go = ~gave_up
+    h, e = home[eps][go], eps[go]
+    tier = slot_tier[h]
+    priority = (letter[e] | contract[go])[:, None]
+    draw = streams.uniform(Purpose.CHOICE, person[e], ep_key[e].astype(np.int64) * 8 + steps[e])
+    u = choice.utilities(sev[e], tier, skill[slot_fac[h]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
+                         income[e], travel[h], np.where(priority, wait_priority[slot_fac[h]], wait_general[slot_fac[h]]),
+                         (tier == referred_tier[e][:, None]) & letter[e][:, None], contract[go], b)
+    chosen = alt[go]
+    assert np.array_equal(chosen, choice.choose(u, draw))
+    assert np.all(tier[chosen > 0, chosen[chosen > 0] - 1] >= 0)  # never an unavailable slot
+    assert np.array_equal(fid[go][chosen > 0], slot_fac[h[chosen > 0], chosen[chosen > 0] - 1])
+    shares = np.bincount(chosen, minlength=slots + 1) / len(chosen)
     assert shares.min() >= 0 and shares[0] > 0  # self-care and facilities both chosen
 
 
@@ -338,26 +354,38 @@ def test_triage_refers_beyond_the_margin_and_records_first_adequate_care():
 
 def test_book_choices_waits_and_tallies():
     rng = np.random.default_rng(21)
-    n, nf = 5_000, 25
-    alt = rng.integers(0, 5, n)
-    fid = rng.integers(0, nf, n)
-    letter, contract = rng.random(n) < 0.3, rng.random(n) < 0.2
-    steps = rng.integers(1, 4, n).astype(np.int8)
-    sev = rng.integers(0, 4, n).astype(np.int8)
-    referred_tier = np.where(letter, rng.integers(1, 4, n), -1).astype(np.int8)
+    n, nf, pool = 5_000, 25, 12_000
+    eps = rng.permutation(pool)[:n]
+    alt = rng.integers(-1, 5, n)
+    fid = np.where(alt > 0, rng.integers(0, nf, n), -1)
+    contract = rng.random(n) < 0.2
+    letter = rng.random(pool) < 0.3
+    steps = rng.integers(1, 4, pool).astype(np.int8)
+    sev = rng.integers(0, 4, pool).astype(np.int8)
+    referred_tier = np.where(letter, rng.integers(1, 4, pool), -1).astype(np.int8)
     tier, use_reserved = rng.integers(0, 4, nf), rng.random(nf) < 0.5
     wait_general, wait_priority = rng.uniform(0, 6, nf), rng.uniform(0, 2, nf)
-    visit_day, use_pri, tally = kernels.book_choices(alt, fid, letter, contract, steps, sev, referred_tier, tier, use_reserved,
-                                                     wait_general, wait_priority, 30)
-    own = alt == 0
-    chosen = np.where(own, -1, tier[fid])
-    first = (steps == 1) & ~own
-    assert tally.tolist() == [letter.sum(), (letter & (chosen >= referred_tier)).sum(), first.sum(),
-                              (first & (chosen >= 2) & (sev <= illness.COMMON)).sum()]
-    expected_pri = ~own & (letter | contract) & use_reserved[fid]
-    assert np.array_equal(use_pri, expected_pri)
-    wait = np.where(expected_pri, wait_priority[fid], wait_general[fid])
-    assert np.array_equal(visit_day, np.where(own, -1, 30 + np.floor(wait).astype(np.int64)))
+    facility = np.full(pool, -7, dtype=np.int32)
+    arrivals, arrivals_priority = np.ones(nf), np.zeros(nf)
+    gave_up, own, own_letter, booked, visit_day, tally = kernels.book_choices(
+        eps, alt, fid, contract, letter, steps, sev, referred_tier, tier, use_reserved, wait_general, wait_priority, 30,
+        facility, arrivals, arrivals_priority)
+    # each episode in exactly one of the three lists, in the order given
+    assert np.array_equal(gave_up, eps[alt < 0]) and np.array_equal(own, eps[alt == 0])
+    assert np.array_equal(booked, eps[alt > 0]) and np.array_equal(own_letter, letter[own])
+    go = alt > 0
+    e, f = eps[go], fid[go]
+    chosen = np.where(alt == 0, -1, tier[np.maximum(fid, 0)])[alt >= 0]
+    decided = eps[alt >= 0]
+    first = (steps[decided] == 1) & (chosen >= 0)
+    assert tally.tolist() == [letter[decided].sum(), (letter[decided] & (chosen >= referred_tier[decided])).sum(), first.sum(),
+                              (first & (chosen >= 2) & (sev[decided] <= illness.COMMON)).sum()]
+    pri = (letter[e] | contract[go]) & use_reserved[f]
+    assert np.array_equal(arrivals, 1 + np.bincount(f[~pri], minlength=nf))
+    assert np.array_equal(arrivals_priority, np.bincount(f[pri], minlength=nf))
+    assert np.array_equal(facility[e], f) and np.all(np.delete(facility, e) == -7)
+    wait = np.where(pri, wait_priority[f], wait_general[f])
+    assert np.array_equal(visit_day, 30 + np.floor(wait).astype(np.int64))
 
 
 @settings(max_examples=100, deadline=None)
