@@ -25,13 +25,14 @@ from reformsim.agents.illness import (
     severity,
 )
 from reformsim.agents.payment import insured_after_deductible
-from reformsim.agents.population import DIABETES, HYPERTENSION, age_on, prevalence
+from reformsim.agents.population import DAYS_PER_YEAR, DIABETES, HYPERTENSION, age_on, prevalence
 from reformsim.agents.streams import Purpose, draw
+from reformsim.model.lifetable import death_age
 
 _KIND, _SEVERITY, _ADMIT = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT)
 _CHOICE, _OUTCOME, _FATALITY = int(Purpose.CHOICE), int(Purpose.OUTCOME), int(Purpose.FATALITY)
 _LOS, _DOWN, _ONSET, _CHRONIC = int(Purpose.LOS), int(Purpose.DOWN), int(Purpose.ONSET), int(Purpose.CHRONIC)
-_BIRTH = int(Purpose.BIRTH)
+_BIRTH, _DEATH = int(Purpose.BIRTH), int(Purpose.DEATH)
 _BIRTHS_PER_DRAW = 500.0  # the largest Poisson mean drawn at once (exp(-mean) must not underflow)
 
 
@@ -445,6 +446,26 @@ def newborns(key, day, expected, home_cdf, income_cdf, female_share):
         female[k] = draw(key, _BIRTH, 2 * day + 1, 3 * k + 1) < female_share
         income[k] = np.searchsorted(income_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k + 2), side="right")
     return home, female, income
+
+
+@njit(cache=True)
+def background_deaths(key, rows, uid, birth_day, death_day, day, year_end, hazard, cumulative_hazard):
+    """Each resident's day of background death (``lifetable.death_age`` from its DEATH draw, not
+    before ``day``), written to ``death_day``; the rows, and their days, of those who die
+    before ``year_end``."""
+    soon = np.empty(len(rows), dtype=np.int64)
+    days = np.empty(len(rows), dtype=np.int64)
+    n = 0
+    for i in range(len(rows)):
+        x = rows[i]
+        at = death_age(age_on(day, birth_day[x]), draw(key, _DEATH, uid[x], 0), hazard, cumulative_hazard)
+        d = max(birth_day[x] + np.int64(np.floor(at * DAYS_PER_YEAR)), day)
+        death_day[x] = d
+        if d < year_end:
+            soon[n] = x
+            days[n] = d
+            n += 1
+    return soon[:n], days[:n]
 
 
 @njit(cache=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 MAX_AGE = 110
 AGE_GROUPS = np.array([0, 1, *range(5, 90, 5)])  # abridged life table: 0, 1-4, 5-9, ..., 85+
@@ -53,24 +54,36 @@ def hazard_schedule(e0: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _cumulative_hazard(e0: float) -> np.ndarray:
+def cumulative_hazard(e0: float) -> np.ndarray:
     """H at integer ages 0..MAX_AGE of ``hazard_schedule(e0)``."""
     cum = np.concatenate([[0.0], np.cumsum(hazard_schedule(e0))])
     cum.setflags(write=False)
     return cum
 
 
+@njit(cache=True)
+def death_age(age: float, u: float, m: np.ndarray, cum: np.ndarray) -> float:
+    """Age at background death of a resident aged ``age`` with uniform ``u``: the inverse of the
+    cumulative hazard ``cum`` of the single-year hazards ``m`` (``hazard_schedule``), from ``age``."""
+    x = min(max(age, 0.0), MAX_AGE - 1e-9)
+    xi = int(x)
+    target = cum[xi] + (x - xi) * m[xi] - np.log(u)
+    j = min(max(np.searchsorted(cum, target, side="right") - 1, 0), MAX_AGE - 1)
+    return min(j + (target - cum[j]) / m[j], MAX_AGE)
+
+
+@njit(cache=True)
+def _death_ages(age, u, m, cum):
+    out = np.empty(len(age))
+    for i in range(len(age)):
+        out[i] = death_age(age[i], u[i], m, cum)
+    return out
+
+
 def death_ages(age: np.ndarray, u: np.ndarray, e0: float) -> np.ndarray:
-    """Age at background death for residents aged ``age`` given uniforms ``u`` (inverse cumulative
-    hazard of ``hazard_schedule(e0)``). Called daily for a few dozen newborns, so it avoids
-    ``np.clip``, whose overhead was most of its cost."""
-    m, cum = hazard_schedule(e0), _cumulative_hazard(e0)
-    x = np.minimum(np.maximum(age, 0), MAX_AGE - 1e-9)
-    xi = x.astype(np.int64)
-    h_now = cum[xi] + (x - xi) * m[xi]
-    target = h_now - np.log(u)
-    j = np.minimum(np.maximum(np.searchsorted(cum, target, side="right") - 1, 0), MAX_AGE - 1)
-    return np.minimum(j + (target - cum[j]) / m[j], MAX_AGE)
+    """``death_age`` of each resident aged ``age`` with uniforms ``u``, at life expectancy ``e0``."""
+    return _death_ages(np.asarray(age, dtype=float), np.asarray(u, dtype=float), hazard_schedule(e0),
+                       cumulative_hazard(e0))
 
 
 def period_life_expectancy(deaths: np.ndarray, person_years: np.ndarray) -> float:

@@ -31,7 +31,7 @@ from reformsim.agents.population import (
     contracted,
     generate_residents,
 )
-from reformsim.agents.streams import Purpose, Streams
+from reformsim.agents.streams import Streams
 
 from . import kernels, lifetable
 from .county import REFERENCE_POPULATION, build_county
@@ -275,13 +275,11 @@ class CountyModel(mesa.Model):
     # ------------------------------------------------------------------ demography
     def _schedule_background_deaths(self, ids: np.ndarray) -> None:
         """Draw each resident's day of background death; those falling in this year go in the calendar."""
-        r = self.res
-        at = lifetable.death_ages(r.age(self.day, ids), self.streams.uniform(Purpose.DEATH, r.uid[ids]),
-                                  self.p.life_expectancy_table)
-        days = r.birth_day[ids] + np.floor(at * DAYS_PER_YEAR).astype(np.int64)
-        r.death_day[ids] = np.maximum(days, self.day)
-        soon = ids[r.death_day[ids] < (self.day // YEAR + 1) * YEAR]
-        self.deaths.add(r.death_day[soon].astype(np.int64), soon)
+        r, e0 = self.res, self.p.life_expectancy_table
+        soon, days = kernels.background_deaths(self.streams.key, ids, r.uid, r.birth_day, r.death_day, self.day,
+                                               (self.day // YEAR + 1) * YEAR, lifetable.hazard_schedule(e0),
+                                               lifetable.cumulative_hazard(e0))
+        self.deaths.add(days, soon)
 
     def _calendar_year_deaths(self) -> None:
         """The death calendar holds one year: the living whose death day falls in it. Rebuilt at

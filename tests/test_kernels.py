@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reformsim.agents import care, choice, illness, payment, population
 from reformsim.agents.streams import Purpose, Streams
-from reformsim.model import kernels
+from reformsim.model import kernels, lifetable
 from reformsim.model.params import (
     BehaviourParams,
     IllnessParams,
@@ -541,3 +541,22 @@ def test_newborns_are_a_poisson_count_with_attributes_from_their_own_draws():
     # a mean whose exp(-mean) would underflow is drawn in parts
     big = np.array([len(kernels.newborns(key, day, 2_000.0, home_cdf, income_cdf, 0.49)[0]) for day in range(300)])
     assert abs(big.mean() - 2_000) < 4 * np.sqrt(2_000 / 300) and 1_500 < big.var() < 2_600
+
+
+def test_background_deaths_draws_each_residents_day_and_lists_this_years():
+    rng = np.random.default_rng(8)
+    n, day, year_end, e0 = 3_000, 400, 730, 74.0
+    uid = rng.permutation(10**6)[:n].astype(np.int64)
+    birth_day = rng.integers(-36_000, day + 1, n).astype(np.int32)
+    death_day = np.full(n, -5, dtype=np.int32)
+    rows = rng.permutation(n)[: n // 2]
+    streams = Streams(4)
+    soon, days = kernels.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
+                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+    at = lifetable.death_ages(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), e0)
+    expected = np.maximum(birth_day[rows] + np.floor(at * population.DAYS_PER_YEAR).astype(np.int64), day)
+    assert np.array_equal(death_day[rows], expected)
+    assert np.all(np.delete(death_day, rows) == -5)
+    this_year = expected < year_end
+    assert this_year.any() and not this_year.all()
+    assert np.array_equal(soon, rows[this_year]) and np.array_equal(days, expected[this_year])
