@@ -44,10 +44,7 @@ def referral_tier(tier: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def learn_trust(trust, rows, tier, ok, rate):
-    """Trust in the tier that treated moves toward the outcome (1 resolved, 0 not) by ``rate``,
-    in float32 as stored. Rows must be distinct (one episode per resident)."""
-    r = np.float32(rate)
-    for i in range(len(rows)):
-        t = trust[rows[i], tier[i]]
-        trust[rows[i], tier[i]] = t + r * (np.float32(ok[i]) - t)
+def learned(trust: np.float32, ok: bool, rate: float) -> np.float32:
+    """Trust in the tier that treated, moved toward the outcome (1 resolved, 0 not) by ``rate``,
+    in float32 as stored."""
+    return trust + np.float32(rate) * (np.float32(ok) - trust)

@@ -167,9 +167,7 @@ class Resident(mesa.Agent):
         t.stay_cost[admit_tier] += e.stay_cost[ep]
         t.stay_days[admit_tier] += m.day - e.admit_day[ep]
         fid = max(int(e.facility[ep]), 0)
-        ok = self._treatment_succeeds(ep, fid)
-        self._learn_trust(admit_tier, ok)
-        if ok:
+        if self._treat(ep, fid, admit_tier):
             self._resolve(ep)
         else:
             m.schedule_one(ep, Stage.CHOOSE, m.day + 1)
@@ -213,20 +211,18 @@ class Resident(mesa.Agent):
             m.schedule_one(ep, Stage.DISCHARGE, m.day + los)
 
     def _outpatient_outcome(self, ep: int, fid: int, tier: int) -> None:
-        ok = self._treatment_succeeds(ep, fid)
-        self._learn_trust(tier, ok)
-        if ok:
+        if self._treat(ep, fid, tier):
             self._resolve(ep)
         else:
             self.model.schedule_one(ep, Stage.CHOOSE, self.model.day + 2)  # not better: seek care again
 
-    def _treatment_succeeds(self, ep: int, fid: int) -> bool:
+    def _treat(self, ep: int, fid: int, tier: int) -> bool:
+        """Whether treatment at ``fid`` resolves the episode; trust in ``tier`` learns from it."""
         m, e, fp = self.model, self.model.ep, self.model.p.facilities
-        return bool(kernels.treatment_succeeds(m.streams.key, _one(ep), _one(fid), e.person, e.key, e.steps, e.severity,
-                                               m.fac.skill, fp.below_need_success, fp.treat_success)[0])
-
-    def _learn_trust(self, tier: int, ok: bool) -> None:
-        care.learn_trust(self.model.res.trust, _one(self.rid), _one(tier), _one(ok), self.model.p.behaviour.trust_learning_rate)
+        resolved, _ = kernels.treat(m.streams.key, _one(ep), _one(fid), _one(tier), e.person, e.key, e.steps, e.severity,
+                                    e.resident, m.fac.skill, fp.below_need_success, fp.treat_success, m.res.trust,
+                                    m.p.behaviour.trust_learning_rate)
+        return len(resolved) == 1
 
     def _resolve(self, ep: int) -> None:
         """Treated: resolved, with the excess risk of the delay before adequate care."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from reformsim.agents.care import attempts, excess_fatality, length_of_stay, success_prob
+from reformsim.agents.care import attempts, excess_fatality, learned, length_of_stay, success_prob
 from reformsim.agents.choice import pick, self_care_utility, slot_utility
 from reformsim.agents.illness import (
     COMMON,
@@ -222,15 +222,33 @@ def onset_kinds(key, uid, ctr, age, chronic, acute_rate, hypertension_followups,
 
 
 @njit(cache=True)
-def treatment_succeeds(key, eps, fid, person, ep_key, steps, severity, skill, below_need, capable):
-    """Whether treatment at facility ``fid`` resolves each episode: its OUTCOME draw for this
-    step against ``care.success_prob``. Episode fields are read in place by id."""
-    ok = np.empty(len(eps), dtype=np.bool_)
-    for i in range(len(eps)):
+def treat(key, eps, fid, tier, person, ep_key, steps, severity, resident, skill, below_need, capable, trust, rate):
+    """Treatment at facility ``fid``: whether it resolves each episode (its OUTCOME draw for this
+    step against ``care.success_prob``), and the resident's trust in ``tier`` learning from that
+    (``care.learned``, in place; one episode per resident). The episodes resolved and the rest,
+    each in the order given. Episode fields are read in place by id."""
+    n = len(eps)
+    ok = np.empty(n, dtype=np.bool_)
+    for i in range(n):
         e = eps[i]
-        u = draw(key, _OUTCOME, person[e], np.int64(ep_key[e]) * 8 + steps[e])
-        ok[i] = u < success_prob(skill[fid[i]], severity[e], below_need, capable)
-    return ok
+        ok[i] = draw(key, _OUTCOME, person[e], np.int64(ep_key[e]) * 8 + steps[e]) < success_prob(
+            skill[fid[i]], severity[e], below_need, capable)
+    # a loop of its own: with nothing to compute between them, the reads of residents' trust
+    # (cache misses) overlap; inside the loop above they waited on the arithmetic
+    resolved = np.empty(n, dtype=np.int64)
+    again = np.empty(n, dtype=np.int64)
+    n_resolved = n_again = 0
+    for i in range(n):
+        e = eps[i]
+        row, t = resident[e], tier[i]
+        trust[row, t] = learned(trust[row, t], ok[i], rate)
+        if ok[i]:
+            resolved[n_resolved] = e
+            n_resolved += 1
+        else:
+            again[n_again] = e
+            n_again += 1
+    return resolved[:n_resolved], again[:n_again]
 
 
 @njit(cache=True)

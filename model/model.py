@@ -599,18 +599,16 @@ class CountyModel(mesa.Model):
         self._schedule(eps, Stage.CHOOSE, self.day + 1)
 
     def _outpatient_outcome(self, eps: np.ndarray, fid: np.ndarray) -> None:
-        ok = self._treatment_succeeds(eps, fid)
-        self._learn_trust(eps, self.fac.tier[fid], ok)
-        self._close(eps[ok], False, Outcome.RESOLVED)
-        self._schedule(eps[~ok], Stage.CHOOSE, self.day + 2)  # not better: seek care again
+        resolved, again = self._treat(eps, fid, self.fac.tier[fid])
+        self._close(resolved, False, Outcome.RESOLVED)
+        self._schedule(again, Stage.CHOOSE, self.day + 2)  # not better: seek care again
 
-    def _treatment_succeeds(self, eps: np.ndarray, fid: np.ndarray) -> np.ndarray:
+    def _treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Treatment at ``fid``, trust in ``tier`` learning from it: the episodes resolved and the rest."""
         e, fp = self.ep, self.p.facilities
-        return kernels.treatment_succeeds(self.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, self.fac.skill,
-                                          fp.below_need_success, fp.treat_success)
-
-    def _learn_trust(self, eps: np.ndarray, tier: np.ndarray, ok: np.ndarray) -> None:
-        care.learn_trust(self.res.trust, self.ep.resident[eps], tier, ok, self.p.behaviour.trust_learning_rate)
+        return kernels.treat(self.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident,
+                             self.fac.skill, fp.below_need_success, fp.treat_success, self.res.trust,
+                             self.p.behaviour.trust_learning_rate)
 
     def _admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
@@ -716,10 +714,9 @@ class CountyModel(mesa.Model):
         t.stay_cost += np.bincount(admit_tier, weights=e.stay_cost[eps], minlength=4)
         t.stay_days += np.bincount(admit_tier, weights=self.day - e.admit_day[eps], minlength=4)
         fid = np.where(e.facility[eps] >= 0, e.facility[eps], 0)
-        ok = self._treatment_succeeds(eps, fid)
-        self._learn_trust(eps, admit_tier, ok)
-        self._close(eps[ok], False, Outcome.RESOLVED)
-        self._schedule(eps[~ok], Stage.CHOOSE, self.day + 1)
+        resolved, again = self._treat(eps, fid, admit_tier)
+        self._close(resolved, False, Outcome.RESOLVED)
+        self._schedule(again, Stage.CHOOSE, self.day + 1)
 
     # ------------------------------------------------------------------ money
     def _daily_money(self) -> None:

@@ -218,19 +218,30 @@ def _episodes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
             "start": rng.integers(0, 50, size).astype(np.int32), "treated_day": rng.integers(-1, 80, size).astype(np.int32)}
 
 
-def test_treatment_succeeds_is_the_outcome_draw_against_the_success_curve():
+def test_treat_is_the_outcome_draw_against_the_success_curve_and_trust_learns_from_it():
     rng = np.random.default_rng(8)
     e, streams = _episodes(5_000, rng), Streams(4)
-    fid = rng.integers(0, 30, 5_000)
+    fid, tier = rng.integers(0, 30, 5_000), rng.integers(0, 4, 5_000)
     skill = rng.uniform(0, 3.5, 30)
     eps = e["eps"]
-    ok = kernels.treatment_succeeds(streams.key, eps, fid, e["person"], e["key"], e["steps"], e["severity"], skill, 0.25, 0.92)
+    resident = np.zeros(len(e["person"]), dtype=np.int32)
+    resident[eps] = rng.permutation(8_000)[:5_000]  # one episode per resident
+    trust = rng.uniform(0.2, 0.9, (8_000, 4)).astype(np.float32)
+    before = trust.copy()
+    resolved, again = kernels.treat(streams.key, eps, fid, tier, e["person"], e["key"], e["steps"], e["severity"], resident,
+                                    skill, 0.25, 0.92, trust, 0.1)
     u = streams.uniform(Purpose.OUTCOME, e["person"][eps], e["key"][eps].astype(np.int64) * 8 + e["steps"][eps])
     p = 0.25 + (0.92 - 0.25) / (1 + np.exp(-8.0 * (skill[fid] - e["severity"][eps] + 0.2)))
-    assert np.array_equal(ok, u < p)
+    ok = u < p
+    assert np.array_equal(resolved, eps[ok]) and np.array_equal(again, eps[~ok])
     # capable facilities succeed more often than ones treating above their skill
     capable = skill[fid] >= e["severity"][eps]
     assert ok[capable].mean() > ok[~capable].mean() + 0.2
+    # trust in the treating tier moves toward the outcome, in float32; nothing else moves
+    rows = resident[eps]
+    expected = before.copy()
+    expected[rows, tier] = before[rows, tier] + np.float32(0.1) * (ok.astype(np.float32) - before[rows, tier])
+    assert np.array_equal(trust, expected)
 
 
 @settings(max_examples=20, deadline=None)
@@ -278,16 +289,6 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     assert np.array_equal(sev, expected)
     scale = np.where(expected <= illness.COMMON, 0.7, 1.0)  # the propensity scales discretionary admissions only
     assert np.array_equal(need, u_adm < np.clip(need_by_sev[expected] * scale, 0, 1))
-
-
-def test_learn_trust_moves_each_residents_trust_in_the_treating_tier():
-    rng = np.random.default_rng(1)
-    trust = rng.uniform(0.2, 0.9, (50, 4)).astype(np.float32)
-    rows, tier, ok = rng.permutation(50)[:30], rng.integers(0, 4, 30), rng.random(30) < 0.5
-    expected = trust.copy()
-    expected[rows, tier] = trust[rows, tier] + np.float32(0.1) * (ok.astype(np.float32) - trust[rows, tier])
-    care.learn_trust(trust, rows, tier, ok, 0.1)
-    assert np.array_equal(trust, expected)
 
 
 @settings(max_examples=200, deadline=None)
