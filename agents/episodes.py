@@ -13,7 +13,7 @@ from enum import IntEnum
 
 import numpy as np
 from numba import njit
-from reformsim.model.kernels import by_day
+from reformsim.model.kernels import by_day, fill, scatter, scatter_from
 
 from .population import Residents
 
@@ -107,7 +107,7 @@ class EpisodePool:
             self._free, self._n_free = free, self._n_free + new - old
         ids = self._free[self._n_free - n: self._n_free][::-1].copy()
         self._n_free -= n
-        self.open[ids] = True
+        fill(self.open, ids, True)
         self.opened += n
         return ids
 
@@ -116,14 +116,16 @@ class EpisodePool:
         """Open episodes for ``resident`` rows of ``residents`` (person ids ``person``) at onset
         ``key`` (their onset number) on ``day``; their ids."""
         ids = self.allocate(len(resident))
-        # a pass per field: one compiled pass writing every field of a row was slower (its rows'
+        # compiled passes, one per field: a pass writing every field of a row was slower (its rows'
         # fields lie in 17 arrays at once; a field's pass stays within one)
-        self.resident[ids], self.person[ids], self.severity[ids] = resident, person, severity
-        self.needs_bed[ids], self.start[ids], self.key[ids] = needs_bed, day, key
+        for name, values in (("resident", resident), ("person", person), ("severity", severity), ("needs_bed", needs_bed),
+                             ("key", key)):
+            scatter(getattr(self, name), ids, values)
+        fill(self.start, ids, day)
         for name in ("home", "scheme", "income"):
-            getattr(self, name)[ids] = getattr(residents, name).take(resident)
+            scatter_from(getattr(self, name), ids, getattr(residents, name), resident)
         for name, value in _START.items():
-            getattr(self, name)[ids] = value
+            fill(getattr(self, name), ids, value)
         return ids
 
     def close(self, ids: np.ndarray, outcome: Outcome | np.ndarray, open_episode: np.ndarray = _NO_RESIDENTS) -> None:

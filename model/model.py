@@ -415,11 +415,12 @@ class CountyModel(mesa.Model):
         self.ep.close(eps, outcome, self.res.episode)
 
     def _schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
-        self.ep.stage[eps] = stage
-        self.ep.due[eps] = days
+        kernels.fill(self.ep.stage, eps, int(stage))
         if isinstance(days, (int, np.integer)):
+            kernels.fill(self.ep.due, eps, int(days))
             self.stages.add_day(int(days), eps)
         else:
+            kernels.scatter(self.ep.due, eps, days)
             self.stages.add(np.asarray(days, dtype=np.int64), eps)
 
     def _onsets_due(self) -> np.ndarray:
@@ -444,7 +445,7 @@ class CountyModel(mesa.Model):
         age = age_on(self.day, born)
         sev, need = kernels.onset_kinds(self.streams.key, uid, ctr, age, chronic, *self.onset_rule)
         eps = self.ep.begin(ids, r, uid, sev, need, self.day, ctr)
-        r.episode[ids] = eps
+        kernels.scatter(r.episode, ids, eps)
         self.today.episodes += len(eps)
         self._schedule(eps, Stage.CHOOSE, self.day)
 

@@ -561,3 +561,20 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     this_year = expected < year_end
     assert this_year.any() and not this_year.all()
     assert np.array_equal(soon, rows[this_year]) and np.array_equal(days, expected[this_year])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 59), max_size=60, unique=True), st.sampled_from([np.int8, np.int32, np.float64, np.bool_]))
+def test_scatter_fill_and_scatter_from_assign_as_numpy_does(ids, dtype):
+    rng = np.random.default_rng(len(ids))
+    ids = np.array(ids, dtype=np.int64)
+    base = rng.integers(-5, 5, 60).astype(dtype)
+    src = rng.integers(-5, 5, len(ids))  # int64 into the field's dtype, as the engine's ids and days are
+    pool, rows = rng.integers(-5, 5, 200).astype(dtype), rng.integers(0, 200, len(ids))
+    for compiled, numpy in ((lambda a: kernels.scatter(a, ids, src), lambda a: a.__setitem__(ids, src)),
+                            (lambda a: kernels.fill(a, ids, 3), lambda a: a.__setitem__(ids, 3)),
+                            (lambda a: kernels.scatter_from(a, ids, pool, rows), lambda a: a.__setitem__(ids, pool[rows]))):
+        got, expected = base.copy(), base.copy()
+        compiled(got)
+        numpy(expected)
+        assert np.array_equal(got, expected)
