@@ -476,6 +476,11 @@ def test_compiled_caches_are_dropped_when_any_compiled_source_changes(tmp_path):
     (agents / "care.py").write_text("rule = 2\n")
     _drop_stale_compiled_caches(agents)
     assert not any(f.exists() for f in cached), "the kernel that inlines the edited rule must recompile"
+    compile_all()
+    _drop_stale_compiled_caches(agents)
+    (model / "lifetable.py").write_text("death_age = 2\n")  # kernels.background_deaths inlines lifetable.death_age
+    _drop_stale_compiled_caches(agents)
+    assert not any(f.exists() for f in cached), "an edit of the life table's rule must recompile the kernels too"
 
 
 @pytest.mark.parametrize("regime", ["ffs", "drg", "capitation"])
