@@ -328,6 +328,43 @@ def allocate_beds(fid, priority, beds, occupied, occupied_priority, reserved):
 
 
 @njit(cache=True)
+def occupy_beds(eps, fid, priority, fits, facility_tier, day, occupied, occupied_priority, admissions_today,
+                admissions_by_tier, bed_facility, admit_tier, bed_since, admit_day, has_referral):
+    """After ``allocate_beds``: each patient who fits takes a bed at ``fid`` (counted in
+    ``occupied_priority`` for priority patients, else ``occupied``) from ``day``, the stay's
+    fields are set (the priority marker ``has_referral`` travels with the stay) and the day's
+    admissions counted, all in place. The admitted and their tiers, and those turned away and the
+    tiers of the facilities that turned them away, each in the order given."""
+    n, nf = len(eps), len(facility_tier)
+    admitted, tier = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    away, away_tier = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    n_in = n_away = 0
+    # counted first and added once per facility, as a bincount would: the stocks are floats
+    beds_taken = np.zeros((2, nf))
+    by_tier = np.zeros(4)
+    for i in range(n):
+        e, f = eps[i], fid[i]
+        t = facility_tier[f]
+        if not fits[i]:
+            away[n_away], away_tier[n_away] = e, t
+            n_away += 1
+            continue
+        beds_taken[int(priority[i]), f] += 1
+        by_tier[t] += 1
+        bed_facility[e], admit_tier[e], bed_since[e], admit_day[e] = f, t, day, day
+        has_referral[e] = priority[i]
+        admitted[n_in], tier[n_in] = e, t
+        n_in += 1
+    for f in range(nf):
+        occupied[f] += beds_taken[0, f]
+        occupied_priority[f] += beds_taken[1, f]
+        admissions_today[f] += beds_taken[0, f] + beds_taken[1, f]
+    for t in range(4):
+        admissions_by_tier[t] += by_tier[t]
+    return admitted[:n_in], tier[:n_in], away[:n_away], away_tier[:n_away]
+
+
+@njit(cache=True)
 def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down_prob, acute_fraction):
     """Each admission's length of stay (``care.length_of_stay``, then the tier's provider
     response), whether it moves down to a township bed after the acute part (county and

@@ -618,28 +618,18 @@ class CountyModel(mesa.Model):
         e, f, r = self.ep, self.fac, self.res
         pri = e.has_referral[eps] | r.contract.take(e.resident[eps])
         fits = kernels.allocate_beds(fid, pri, f.beds, f.occupied, f.occupied_priority, self.reserved_beds)
-        full = ~fits
-        tier = f.tier[fid]
-        if full.any():
-            up = full & (tier < 3)
-            self._refer_up(eps[up], tier[up])
+        eps, tier, away, away_tier = kernels.occupy_beds(
+            eps, fid, pri, fits, f.tier, self.day, f.occupied, f.occupied_priority, f.admissions_today,
+            self.today.admissions, e.bed_facility, e.admit_tier, e.bed_since, e.admit_day, e.has_referral)
+        if len(away):
+            up = away_tier < 3
+            self._refer_up(away[up], away_tier[up])
             # no tertiary bed: choose again tomorrow; each try counts, so after MAX_STEPS the resident gives up
-            self._schedule(eps[full & (tier == 3)], Stage.CHOOSE, self.day + 1)
-        eps, fid, pri, tier = eps[fits], fid[fits], pri[fits], tier[fits]
+            self._schedule(away[~up], Stage.CHOOSE, self.day + 1)
         if len(eps) == 0:
             return
-        nf = len(f.tier)
-        f.occupied_priority += np.bincount(fid[pri], minlength=nf)
-        f.occupied += np.bincount(fid[~pri], minlength=nf)
-        e.bed_facility[eps] = fid
-        e.admit_tier[eps] = tier
-        e.bed_since[eps] = self.day
-        e.admit_day[eps] = self.day
-        e.has_referral[eps] = pri  # priority bed marker travels with the stay
-        f.admissions_today += np.bincount(fid, minlength=nf)
-        self.today.admissions += np.bincount(tier, minlength=4)
         los, down, acute = kernels.stays(self.streams.key, eps, e.person, e.key, e.severity, tier, *self.stay_rule)
-        e.discharge_day[eps] = self.day + los
+        kernels.scatter(e.discharge_day, eps, self.day + los)
         self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
         self._schedule(eps[~down], Stage.DISCHARGE, self.day + los[~down])
 

@@ -583,3 +583,32 @@ def test_scatter_fill_and_scatter_from_assign_as_numpy_does(ids, dtype):
         compiled(got)
         numpy(expected)
         assert np.array_equal(got, expected)
+
+
+def test_occupy_beds_takes_the_beds_of_those_who_fit_and_turns_the_rest_away():
+    rng = np.random.default_rng(17)
+    n, nf, pool = 3_000, 12, 9_000
+    eps = rng.permutation(pool)[:n]
+    fid, pri, fits = rng.integers(0, nf, n), rng.random(n) < 0.3, rng.random(n) < 0.8
+    ftier = np.arange(nf) % 4
+    occupied, occupied_pri = rng.uniform(0, 40, nf), rng.uniform(0, 5, nf)  # stocks of a scaled county are fractional
+    admissions_today, by_tier = np.ones(nf), np.zeros(4)
+    fields = {name: np.full(pool, -3, dtype=dt) for name, dt in
+              (("bed_facility", np.int32), ("admit_tier", np.int8), ("bed_since", np.int32), ("admit_day", np.int32))}
+    has_referral = np.zeros(pool, dtype=bool)
+    before = occupied.copy(), occupied_pri.copy()
+    admitted, tier, away, away_tier = kernels.occupy_beds(
+        eps, fid, pri, fits, ftier, 50, occupied, occupied_pri, admissions_today, by_tier, fields["bed_facility"],
+        fields["admit_tier"], fields["bed_since"], fields["admit_day"], has_referral)
+    assert np.array_equal(admitted, eps[fits]) and np.array_equal(tier, ftier[fid[fits]])
+    assert np.array_equal(away, eps[~fits]) and np.array_equal(away_tier, ftier[fid[~fits]])
+    # the stocks gain what a bincount of the admitted gives, added once per facility
+    assert np.array_equal(occupied, before[0] + np.bincount(fid[fits & ~pri], minlength=nf))
+    assert np.array_equal(occupied_pri, before[1] + np.bincount(fid[fits & pri], minlength=nf))
+    assert np.array_equal(admissions_today, 1 + np.bincount(fid[fits], minlength=nf))
+    assert np.array_equal(by_tier, np.bincount(ftier[fid[fits]], minlength=4))
+    assert np.array_equal(fields["bed_facility"][admitted], fid[fits]) and np.all(fields["admit_tier"][admitted] == tier)
+    assert np.all(fields["bed_since"][admitted] == 50) and np.all(fields["admit_day"][admitted] == 50)
+    assert np.array_equal(has_referral[admitted], pri[fits]) and not has_referral[away].any()
+    untouched = np.setdiff1d(np.arange(pool), admitted)
+    assert all(np.all(a[untouched] == -3) for a in fields.values())
