@@ -518,10 +518,10 @@ class CountyModel(mesa.Model):
         """Perceived quality of each home slot, rows by (home, severity); kept while skills are unchanged."""
         skill = self.fac.skill
         cached = getattr(self, "_quality_cache", None)
-        if cached is None or not np.array_equal(cached[0], skill):
+        if cached is None or cached[0] is not slot_fac or not np.array_equal(cached[1], skill):
             quality = choice.perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None])
-            self._quality_cache = cached = (skill.copy(), quality.reshape(-1, slot_fac.shape[1]))
-        return cached[1]
+            self._quality_cache = cached = (slot_fac, skill.copy(), quality.reshape(-1, slot_fac.shape[1]))
+        return cached[2]
 
     def _finish_untreated(self, eps: np.ndarray, outcome) -> None:
         """Episodes that end without adequate care; serious ones carry an excess risk of death."""
