@@ -72,20 +72,6 @@ def death_age(age: float, u: float, m: np.ndarray, cum: np.ndarray) -> float:
     return min(j + (target - cum[j]) / m[j], MAX_AGE)
 
 
-@njit(cache=True)
-def _death_ages(age, u, m, cum):
-    out = np.empty(len(age))
-    for i in range(len(age)):
-        out[i] = death_age(age[i], u[i], m, cum)
-    return out
-
-
-def death_ages(age: np.ndarray, u: np.ndarray, e0: float) -> np.ndarray:
-    """``death_age`` of each resident aged ``age`` with uniforms ``u``, at life expectancy ``e0``."""
-    return _death_ages(np.asarray(age, dtype=float), np.asarray(u, dtype=float), hazard_schedule(e0),
-                       cumulative_hazard(e0))
-
-
 def period_life_expectancy(deaths: np.ndarray, person_years: np.ndarray) -> float:
     """e0 of an abridged life table from deaths and person-years by ``AGE_GROUPS``.
 

@@ -12,7 +12,8 @@ from reformsim.agents.episodes import Calendar, EpisodePool, Outcome
 from reformsim.model.county import CountyError, build_county, load_county_csv
 from reformsim.model.lifetable import (
     MAX_AGE,
-    death_ages,
+    cumulative_hazard,
+    death_age,
     hazard_schedule,
     life_expectancy_from_rates,
     period_life_expectancy,
@@ -295,7 +296,8 @@ def test_background_death_ages_invert_the_cumulative_hazard():
     m = hazard_schedule(e0)
     cum = np.concatenate([[0.0], np.cumsum(m)])
     age, u = rng.uniform(0, 105, 5_000), rng.random(5_000)
-    dies_at = death_ages(age, u, e0)
+    dies_at = np.array([death_age(a, v, m, cumulative_hazard(e0)) for a, v in zip(age, u, strict=True)])
+    assert np.array_equal(cumulative_hazard(e0), cum)
 
     def hazard_to(x):
         whole = np.minimum(x.astype(np.int64), MAX_AGE - 1)

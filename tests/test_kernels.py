@@ -559,7 +559,9 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     streams = Streams(4)
     soon, days = kernels.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
                                            lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
-    at = lifetable.death_ages(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), e0)
+    m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0)
+    at = np.array([lifetable.death_age(a, u, m, cum) for a, u in
+                   zip(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), strict=True)])
     expected = np.maximum(birth_day[rows] + np.floor(at * population.DAYS_PER_YEAR).astype(np.int64), day)
     assert np.array_equal(death_day[rows], expected)
     assert np.all(np.delete(death_day, rows) == -5)
