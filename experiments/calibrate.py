@@ -252,38 +252,35 @@ def _parameter(name: str, p: Any, source: str, base: Scenario) -> Parameter:
 
 
 # ---------------------------------------------------------------------- simulating
-class MeasuredModel(CountyModel):
-    """The county model, also counting the resident scheme's inpatient bills and what the fund paid.
+class ResidentInpatientBills:
+    """Counts the resident scheme's inpatient bills and what its payer paid for them (the fund, or
+    the consortium out of its budget under capitation), from day ``measure_from`` on (the summary's
+    window: the last year), by subscribing to the model's stay bills."""
 
-    Only bills from day ``measure_from`` on are counted (the summary's window: the last year).
-    """
-
-    def __init__(self, scenario: Scenario | None = None, *, rng: int = 0, population: int | None = None,
-                 measure_from: int = 0):
+    def __init__(self, model: CountyModel, measure_from: int = 0):
         self.measure_from = measure_from
-        self.resident_inpatient_bills = 0.0
-        self.resident_inpatient_fund = 0.0
-        super().__init__(scenario, rng=rng, population=population)
+        self.bills = self.paid = 0.0
+        model.events.subscribe("stay_bill", self.count)
 
-    def _bill_stay(self, eps: np.ndarray) -> None:
-        resident = self.res.scheme[self.ep.resident[eps]] == 0
-        before = self.ep.stay_cost[eps].copy()
-        fund, consortium = float(self.ledger.fund[0]), float(self.ledger.consortium)
-        super()._bill_stay(eps)
-        if self.day >= self.measure_from:
-            self.resident_inpatient_bills += float((self.ep.stay_cost[eps] - before)[resident].sum())
-            # the fund pays directly (FFS, DRG) or through the consortium's budget (capitation)
-            paid = (fund - float(self.ledger.fund[0])) + max(consortium - float(self.ledger.consortium), 0.0)
-            self.resident_inpatient_fund += paid
+    def count(self, day: int, eps: np.ndarray, facility: np.ndarray, scheme: np.ndarray, bill: np.ndarray,
+              oop: np.ndarray, paid: np.ndarray) -> None:
+        if day >= self.measure_from:
+            resident = scheme == 0
+            self.bills += float(bill[resident].sum())
+            self.paid += float(paid[resident].sum())
+
+    @property
+    def fund_share(self) -> float:
+        return self.paid / self.bills if self.bills > 0 else float("nan")
 
 
 def simulate(scenario: Scenario, seed: int, days: int, population: int | None = None) -> dict:
     """The run summary plus the calibration-only figures."""
-    m = MeasuredModel(scenario, rng=seed, population=population, measure_from=max(days - YEAR, 0))
+    m = CountyModel(scenario, rng=seed, population=population)
+    bills = ResidentInpatientBills(m, measure_from=max(days - YEAR, 0))
     m.run_days(days)
     s = summarize(m, timeseries(m))
-    bills = m.resident_inpatient_bills
-    s["resident_inpatient_fund_share"] = m.resident_inpatient_fund / bills if bills > 0 else float("nan")
+    s["resident_inpatient_fund_share"] = bills.fund_share
     return s
 
 

@@ -35,9 +35,10 @@ from reformsim.agents.streams import Streams
 
 from . import kernels, lifetable
 from .county import REFERENCE_POPULATION, build_county
+from .events import Events
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, with_value
+from .params import Scenario, get_path, with_value
 
 YEAR = 365
 MONTH = 30
@@ -65,6 +66,7 @@ class CountyModel(mesa.Model):
         self.p = scenario.model_copy(deep=True)
         self.seed = seed
         self.day = 0
+        self.events = Events()
         self.streams = Streams(seed)
         self.county = build_county(self.p.county, self.p.facilities, seed)
         # staff and money levers quoted for a whole county (46 doctors, 212 posts, ¥ fixed subsidy) are
@@ -158,6 +160,8 @@ class CountyModel(mesa.Model):
         old = self.p
         self.p = with_value(self.p, path, value)
         self.p.timeline = old.timeline
+        if self.events.wanted("lever"):
+            self.events.emit("lever", day=self.day, path=path, old=get_path(old, path), new=get_path(self.p, path))
         if path.startswith(("staff.approved_primary_posts", "staff.recruitment_years")):
             self.posts_since = self.day  # recruitment to newly approved posts runs from the decision
         if path.startswith("staff.transfer_seniors_to_townships"):
@@ -505,6 +509,9 @@ class CountyModel(mesa.Model):
         gave_up, own, own_letter, booked, visit_day, tally = kernels.book_choices(
             eps, alt, fid, contract, e.has_referral, e.steps, e.severity, e.referred_tier, f.tier, self.use_reserved,
             self.wait_general, self.wait_priority, self.day, e.facility, f.arrivals, f.arrivals_priority)
+        if self.events.wanted("choice"):
+            self.events.emit("choice", day=self.day, eps=eps, facility=np.where(alt > 0, fid, -1), first=e.steps[eps] == 1,
+                             letter=e.has_referral[eps], severity=e.severity[eps], home=e.home[eps])
         t = self.today
         t.referral_decisions += int(tally[0])
         t.referrals_attended += int(tally[1])
@@ -596,6 +603,8 @@ class CountyModel(mesa.Model):
         e = self.ep
         e.referred_tier[eps] = care.referral_tier(tier)
         e.has_referral[eps] = True
+        if self.events.wanted("referral"):
+            self.events.emit("referral", day=self.day, eps=eps, facility=e.facility[eps], tier=e.referred_tier[eps])
         self.today.referrals_up += len(eps)
         self._schedule(eps, Stage.CHOOSE, self.day + 1)
 
@@ -628,6 +637,8 @@ class CountyModel(mesa.Model):
             self._schedule(away[~up], Stage.CHOOSE, self.day + 1)
         if len(eps) == 0:
             return
+        if self.events.wanted("admission"):
+            self.events.emit("admission", day=self.day, eps=eps, facility=e.bed_facility[eps])
         los, down, acute = kernels.stays(self.streams.key, eps, e.person, e.key, e.severity, tier, *self.stay_rule)
         kernels.scatter(e.discharge_day, eps, self.day + los)
         self._schedule(eps[down], Stage.DOWN, self.day + acute[down])
@@ -652,6 +663,9 @@ class CountyModel(mesa.Model):
             eps, self.day, e.bed_facility, e.bed_since, e.visits, e.scheme, e.has_referral, e.referred_tier, e.admit_tier,
             e.severity, e.billed_deductible, e.stay_cost, f.tier, *self.stay_bill_rule)
         self.ledger.resident_pays(fid, oop)
+        if self.events.wanted("stay_bill"):
+            self.events.emit("stay_bill", day=self.day, eps=eps, facility=fid, scheme=scheme, bill=service + drug + test,
+                             oop=oop, paid=paid)
         # under capitation the consortium pays its residents' bills, per case or per bill
         cap = (self.p.payment.regime == "capitation") & (scheme == 0)
         if cap.any():
@@ -688,12 +702,15 @@ class CountyModel(mesa.Model):
         eps, dest = eps[moves], home_primary[moves]
         if len(eps) == 0:
             return
+        origin = e.bed_facility[eps]  # a copy (fancy indexing), taken before the bed changes
         self._bill_stay(eps)
         e.has_referral[eps] = False
         f.occupied += np.bincount(dest, minlength=len(f.tier))
         e.bed_facility[eps] = dest
         e.bed_since[eps] = self.day
         self.today.referrals_down += len(eps)
+        if self.events.wanted("down_referral"):
+            self.events.emit("down_referral", day=self.day, eps=eps, origin=origin, facility=dest)
         self._schedule(eps, Stage.DISCHARGE, np.maximum(e.discharge_day[eps], self.day + 1))
 
     def _discharge(self, eps: np.ndarray) -> None:

@@ -354,6 +354,13 @@ def with_value(scn: Scenario, path: str, value: Any) -> Scenario:
     return out.model_copy(update={"timeline": scn.timeline})
 
 
+def get_path(scn: Any, path: str) -> Any:
+    """Read a dotted scenario field (list items by index), the mirror of ``with_value``."""
+    for part in path.split("."):
+        scn = scn[int(part)] if isinstance(scn, list) else getattr(scn, part)
+    return scn
+
+
 def first_error(exc: Exception) -> str:
     """One line naming the offending field of a pydantic ValidationError."""
     errors = getattr(exc, "errors", None)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from reformsim.agents.episodes import Stage
 from reformsim.agents.illness import COMMON
 from reformsim.experiments.scenario import load_scenario
 from reformsim.model.metrics import TARGETS
 from reformsim.model.model import CountyModel
-from reformsim.model.params import TIERS
+from reformsim.model.params import TIERS, get_path
 
 SCENARIO_ENV = "REFORMSIM_VIZ_SCENARIO"  # set by `reformsim viz --scenario`
 DEFAULT_POPULATION = 25_000  # responsive in the browser (~15 ms per simulated day)
@@ -64,13 +63,6 @@ LEVERS: tuple[Lever, ...] = (
 LEVER_BY_KEY = {lv.key: lv for lv in LEVERS}
 
 
-def get_path(obj: Any, path: str) -> Any:
-    """Read a dotted scenario field (list items by index), the mirror of ``with_value``."""
-    for part in path.split("."):
-        obj = obj[int(part)] if isinstance(obj, list) else getattr(obj, part)
-    return obj
-
-
 def shown_value(lever: Lever, value: Any) -> Any:
     """A lever's value as the panel shows it and the log records it (int, float or option name)."""
     return int(value) if lever.kind == "int" else (str(value) if lever.kind == "select" else float(value))
@@ -102,28 +94,27 @@ class VizModel(CountyModel):
         self.lever_log: list[tuple[int, str, Any]] = []  # (first day under the value, lever key, value shown)
         self.lever_version = 0  # bumped whenever a lever's value changes: the lever panel redraws on it
         self.lever_values = {lv.key: self._read_lever(lv) for lv in LEVERS}
+        self.events.subscribe("referral", self._on_referral)
+        self.events.subscribe("choice", self._on_choice)
+        self.events.subscribe("down_referral", self._on_down_referral)
+        self.events.subscribe("lever", self._on_lever)
 
     # ------------------------------------------------------------------ levers
     def _read_lever(self, lever: Lever) -> Any:
         return shown_value(lever, get_path(self.p, lever.path))
 
-    def set_lever(self, path: str, value: Any) -> None:
-        """Change one scenario field by any route (the user, the timeline); the caller holds ``self.lock``.
-
-        The levers it moves are refreshed in ``lever_values``, logged for the charts and counted in
-        ``lever_version``, so that the panel shows what the model uses.
-        """
-        super().set_lever(path, value)
-        if not hasattr(self, "lever_values"):  # day 0's timeline, in the base __init__: ours reads the result
-            return
+    def _on_lever(self, day: int, path: str, old: Any, new: Any) -> None:
+        """A scenario field changed by any route (the user, the timeline): the levers it moves are
+        refreshed in ``lever_values``, logged for the charts and counted in ``lever_version``, so
+        that the panel shows what the model uses."""
         # the next simulated day (row ``steps`` of the series) is the first under the new value; inside a
         # step (the timeline), today (row ``steps - 1``) already is
-        day = self.steps - 1 if self._stepping else self.steps
+        first_day = self.steps - 1 if self._stepping else self.steps
         for lever in LEVERS:
             now = self._read_lever(lever)
             if now != self.lever_values[lever.key]:
                 self.lever_values[lever.key] = now
-                self.lever_log.append((day, lever.key, now))
+                self.lever_log.append((first_day, lever.key, now))
                 self.lever_version += 1
 
     def apply_lever(self, key: str, value: Any) -> None:
@@ -132,7 +123,7 @@ class VizModel(CountyModel):
         with self.lock:
             self.set_lever(lever.path, shown_value(lever, value))
 
-    # ------------------------------------------------------------------ flows (wrap the engine's stages)
+    # ------------------------------------------------------------------ flows (the engine's events)
     def _referrals(self) -> np.ndarray:
         """Per episode id, the facility whose referral it has not yet acted on (-1: none)."""
         if len(self._referred_from) < self.ep.capacity:  # the episode pool grew
@@ -141,33 +132,24 @@ class VizModel(CountyModel):
             self._referred_from = grown
         return self._referred_from
 
-    def _refer_up(self, eps: np.ndarray, tier: np.ndarray) -> None:
-        self._referrals()[eps] = self.ep.facility[eps]  # the facility that writes the referral
-        super()._refer_up(eps, tier)
+    def _on_referral(self, day: int, eps: np.ndarray, facility: np.ndarray, tier: np.ndarray) -> None:
+        self._referrals()[eps] = facility  # the facility that writes the referral
 
-    def _choose(self, eps: np.ndarray) -> None:
-        e = self.ep
-        first = e.steps[eps] == 0
+    def _on_choice(self, day: int, eps: np.ndarray, facility: np.ndarray, first: np.ndarray, letter: np.ndarray,
+                   severity: np.ndarray, home: np.ndarray) -> None:
         pending = self._referrals()
         origin = np.where(first, -1, pending[eps])  # a recycled episode id carries no old referral
         pending[eps] = -1  # a referral is acted on once
-        home = self.county.homes[self.res.home[e.resident[eps]]]
-        minor = e.severity[eps] <= COMMON
-        super()._choose(eps)
-        went = e.open[eps] & (e.stage[eps] == Stage.VISIT) & (e.due[eps] >= self.day)
-        dest = e.facility[eps]
+        went = facility >= 0
+        tier = self.fac.tier
         # a referred patient may still choose a lower tier (the letter is only a nudge): not an upward flow
-        up = went & (origin >= 0) & (self.fac.tier[np.maximum(dest, 0)] > self.fac.tier[np.maximum(origin, 0)])
-        np.add.at(self.flow_up, (origin[up], dest[up]), 1.0)
-        bypass = went & first & minor & (self.fac.tier[np.maximum(dest, 0)] >= 2)
-        np.add.at(self.flow_bypass, (home[bypass], dest[bypass]), 1.0)
+        up = went & (origin >= 0) & (tier[np.maximum(facility, 0)] > tier[np.maximum(origin, 0)])
+        np.add.at(self.flow_up, (origin[up], facility[up]), 1.0)
+        bypass = went & first & (severity <= COMMON) & (tier[np.maximum(facility, 0)] >= 2)
+        np.add.at(self.flow_bypass, (self.county.homes[home[bypass]], facility[bypass]), 1.0)
 
-    def _down(self, eps: np.ndarray) -> None:
-        origin = self.ep.bed_facility[eps].copy()
-        super()._down(eps)
-        dest = self.ep.bed_facility[eps]
-        moved = (dest >= 0) & (origin >= 0) & (dest != origin)
-        np.add.at(self.flow_down, (origin[moved], dest[moved]), 1.0)
+    def _on_down_referral(self, day: int, eps: np.ndarray, origin: np.ndarray, facility: np.ndarray) -> None:
+        np.add.at(self.flow_down, (origin, facility), 1.0)
 
     def step(self) -> None:
         fade = math.exp(-1.0 / FLOW_MEMORY_DAYS)
