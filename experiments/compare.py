@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from reformsim.model.metrics import TARGETS
-from reformsim.model.params import TIERS, Scenario
+from reformsim.model import metrics
+from reformsim.model.metrics import TARGETS, flatten_summary
+from reformsim.model.params import Scenario
 from scipy import stats
 
 from .backends import open_executor
@@ -30,9 +31,9 @@ from .runner import run
 # metrics printed by ``reformsim compare``, after the targets (dotted keys index nested summary dicts)
 KEY_METRICS = (
     "county_internal_inpatient_share", "referral_attendance", "referrals_up", "referrals_down",
-    "admissions_per_capita", "avg_length_of_stay", "cost_per_visit.township", "cost_per_visit.county",
-    "cost_per_stay.county", "oop_share", "drug_share", "service_revenue_share", "fund_balance",
-    "provider_surplus.county", "contract_rate", "excess_deaths",
+    "admissions_per_capita", "avg_length_of_stay", "cost_per_visit_township", "cost_per_visit_county",
+    "cost_per_stay_county", "oop_share", "drug_share", "service_revenue_share", "fund_balance",
+    "provider_surplus_county", "contract_rate", "excess_deaths",
 )
 LABELS = {
     "primary_visit_share": "Primary-care visit share (基层就诊率)",
@@ -59,29 +60,15 @@ class Comparison:
     reform_days: dict[str, list[int]]  # timeline dates of each scenario
 
 
-def flatten_summary(summary: dict) -> dict[str, float]:
-    """Numeric summary values, nested per-tier dicts as ``key.tier``."""
-    out: dict[str, float] = {}
-    for k, v in summary.items():
-        if isinstance(v, dict):
-            out.update({f"{k}.{t}": float(x) for t, x in v.items() if isinstance(x, int | float)})
-        elif isinstance(v, int | float) and not isinstance(v, bool) and k != "seed":
-            out[k] = float(v)
-    return out
+def numeric_summary(summary: dict) -> dict[str, float]:
+    """The summary's numeric figures as flat columns (``metrics.flatten_summary``), labels dropped."""
+    return {k: float(v) for k, v in flatten_summary(summary).items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and k != "seed"}
 
 
 def target_series(ts: pd.DataFrame) -> pd.DataFrame:
-    """The targets day by day: visit shares over a trailing 30-day window, life expectancy after year one."""
-    roll = ts[[f"visits_{t}" for t in TIERS]].rolling(SMOOTH_DAYS, min_periods=1).sum()
-    v = roll.to_numpy()
-    in_county = v[:, :3].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        primary = (v[:, 0] + v[:, 1]) / in_county
-        internal = in_county / v.sum(axis=1)
-    # a period life table from less than a year of deaths is mostly noise: leave the first year blank
-    life = np.where(ts["day"].to_numpy() >= 365, ts["life_expectancy"].to_numpy(), np.nan)
-    return pd.DataFrame({"day": ts["day"].to_numpy(), "primary_visit_share": primary,
-                         "county_internal_visit_share": internal, "life_expectancy": life})
+    """The targets day by day (``metrics.target_series`` over a trailing 30-day window)."""
+    return pd.DataFrame({"day": ts["day"].to_numpy(), **metrics.target_series(ts, SMOOTH_DAYS)})
 
 
 def _one_run(scenario: Scenario, seed: int, days: int, population: int | None) -> tuple[dict, pd.DataFrame]:
@@ -116,7 +103,7 @@ def compare(scenarios: Sequence[Scenario], seeds: Sequence[int], days: int, popu
                     progress(1)
     rows = []
     for (name, seed), (summary, _) in results.items():
-        for metric, value in flatten_summary(summary).items():
+        for metric, value in numeric_summary(summary).items():
             rows.append((name, seed, metric, value, summary["scenario_hash"], summary["version"]))
     table = pd.DataFrame(rows, columns=["scenario", "seed", "metric", "value", "scenario_hash", "version"])
     first = table[table.scenario == names[0]][["seed", "metric", "value"]].rename(columns={"value": "reference"})

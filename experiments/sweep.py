@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from reformsim.model.metrics import flatten_summary
 from reformsim.model.params import Scenario, first_error
 
 from .io import ResultsError, atomic_write, read_json, write_json, write_parquet
@@ -516,7 +517,7 @@ def run_one(task: RunTask) -> RunOutcome:
     try:
         scenario = apply_values(task.base, task.values)
         result = run(scenario, task.seed, task.days, task.population)
-        summary = flatten_summary(result.summary, task.summary_keys)
+        summary = summary_columns(result.summary, task.summary_keys)
         ts = _subsample(result.timeseries, task.timeseries_every, task.timeseries_columns, task.run_id)
     except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded, not raised
         msg = first_error(exc) if hasattr(exc, "errors") else f"{type(exc).__name__}: {exc}"
@@ -524,14 +525,9 @@ def run_one(task: RunTask) -> RunOutcome:
     return RunOutcome(task.run_id, True, time.perf_counter() - t0, summary=summary, timeseries=ts)
 
 
-def flatten_summary(summary: dict, keys: tuple[str, ...] | None) -> dict[str, Any]:
-    """Nested per-tier dicts become ``key_tier`` columns; ``keys`` selects columns (None: all)."""
-    flat: dict[str, Any] = {}
-    for k, v in summary.items():
-        if isinstance(v, dict):
-            flat.update({f"{k}_{t}": x for t, x in v.items()})
-        else:
-            flat[k] = v
+def summary_columns(summary: dict, keys: tuple[str, ...] | None) -> dict[str, Any]:
+    """The summary as flat columns (``metrics.flatten_summary``); ``keys`` selects them (None: all)."""
+    flat = flatten_summary(summary)
     if keys is None:
         return flat
     wanted = set(keys) | {"scenario_hash", "seed", "version"}

@@ -69,9 +69,9 @@ class Daily:
                                  wait, occupancy, surplus, staff]).tolist()
         row.update(zip(_TIERED_KEYS, values, strict=True))
         v, a = values[0:4], values[8:12]  # visits, admissions by tier
-        row["primary_visit_share"] = _share(v[0] + v[1], v[0] + v[1] + v[2])
-        row["county_internal_visit_share"] = _share(v[0] + v[1] + v[2], v[0] + v[1] + v[2] + v[3])
-        row["county_internal_inpatient_share"] = _share(a[1] + a[2], a[0] + a[1] + a[2] + a[3])
+        row["primary_visit_share"] = primary_visit_share(v)
+        row["county_internal_visit_share"] = county_internal_visit_share(v)
+        row["county_internal_inpatient_share"] = county_internal_inpatient_share(a)
         row["fund_balance"] = float(led.fund.sum())
         row["consortium_balance"] = float(led.consortium)
         row["alive"] = float(m.alive_by_scheme.sum())  # kept count (checked against the rows in tests)
@@ -85,8 +85,74 @@ class Daily:
         self.row = row
 
 
-def _share(a: float, b: float) -> float:
-    return float(a / b) if b > 0 else float("nan")
+# ---------------------------------------------------------------------- the formulas
+# Every target and summary formula is written here once; the visual, compare and calibration
+# import them. Each takes figures by tier on the last axis: one day's, a year's or a series'.
+
+def ratio(num, den):
+    """``num / den``; NaN where ``den`` is not positive. Scalars give a float, arrays an array."""
+    if np.ndim(num) == 0 and np.ndim(den) == 0:
+        return float(num / den) if den > 0 else float("nan")
+    num, den = np.broadcast_arrays(np.asarray(num, dtype=float), np.asarray(den, dtype=float))
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+
+
+
+def _tiers(x) -> tuple:
+    x = np.asarray(x, dtype=float)
+    return x[..., 0], x[..., 1], x[..., 2], x[..., 3]
+
+
+def primary_visit_share(visits):
+    """基层就诊率: village and township/community visits over the county's own visits (tiers 0-2)."""
+    v0, v1, v2, _ = _tiers(visits)
+    return ratio(v0 + v1, v0 + v1 + v2)
+
+
+def county_internal_visit_share(visits):
+    """县域内就诊率 of visits: visits inside the county (tiers 0-2) over all visits."""
+    v0, v1, v2, v3 = _tiers(visits)
+    return ratio(v0 + v1 + v2, v0 + v1 + v2 + v3)
+
+
+def county_internal_inpatient_share(admissions):
+    """县域内住院率: admissions at township and county facilities over all admissions."""
+    a0, a1, a2, a3 = _tiers(admissions)
+    return ratio(a1 + a2, a0 + a1 + a2 + a3)
+
+
+def trailing_sum(x: np.ndarray, window: int) -> np.ndarray:
+    """Sums of the trailing ``window`` rows of a daily series (fewer at its start), along axis 0."""
+    c = np.concatenate([np.zeros((1, *np.shape(x)[1:])), np.cumsum(x, axis=0)])
+    lo = np.maximum(np.arange(1, len(x) + 1) - window, 0)
+    return c[1:] - c[lo]
+
+
+LIFE_TABLE_DAYS = 365  # a period life table needs a year of deaths and exposure
+
+
+def target_series(daily, window: int) -> dict[str, np.ndarray]:
+    """The targets day by day from daily columns (a DataFrame or a dict of arrays with
+    ``visits_<tier>`` and ``life_expectancy``): the visit shares over the trailing ``window``
+    days, and life expectancy once a simulated year has been measured (NaN before)."""
+    visits = trailing_sum(np.stack([np.asarray(daily[f"visits_{t}"], dtype=float) for t in TIERS], axis=-1), window)
+    life = np.asarray(daily["life_expectancy"], dtype=float)
+    return {
+        "primary_visit_share": primary_visit_share(visits),
+        "county_internal_visit_share": county_internal_visit_share(visits),
+        "life_expectancy": np.where(np.arange(len(life)) >= LIFE_TABLE_DAYS, life, np.nan),
+    }
+
+
+def flatten_summary(summary: dict) -> dict:
+    """A summary as flat columns: per-tier dicts become ``key_tier`` (as in the daily series)."""
+    flat: dict = {}
+    for k, v in summary.items():
+        if isinstance(v, dict):
+            flat.update({f"{k}_{t}": x for t, x in v.items()})
+        else:
+            flat[k] = v
+    return flat
 
 
 class DailyCollector(DataCollector):
@@ -160,29 +226,29 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
     le = period_life_expectancy(model.year_deaths[yr], model.year_py[yr]) if yr in model.year_py else float("nan")
     # NHSS two-week visit rate (两周就诊率): visits in the last 14 days per resident (not residents with a visit)
     fortnight = ts.tail(14)
-    two_week = _share(float(fortnight[[f"visits_{t}" for t in TIERS]].to_numpy().sum()), float(fortnight["alive"].iloc[-1]))
-    by_tier = lambda a, b: {t: _share(a[i], b[i]) for i, t in enumerate(TIERS)}  # noqa: E731
+    two_week = ratio(float(fortnight[[f"visits_{t}" for t in TIERS]].to_numpy().sum()), float(fortnight["alive"].iloc[-1]))
+    by_tier = lambda a, b: {t: ratio(a[i], b[i]) for i, t in enumerate(TIERS)}  # noqa: E731
     out = {
-        "primary_visit_share": _share(v[0] + v[1], v[:3].sum()),
-        "county_internal_visit_share": _share(v[:3].sum(), v.sum()),
-        "county_internal_inpatient_share": _share(adm[1:3].sum(), adm.sum()),
+        "primary_visit_share": primary_visit_share(v),
+        "county_internal_visit_share": county_internal_visit_share(v),
+        "county_internal_inpatient_share": county_internal_inpatient_share(adm),
         "life_expectancy": le,
         "visits_per_capita": float(v.sum() / alive / years),
         "admissions_per_capita": float(adm.sum() / alive / years),
         "two_week_visit_rate": two_week,
         "referrals_up": float(s["referrals_up"]),
         "referrals_down": float(s["referrals_down"]),
-        "referral_attendance": _share(s["referrals_attended"], s["referral_decisions"]),
-        "bypass_share": _share(s["bypass"], s["first_contacts"]),
+        "referral_attendance": ratio(s["referrals_attended"], s["referral_decisions"]),
+        "bypass_share": ratio(s["bypass"], s["first_contacts"]),
         "mean_wait_days": {t: float(last[f"wait_{t}"].mean()) for t in TIERS},
         "bed_occupancy": {t: float(last[f"occupancy_{t}"].mean()) for t in TIERS},
         "cost_per_visit": by_tier(np.array([s[f"visit_cost_{t}"] for t in TIERS]), v),
         "cost_per_stay": by_tier(np.array([s[f"stay_cost_{t}"] for t in TIERS]), stays),
-        "oop_share": _share(oop, total_bills),
-        "drug_share": _share(float(parts["drug_revenue"]), parts_total),
-        "service_revenue_share": _share(float(parts["service_revenue"]), parts_total),
-        "avg_length_of_stay": _share(float(s[[f"stay_days_{t}" for t in TIERS]].sum()), float(stays.sum())),
-        "revisit_rate": _share(s["revisits"], v.sum()),
+        "oop_share": ratio(oop, total_bills),
+        "drug_share": ratio(float(parts["drug_revenue"]), parts_total),
+        "service_revenue_share": ratio(float(parts["service_revenue"]), parts_total),
+        "avg_length_of_stay": ratio(float(s[[f"stay_days_{t}" for t in TIERS]].sum()), float(stays.sum())),
+        "revisit_rate": ratio(s["revisits"], v.sum()),
         "fund_balance": float(ts["fund_balance"].iloc[-1]),
         "provider_surplus": {t: float(last[f"surplus_{t}"].iloc[-1] - (ts[f"surplus_{t}"].iloc[-len(last) - 1] if len(ts) > len(last) else 0.0))
                              for t in TIERS},

@@ -8,9 +8,9 @@ import pytest
 from reformsim.experiments.cli import main
 from reformsim.experiments.compare import (
     compare,
-    flatten_summary,
     format_comparison,
     mean_interval,
+    numeric_summary,
     write_comparison,
 )
 from reformsim.experiments.io import read_parquet
@@ -98,9 +98,9 @@ def test_mean_interval_covers_the_mean_and_shrinks_with_agreement():
     assert all(np.isnan(mean_interval(np.array([np.nan]))))
 
 
-def test_flatten_summary_spreads_tiers_and_drops_labels():
-    flat = flatten_summary({"a": 1, "b": {"county": 2.0}, "scenario": "x", "seed": 3, "flag": True})
-    assert flat == {"a": 1.0, "b.county": 2.0}
+def test_numeric_summary_spreads_tiers_and_drops_labels():
+    flat = numeric_summary({"a": 1, "b": {"county": 2.0}, "scenario": "x", "seed": 3, "flag": True})
+    assert flat == {"a": 1.0, "b_county": 2.0}
 
 
 def test_repeated_names_are_refused():

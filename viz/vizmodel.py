@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from reformsim.agents.illness import COMMON
 from reformsim.experiments.scenario import load_scenario
+from reformsim.model import metrics
 from reformsim.model.metrics import TARGETS
 from reformsim.model.model import CountyModel
 from reformsim.model.params import TIERS, get_path
@@ -171,27 +172,15 @@ def series(model: CountyModel, key: str) -> np.ndarray:
     return np.asarray(model.datacollector.model_vars.get(key, []), dtype=float)
 
 
-def rolling_ratio(num: np.ndarray, den: np.ndarray, window: int = SMOOTH_DAYS) -> np.ndarray:
-    """sum(num)/sum(den) over the trailing ``window`` days (shorter at the start); NaN if no denominator."""
-    cn, cd = np.concatenate([[0.0], np.cumsum(num)]), np.concatenate([[0.0], np.cumsum(den)])
-    lo = np.maximum(np.arange(1, len(num) + 1) - window, 0)
-    n, d = cn[1:] - cn[lo], cd[1:] - cd[lo]
-    return np.divide(n, d, out=np.full(len(num), np.nan), where=d > 0)
-
-
-def tier_visits(model: CountyModel) -> np.ndarray:
-    """Visits per day by tier, shape (days, 4)."""
-    return np.stack([series(model, f"visits_{t}") for t in TIERS], axis=1) if model.steps else np.zeros((0, 4))
+def daily(model: CountyModel) -> dict[str, np.ndarray]:
+    """The daily columns the target formulas read (``metrics.target_series``)."""
+    return {k: series(model, k) for k in (*(f"visits_{t}" for t in TIERS), "life_expectancy")}
 
 
 def target_series(model: CountyModel, window: int = SMOOTH_DAYS) -> dict[str, np.ndarray]:
-    """Daily primary-care and county-internal visit shares (rolling) and life expectancy."""
-    v = tier_visits(model)
-    return {
-        "primary_visit_share": rolling_ratio(v[:, 0] + v[:, 1], v[:, :3].sum(1), window),
-        "county_internal_visit_share": rolling_ratio(v[:, :3].sum(1), v.sum(1), window),
-        "life_expectancy": series(model, "life_expectancy"),
-    }
+    """Daily primary-care and county-internal visit shares (trailing ``window`` days) and life
+    expectancy (once a year has been measured)."""
+    return metrics.target_series(daily(model), window)
 
 
 def current_targets(model: CountyModel) -> dict[str, float]:
@@ -209,7 +198,8 @@ def money_series(model: CountyModel, window: int = SMOOTH_DAYS) -> dict[str, np.
     """Fund balance (¥ million), out-of-pocket share of bills (rolling) and cumulative surplus by tier (¥ million)."""
     bills = sum(series(model, f"visit_cost_{t}") + series(model, f"stay_cost_{t}") for t in TIERS)
     oop = series(model, "oop_outpatient") + series(model, "oop_inpatient")
-    out = {"fund_balance": series(model, "fund_balance") / 1e6, "oop_share": rolling_ratio(oop, np.asarray(bills), window)}
+    oop_share = metrics.ratio(metrics.trailing_sum(oop, window), metrics.trailing_sum(np.asarray(bills, dtype=float), window))
+    out = {"fund_balance": series(model, "fund_balance") / 1e6, "oop_share": oop_share}
     for t in TIERS:
         out[f"surplus_{t}"] = series(model, f"surplus_{t}") / 1e6
     return out
