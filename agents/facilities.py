@@ -77,8 +77,18 @@ class FacilityState:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
 
 
+def _column(name: str, doc: str) -> property:
+    """A facility attribute that reads its row of the ``FacilityState`` array ``name``."""
+    return property(lambda self: float(getattr(self.model.fac, name)[self.fid]), doc=doc)
+
+
 class Facility(Agent):
-    """A health facility: a node of the referral graph and a row of ``FacilityState``."""
+    """A health facility: a node of the referral graph and a row of ``FacilityState``.
+
+    This is the per-facility view the visual, ``facilities.parquet`` and scripts use
+    (``model.agents_by_type[TownshipCentre]``, ``model.facility(fid)``): every attribute reads the
+    engine's arrays, so it is always today's value and costs nothing while nobody looks.
+    """
 
     tier: ClassVar[int]
     model: CountyModel
@@ -86,52 +96,44 @@ class Facility(Agent):
     def __init__(self, model: CountyModel, fid: int):
         super().__init__(model)
         self.fid = fid
-        self.name = model.county.name[fid]
+        c = model.county
+        self.name = c.name[fid]
+        self.kind = str(c.kind[fid])
+        self.x, self.y = float(c.x[fid]), float(c.y[fid])
+        self.parent = int(c.parent[fid])  # the facility it refers up to (-1: none)
+        self.mountain = bool(c.mountain[fid])
 
-    def _get(self, field: str) -> float:
-        return float(getattr(self.model.fac, field)[self.fid])
-
-    @property
-    def senior(self) -> float:
-        return self._get("senior")
-
-    @property
-    def junior(self) -> float:
-        return self._get("junior")
-
-    @property
-    def beds(self) -> float:
-        return self._get("beds")
-
-    @property
-    def skill(self) -> float:
-        return self._get("skill")
-
-    @property
-    def capacity(self) -> float:
-        return self._get("capacity")
+    senior = _column("senior", "senior doctors present (after transfers)")
+    junior = _column("junior", "junior doctors present")
+    nurses = _column("nurses", "nurses")
+    village_doctors = _column("village_doctors", "village doctors")
+    on_loan = _column("loan", "senior doctors on loan in (+) or out (-) (县管乡用)")
+    beds = _column("beds", "beds")
+    skill = _column("skill", "capability index: treats severity <= skill well")
+    capacity = _column("capacity", "outpatient visits it can serve a day")
+    visits_today = _column("visits_today", "visits today")
+    visits_total = _column("visits_total", "visits since the run began")
+    admissions_today = _column("admissions_today", "admissions today")
+    revenue = _column("revenue", "revenue since the run began (¥, all sources)")
+    cost = _column("cost", "cost since the run began (¥)")
 
     @property
-    def visits_today(self) -> float:
-        return self._get("visits_today")
+    def beds_occupied(self) -> float:
+        f = self.model.fac
+        return float(f.occupied[self.fid] + f.occupied_priority[self.fid])
 
     @property
     def bed_occupancy(self) -> float:
-        f = self.model.fac
-        return float((f.occupied[self.fid] + f.occupied_priority[self.fid]) / max(f.beds[self.fid], 1e-9))
+        return self.beds_occupied / max(self.beds, 1e-9)
 
     @property
     def wait_days(self) -> float:
+        """The wait a new patient without priority expects (days)."""
         return float(self.model.wait_general[self.fid])
 
     @property
-    def revenue(self) -> float:
-        return self._get("revenue")
-
-    @property
     def surplus(self) -> float:
-        f = self.model.fac
-        return float(f.revenue[self.fid] - f.cost[self.fid])
+        return self.revenue - self.cost
 
 
 class VillageClinic(Facility):

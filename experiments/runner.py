@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from reformsim.model.metrics import summarize, timeseries
 from reformsim.model.model import CountyModel
@@ -26,15 +25,15 @@ class RunResult:
     facilities: pd.DataFrame
 
 
+FACILITY_COLUMNS = ("name", "kind", "tier", "x", "y", "parent", "senior", "junior", "nurses", "village_doctors", "beds",
+                    "skill", "capacity", "visits_total", "beds_occupied", "wait_days", "revenue", "cost", "surplus")
+
+
 def facilities_table(m: CountyModel) -> pd.DataFrame:
-    f, c = m.fac, m.county
-    return pd.DataFrame({
-        "facility": np.arange(c.n_facilities), "name": c.name, "kind": c.kind.astype(str), "tier": f.tier,
-        "x": c.x, "y": c.y, "parent": c.parent, "senior": f.senior, "junior": f.junior, "nurses": f.nurses,
-        "village_doctors": f.village_doctors, "beds": f.beds, "skill": f.skill, "capacity_per_day": f.capacity,
-        "visits_total": f.visits_total, "occupied_beds": f.occupied + f.occupied_priority,
-        "wait_days": m.wait_general, "revenue": f.revenue, "cost": f.cost, "surplus": f.revenue - f.cost,
-    })
+    """One row per facility at the end of the run, read from the facility agents."""
+    rows = [{"facility": f.fid, **{c: getattr(f, c) for c in FACILITY_COLUMNS}} for f in m.facilities]
+    table = pd.DataFrame(rows)
+    return table.rename(columns={"capacity": "capacity_per_day", "beds_occupied": "occupied_beds"})
 
 
 def run(scenario: Scenario, seed: int, days: int, population: int | None = None,

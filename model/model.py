@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 from reformsim.agents import care, choice, illness
 from reformsim.agents.episodes import Calendar, EpisodePool, Outcome, Stage
-from reformsim.agents.facilities import AGENT_CLASS, FacilityState
+from reformsim.agents.facilities import AGENT_CLASS, Facility, FacilityState
 from reformsim.agents.payment import (
     bed_day_prices,
     fund_share,
@@ -835,6 +835,10 @@ class CountyModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(1)
+
+    def facility(self, fid: int) -> Facility:
+        """The facility agent of id ``fid`` (its row in the arrays and node of the referral graph)."""
+        return self.facilities[fid]
 
     @property
     def staff_balance(self) -> float:

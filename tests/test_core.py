@@ -323,3 +323,21 @@ def test_calendar_pops_each_days_ids_in_the_order_they_were_scheduled():
     for d in range(420):
         assert calendar.pop(d).tolist() == expected.get(d, []), d
     assert calendar.nbytes == 0
+
+
+def test_facility_agents_are_the_per_facility_view(baseline_run):
+    """Each facility agent reads its row of the engine's arrays; facilities.parquet is made from them."""
+    from reformsim.agents.facilities import CountyHospital, Facility, TownshipCentre
+    from reformsim.experiments.runner import facilities_table
+
+    m, _ = baseline_run
+    towns = m.agents_by_type[TownshipCentre]
+    assert len(towns) == int((m.county.kind == "township").sum())
+    assert all(a.tier == 1 and a.kind == "township" for a in towns)
+    hospital = m.agents_by_type[CountyHospital].to_list()[0]
+    assert hospital.skill == m.fac.skill[hospital.fid] and hospital.beds_occupied > 0
+    assert m.facility(hospital.fid) is hospital
+    table = facilities_table(m)
+    assert len(table) == len(m.agents.select(agent_type=Facility))
+    assert table["visits_total"].sum() == m.fac.visits_total.sum()
+    assert table.loc[hospital.fid, "surplus"] == hospital.revenue - hospital.cost

@@ -221,21 +221,11 @@ def compare_metrics(model: CountyModel) -> dict[str, np.ndarray]:
     }
 
 
+FACILITY_FACTS = ("visits_today", "capacity", "wait_days", "senior", "junior", "village_doctors", "on_loan", "nurses",
+                  "beds", "beds_occupied", "revenue", "surplus", "skill")
+
+
 def facility_facts(model: CountyModel, fid: int) -> dict[str, float]:
-    """Load, wait, staff, beds and money of one facility today."""
-    f = model.fac
-    return {
-        "visits_today": float(f.visits_today[fid]),
-        "capacity": float(f.capacity[fid]),
-        "wait_days": float(model.wait_general[fid]),
-        "senior": float(f.senior[fid]),
-        "junior": float(f.junior[fid]),
-        "village_doctors": float(f.village_doctors[fid]),
-        "on_loan": float(f.loan[fid]),
-        "nurses": float(f.nurses[fid]),
-        "beds": float(f.beds[fid]),
-        "beds_occupied": float(f.occupied[fid] + f.occupied_priority[fid]),
-        "revenue": float(f.revenue[fid]),
-        "surplus": float(f.revenue[fid] - f.cost[fid]),
-        "skill": float(f.skill[fid]),
-    }
+    """Load, wait, staff, beds and money of one facility today (from its agent)."""
+    f = model.facility(fid)
+    return {k: getattr(f, k) for k in FACILITY_FACTS}
