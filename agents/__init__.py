@@ -1,20 +1,21 @@
-"""reformsim.agents: the residents, their episodes and the rules that move them.
+"""reformsim.agents: one module per mechanism of the county health system, with its parameters,
+its rules, its compiled daily stage and what it recomputes when a lever changes (see
+docs/model.md for the map); plus the residents, facilities, episodes and random streams they act on.
 
 The rules are compiled by Numba and cached beside their sources. Numba keys a cached function
-on its own file only, so a kernel in ``model/kernels.py`` that inlines a rule from here (or from
-``model/lifetable.py``) would keep running the old rule after the rule is edited. The caches of
-all compiled modules are therefore dropped together whenever any of their sources changes.
+on its own file only, so a kernel that inlines a rule from another module would keep running
+the old rule after the rule is edited. The caches of all compiled modules are therefore dropped
+together whenever any of their sources changes.
 """
 
 import hashlib
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-_MODEL_COMPILED = ("kernels.py", "lifetable.py")  # the model's modules with compiled functions
 
 
 def _drop_stale_compiled_caches(here: Path = _HERE) -> None:
-    sources = sorted([*here.glob("*.py"), *(here.parent / "model" / name for name in _MODEL_COMPILED)])
+    sources = sorted(here.glob("*.py"))
     digest = hashlib.sha1(b"".join(p.read_bytes() for p in sources if p.exists())).hexdigest()
     stamp = here / "__pycache__" / "compiled-sources.sha1"
     try:

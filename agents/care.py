@@ -1,12 +1,44 @@
-"""Treatment, referral, admission and outcome rules (pure functions)."""
+"""Treatment and referral (转诊): what a visit leads to, whether treatment works, and the excess
+risk of death when care comes late or not at all.
+
+At a visit the facility treats what its skill allows (``attempts``: up to ``ATTEMPT_MARGIN``
+above its skill, more where its payment makes keeping the patient pay, ``agents/payment.py``)
+and refers up otherwise (a referral letter; the resident chooses again tomorrow). A case that
+needs a bed is admitted (``agents/beds.py``); an outpatient's treatment resolves the episode
+with ``success_prob``, falling as severity exceeds skill, or sends the resident to seek care
+again. Trust in the tier that treated learns from the outcome (``learned``). An episode that
+ends untreated, or was treated late, kills with ``excess_fatality`` (on top of the life table,
+``agents/demography.py``).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from .episodes import Outcome, Stage
+from .streams import Purpose, draw
+
 ATTEMPT_MARGIN = 0.35  # a facility attempts a case up to this far above its skill
-MAX_STEPS = 6  # care-seeking decisions per episode before the resident gives up
+_OUTCOME, _FATALITY = int(Purpose.OUTCOME), int(Purpose.FATALITY)
+
+
+@dataclass(frozen=True)
+class CareParams:
+    """Treatment success, trust learning and excess fatality (``facilities.*``, ``behaviour.*``, ``illness.*``)."""
+
+    treat_success: float  # resolution probability when the facility is capable
+    below_need_success: float  # ... when it treats far above its capability
+    trust_learning_rate: float  # how far one outcome moves trust in the tier (0..1)
+    untreated_fatality: tuple[float, ...]  # excess case fatality of an untreated episode, by severity
+    delay_fatality_per_day: tuple[float, ...]  # added per day of delay before adequate care, by severity
+
+    @classmethod
+    def of(cls, s) -> CareParams:
+        return cls(s.facilities.treat_success, s.facilities.below_need_success, s.behaviour.trust_learning_rate,
+                   tuple(s.illness.untreated_fatality), tuple(s.illness.delay_fatality_per_day))
 
 
 @njit(cache=True)
@@ -31,13 +63,6 @@ def excess_fatality(sev: int, delay_days: int, untreated: bool, untreated_fatali
     return min(max(p + delay_fatality_per_day[sev] * delay_days, 0.0), 1.0)
 
 
-@njit(cache=True)
-def length_of_stay(u: float, mean_days: float, sev: int, mult: float = 1.0) -> int:
-    """Days in bed: the tier's mean (``FacilityParams.los_days``), longer for complex cases,
-    spread uniformly ±50%."""
-    return max(1, int(np.rint(mean_days * (0.85 + 0.1 * sev) * mult * (0.5 + u))))
-
-
 def referral_tier(tier: np.ndarray) -> np.ndarray:
     """The tier a facility refers up to."""
     return np.minimum(tier + 1, 3)
@@ -48,3 +73,130 @@ def learned(trust: np.float32, ok: bool, rate: float) -> np.float32:
     """Trust in the tier that treated, moved toward the outcome (1 resolved, 0 not) by ``rate``,
     in float32 as stored."""
     return trust + np.float32(rate) * (np.float32(ok) - trust)
+
+
+REFER, ADMIT, OUTPATIENT = 0, 1, 2
+
+
+@njit(cache=True)
+def triage(eps, fid, severity, needs_bed, treated_day, skill, tier, keep, day):
+    """What each visit leads to: ``REFER`` up (beyond what the facility attempts with the tier's
+    ``keep`` margin, or a bed needed at a village clinic), else ``ADMIT`` or ``OUTPATIENT``
+    treatment. Records ``day`` as the first adequate care where the facility could treat the
+    case without keeping it (``treated_day``, in place)."""
+    out = np.empty(len(eps), dtype=np.int8)
+    for i in range(len(eps)):
+        e, f = eps[i], fid[i]
+        t, sv = tier[f], severity[e]
+        if not attempts(skill[f], sv, keep[t]) or (needs_bed[e] and t == 0):
+            out[i] = REFER
+            continue
+        if attempts(skill[f], sv, 0.0) and treated_day[e] < 0:
+            treated_day[e] = day
+        out[i] = ADMIT if needs_bed[e] else OUTPATIENT
+    return out
+
+
+@njit(cache=True)
+def treat(key, eps, fid, tier, person, ep_key, steps, severity, resident, skill, below_need, capable, trust, rate):
+    """Treatment at facility ``fid``: whether it resolves each episode (its OUTCOME draw for this
+    step against ``care.success_prob``), and the resident's trust in ``tier`` learning from that
+    (``care.learned``, in place; one episode per resident). The episodes resolved and the rest,
+    each in the order given. Episode fields are read in place by id."""
+    n = len(eps)
+    ok = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        e = eps[i]
+        ok[i] = draw(key, _OUTCOME, person[e], np.int64(ep_key[e]) * 8 + steps[e]) < success_prob(
+            skill[fid[i]], severity[e], below_need, capable)
+    # a loop of its own: with nothing to compute between them, the reads of residents' trust
+    # (cache misses) overlap; inside the loop above they waited on the arithmetic
+    resolved = np.empty(n, dtype=np.int64)
+    again = np.empty(n, dtype=np.int64)
+    n_resolved = n_again = 0
+    for i in range(n):
+        e = eps[i]
+        row, t = resident[e], tier[i]
+        trust[row, t] = learned(trust[row, t], ok[i], rate)
+        if ok[i]:
+            resolved[n_resolved] = e
+            n_resolved += 1
+        else:
+            again[n_again] = e
+            n_again += 1
+    return resolved[:n_resolved], again[:n_again]
+
+
+@njit(cache=True)
+def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated, untreated_fatality,
+         delay_fatality_per_day):
+    """Whether each closing episode kills (``care.excess_fatality`` against its FATALITY draw):
+    untreated, from the delay since onset; treated, from the delay before adequate care.
+    Most episodes carry no risk and draw nothing."""
+    out = np.zeros(len(eps), dtype=np.bool_)
+    for i in range(len(eps)):
+        e = eps[i]
+        delay = day - start[e] if untreated else max(treated_day[e] - start[e], 0)
+        p = excess_fatality(severity[e], delay, untreated, untreated_fatality, delay_fatality_per_day)
+        if p > 0:
+            out[i] = draw(key, _FATALITY, person[e], ep_key[e]) < p
+    return out
+
+
+class Treatment:
+    """The day's visits of a model's episodes: triage, referral, treatment and how episodes end."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def derive(self, s) -> None:
+        self.params = p = CareParams.of(s)
+        self.keep = np.array([r.keep for r in self.m.payment.response])  # extra margin before referring, by tier
+        self.fatality = (np.asarray(p.untreated_fatality, dtype=float), np.asarray(p.delay_fatality_per_day, dtype=float))
+
+    def visit(self, eps: np.ndarray) -> None:
+        """Billed visits; each facility refers up, admits or treats as an outpatient."""
+        m = self.m
+        e, f = m.ep, m.fac
+        fid = e.facility[eps]
+        m.billing.bill_visits(eps, fid)
+        then = triage(eps, fid, e.severity, e.needs_bed, e.treated_day, f.skill, f.tier, self.keep, m.day)
+        refer = then == REFER
+        self.refer_up(eps[refer], f.tier[fid[refer]])
+        admit = then == ADMIT
+        m.beds.admit(eps[admit], fid[admit])
+        out = then == OUTPATIENT
+        resolved, again = self.treat(eps[out], fid[out], f.tier[fid[out]])
+        self.close(resolved, False, Outcome.RESOLVED)
+        m.schedule(again, Stage.CHOOSE, m.day + 2)  # not better: seek care again
+
+    def refer_up(self, eps: np.ndarray, tier: np.ndarray) -> None:
+        """A referral letter to the next tier up; the resident chooses again tomorrow."""
+        if len(eps) == 0:
+            return
+        m, e = self.m, self.m.ep
+        e.referred_tier[eps] = referral_tier(tier)
+        e.has_referral[eps] = True
+        if m.events.wanted("referral"):
+            m.events.emit("referral", day=m.day, eps=eps, facility=e.facility[eps], tier=e.referred_tier[eps])
+        m.today.referrals_up += len(eps)
+        m.schedule(eps, Stage.CHOOSE, m.day + 1)
+
+    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Treatment at ``fid``, trust in ``tier`` learning from it: the episodes resolved and the rest."""
+        m, e, p = self.m, self.m.ep, self.params
+        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident, m.fac.skill,
+                     p.below_need_success, p.treat_success, m.res.trust, p.trust_learning_rate)
+
+    def close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
+        """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""
+        if len(eps) == 0:
+            return
+        m, e = self.m, self.m.ep
+        kills = dies(m.streams.key, eps, e.person, e.key, e.severity, e.start, e.treated_day, m.day, untreated, *self.fatality)
+        if not kills.any():
+            m.end(eps, outcome)
+            return
+        outcome = np.asarray(outcome)
+        m.end(eps[~kills], outcome if outcome.ndim == 0 else outcome[~kills])
+        m.demography.kill(e.resident[eps[kills]], excess=True)  # closes their episodes as DIED

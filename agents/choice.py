@@ -1,4 +1,4 @@
-"""Care-seeking as a multinomial logit over self-care and the reachable facilities.
+"""Care-seeking (就医选择) as a multinomial logit over self-care and the reachable facilities.
 
 Alternatives are *slots*: 0 self-care, then the resident's home slots (own village clinic, own
 township or community centre, each county hospital, the tertiary hospital). Utility rises with
@@ -7,22 +7,59 @@ facility and, for primary care, with a family-doctor contract; it falls with out
 relative to income, travel time and expected wait.
 
 The rule for one slot (``slot_utility``) and the draw among alternatives (``pick``) are compiled
-scalar functions: the engine's kernel (``model/kernels.py``) calls them once per episode and slot,
+scalar functions: the engine's kernel (``choose_slots``) calls them once per episode and slot,
 the reference model through ``utilities``/``choose`` on one episode's arrays.
+
+The day's stage (``CareSeeking.choose``) books each chooser at a facility after its queue's wait
+(``agents/queues.py``) or ends the episode as self-treated; trust in each tier, which the
+choice weighs, learns from treatment (``agents/care.py``) and drifts monthly toward the
+village's mean (``word_of_mouth``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
-from reformsim.model.params import BehaviourParams
+
+from .episodes import Outcome, Stage
+from .illness import COMMON
+from .streams import Purpose, draw
+
+_CHOICE = int(Purpose.CHOICE)
 
 # positions in the coefficient vector (numba takes a float array, not a pydantic model)
 _QUALITY, _OOP, _INCOME, _TRAVEL, _RELIEF, _WAIT, _REFERRAL, _CONTRACT, _BYPASS, _ASC_TIER, _ASC_SELF = (
     0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 15)
 
 
-def coefficients(b: BehaviourParams) -> np.ndarray:
+@dataclass(frozen=True)
+class ChoiceParams:
+    """The scenario's ``behaviour.*`` fields: the logit's coefficients (utility units)."""
+
+    beta_quality: float  # per unit of perceived quality x trust
+    beta_oop_per_100: float  # per ¥100 out of pocket (x the income band's factor)
+    income_cost_factor: tuple[float, ...]  # price sensitivity by income band, low .. high
+    beta_travel_per_hour: float  # per hour of travel
+    travel_relief_severe: float  # share of the travel weight dropped for serious/complex illness
+    beta_wait_per_day: float  # per day of expected wait
+    beta_referral: float  # for the facility one was referred to
+    beta_contract_primary: float  # for primary care, with a family-doctor contract
+    referral_bypass_penalty: float  # at a hospital without a referral letter
+    asc_tier: tuple[float, ...]  # constants by tier
+    asc_self: tuple[float, ...]  # self-care constants by severity
+    trust_social_weight: float  # monthly pull of trust toward the village mean (0..1)
+
+    @classmethod
+    def of(cls, s) -> ChoiceParams:
+        b = s.behaviour
+        return cls(b.beta_quality, b.beta_oop_per_100, tuple(b.income_cost_factor), b.beta_travel_per_hour,
+                   b.travel_relief_severe, b.beta_wait_per_day, b.beta_referral, b.beta_contract_primary,
+                   b.referral_bypass_penalty, tuple(b.asc_tier), tuple(b.asc_self), b.trust_social_weight)
+
+
+def coefficients(b) -> np.ndarray:
     """The logit's coefficients as one float vector, per-unit scales applied (¥100, hours)."""
     return np.array([b.beta_quality, b.beta_oop_per_100 / 100.0, *b.income_cost_factor, b.beta_travel_per_hour / 60.0,
                      b.travel_relief_severe, b.beta_wait_per_day, b.beta_referral, b.beta_contract_primary,
@@ -109,7 +146,7 @@ def utilities(
     wait_days: np.ndarray,  # (E, S)
     referred_to: np.ndarray,  # (E, S) bool: the slot the resident was referred to
     contract: np.ndarray,  # (E,) bool
-    b: BehaviourParams,
+    b,  # ChoiceParams (or the scenario's behaviour section)
 ) -> np.ndarray:
     """Utility matrix (E, S+1); column 0 is self-care, unavailable slots are -inf."""
     sev = np.asarray(sev, dtype=np.int64)
@@ -137,3 +174,186 @@ def _choose(u, draw):
 def choose(u: np.ndarray, draw: np.ndarray) -> np.ndarray:
     """Alternative index per row of utilities ``u`` by inverse CDF of one uniform per row."""
     return _choose(np.asarray(u, dtype=float), np.asarray(draw, dtype=float))
+
+
+@njit(cache=True)
+def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, referred_tier, home, scheme, income,
+                 contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
+    """Each episode's next care-seeking step: its ``steps`` count goes up by one; past
+    ``max_steps`` the resident gives up (alternative -1), else the alternative (0 self-care,
+    else slot + 1) and the chosen facility, picked by the episode's CHOICE draw for that step.
+
+    Episode fields are read by id; the resident's ``contract`` and ``trust`` come gathered per
+    episode: read here from the resident arrays, each would be a cache miss that the loop waits
+    for. Per-home tables are indexed as in ``CareSeeking.choose``: ``quality`` rows by (home,
+    severity), ``oop`` rows by (home, scheme, letter, severity).
+    """
+    n, s = len(eps), slot_fac.shape[1]
+    alt = np.empty(n, dtype=np.int64)
+    fid = np.empty(n, dtype=np.int64)
+    u = np.empty(s + 1)
+    for i in range(n):
+        e = eps[i]
+        steps[e] += 1
+        if steps[e] > max_steps:
+            alt[i] = -1
+            fid[i] = -1
+            continue
+        h, sv = home[e], severity[e]
+        has_letter, con, rt = has_referral[e], contract[i], referred_tier[e]
+        priority = has_letter or con
+        oop_row = ((h * 2 + scheme[e]) * 2 + has_letter) * 4 + sv
+        bypass = True
+        if has_letter:
+            for j in range(s):
+                if slot_tier[h, j] == rt:
+                    bypass = False
+        u[0] = self_care_utility(c, sv)
+        for j in range(s):
+            t = slot_tier[h, j]
+            if t < 0:
+                u[j + 1] = -np.inf
+                continue
+            f = slot_fac[h, j]
+            wait = wait_priority[f] if priority else wait_general[f]
+            referred = has_letter and t == rt
+            u[j + 1] = slot_utility(c, sv, t, quality[h * 4 + sv, j], trust[i, t], oop[oop_row, j], income[e],
+                                    travel[h, j], wait, referred, con, bypass)
+        a = pick(u, draw(key, _CHOICE, person[e], np.int64(ep_key[e]) * 8 + steps[e]))
+        alt[i] = a
+        fid[i] = slot_fac[h, max(a - 1, 0)]
+    return alt, fid
+
+
+@njit(cache=True)
+def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referred_tier, facility_tier, use_reserved,
+                 wait_general, wait_priority, day, facility, arrivals, arrivals_priority):
+    """After ``choose_slots``: the episodes that gave up, those that care for themselves (and
+    whether each had a referral letter), and those booked at a facility, with the day of their
+    visit (by the facility's wait, the reserved one for priority patients where it keeps slots);
+    each booked episode's ``facility`` is set and counted in ``arrivals`` or, using the reserve,
+    ``arrivals_priority``. Also the day's tallies: referral decisions, referrals attended at the
+    tier referred to or above, first contacts, first contacts that bypass primary care for a
+    minor or common case."""
+    n = len(eps)
+    gave_up = np.empty(n, dtype=np.int64)
+    own = np.empty(n, dtype=np.int64)
+    own_letter = np.empty(n, dtype=np.bool_)
+    booked = np.empty(n, dtype=np.int64)
+    visit_day = np.empty(n, dtype=np.int64)
+    n_gave_up = n_own = n_booked = 0
+    tally = np.zeros(4, dtype=np.int64)
+    for i in range(n):
+        e, a = eps[i], alt[i]
+        if a < 0:
+            gave_up[n_gave_up] = e
+            n_gave_up += 1
+            continue
+        letter = has_referral[e]
+        chosen = -1 if a == 0 else facility_tier[fid[i]]
+        tally[0] += letter
+        tally[1] += letter and chosen >= referred_tier[e]
+        if a == 0:
+            own[n_own] = e
+            own_letter[n_own] = letter
+            n_own += 1
+            continue
+        if steps[e] == 1:
+            tally[2] += 1
+            tally[3] += chosen >= 2 and severity[e] <= COMMON
+        f = fid[i]
+        facility[e] = f
+        if (letter or contract[i]) and use_reserved[f]:
+            arrivals_priority[f] += 1
+            wait = wait_priority[f]
+        else:
+            arrivals[f] += 1
+            wait = wait_general[f]
+        booked[n_booked] = e
+        visit_day[n_booked] = day + int(np.floor(wait))
+        n_booked += 1
+    return (gave_up[:n_gave_up], own[:n_own], own_letter[:n_own], booked[:n_booked], visit_day[:n_booked], tally)
+
+
+MAX_STEPS = 6  # care-seeking decisions per episode before the resident gives up
+
+
+class CareSeeking:
+    """The day's care-seeking decisions of a model's episodes, and trust's word of mouth."""
+
+    def __init__(self, m):
+        self.m = m
+        # per home (few: one per village or community), slot facility ids (0 where unavailable) and
+        # slot tiers (-1 unavailable): per-episode slot attributes are row look-ups into these tables
+        slot_fac = m.county.slot_facility
+        valid = slot_fac >= 0
+        self.slot_facility = np.where(valid, slot_fac, 0)
+        self.slot_tier = np.where(valid, m.fac.tier[self.slot_facility], -1)
+        self._quality: tuple | None = None
+        self._oop: tuple | None = None
+
+    def derive(self, s) -> None:
+        self.params = ChoiceParams.of(s)
+        self.coefficients = coefficients(self.params)
+        self.admission_need = tuple(s.illness.admission_need)
+
+    def perceived_quality(self) -> np.ndarray:
+        """Perceived quality of each home slot, rows by (home, severity); kept while skills are unchanged."""
+        skill, slot_fac = self.m.fac.skill, self.slot_facility
+        if self._quality is None or not np.array_equal(self._quality[0], skill):
+            quality = perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None])
+            self._quality = (skill.copy(), quality.reshape(-1, slot_fac.shape[1]))
+        return self._quality[1]
+
+    def expected_oop(self) -> np.ndarray:
+        """Out-of-pocket a resident expects at each slot (a visit, plus a stay as likely as the
+        severity needs one), rows by (home, scheme, referred, severity); kept until prices change."""
+        b = self.m.billing
+        if self._oop is not None and self._oop[0] is b.oop_visit and self._oop[1] == self.admission_need:
+            return self._oop[2]
+        t = np.maximum(self.slot_tier, 0)[:, None, None, None, :]
+        scheme = np.arange(2)[None, :, None, None, None]
+        ref = np.arange(2)[None, None, :, None, None]
+        p_bed = np.asarray(self.admission_need)[None, None, None, :, None]
+        table = (b.oop_visit[scheme, t, ref] + p_bed * b.oop_stay[scheme, t, ref]).reshape(-1, self.slot_tier.shape[1])
+        self._oop = (b.oop_visit, self.admission_need, table)
+        return table
+
+    def choose(self, eps: np.ndarray) -> None:
+        """Each episode's next decision: a facility (booked after its wait), self-care, or giving up."""
+        m = self.m
+        e, r, f, q = m.ep, m.res, m.fac, m.queues
+        res = e.resident[eps]
+        contract = r.contract.take(res)
+        alt, fid = choose_slots(self.coefficients, m.streams.key, eps, e.person, e.key, e.steps, e.severity, e.has_referral,
+                                e.referred_tier, e.home, e.scheme, e.income, contract, r.trust.take(res, axis=0), MAX_STEPS,
+                                self.slot_facility, self.slot_tier, q.wait_general, q.wait_priority,
+                                self.perceived_quality(), self.expected_oop(), m.county.slot_travel)
+        gave_up, own, own_letter, booked, visit_day, tally = book_choices(
+            eps, alt, fid, contract, e.has_referral, e.steps, e.severity, e.referred_tier, f.tier, q.use_reserved,
+            q.wait_general, q.wait_priority, m.day, e.facility, f.arrivals, f.arrivals_priority)
+        if m.events.wanted("choice"):
+            m.events.emit("choice", day=m.day, eps=eps, facility=np.where(alt > 0, fid, -1), first=e.steps[eps] == 1,
+                          letter=e.has_referral[eps], severity=e.severity[eps], home=e.home[eps])
+        t = m.today
+        t.referral_decisions += int(tally[0])
+        t.referrals_attended += int(tally[1])
+        t.first_contacts += int(tally[2])
+        t.bypass += int(tally[3])
+        m.care.close(gave_up, True, Outcome.REFERRED_ON)
+        m.care.close(own, True, np.where(own_letter, Outcome.REFERRED_ON, Outcome.SELF_TREATED))
+        m.schedule(booked, Stage.VISIT, visit_day)
+
+    def word_of_mouth(self) -> None:
+        """Monthly: trust drifts toward the village mean (word of mouth)."""
+        w = self.params.trust_social_weight
+        if w <= 0:
+            return
+        m, r = self.m, self.m.res
+        alive = np.flatnonzero(r.alive[: r.n])
+        home = r.home[alive]
+        n_home = len(m.county.homes)
+        counts = np.maximum(np.bincount(home, minlength=n_home), 1)
+        for t in range(4):
+            mean = np.bincount(home, weights=r.trust[alive, t], minlength=n_home) / counts
+            r.trust[alive, t] += (w * (mean[home] - r.trust[alive, t])).astype(np.float32)

@@ -13,8 +13,8 @@ from enum import IntEnum
 
 import numpy as np
 from numba import njit
-from reformsim.model.kernels import by_day, fill, scatter, scatter_from
 
+from .arrays import by_day, fill, first_of_each, scatter, scatter_from
 from .population import Residents
 
 
@@ -65,6 +65,17 @@ def _close(ids, open_, due, free, n_free, resident, open_episode):
             open_episode[resident[e]] = -1
         free[n_free + i] = e
     return True
+
+
+@njit(cache=True)
+def due_by_stage(ids, due, stage, open_, day, n_stages, seen, stamp):
+    """The episodes of a calendar's entries still due today, each once, sorted by their stage
+    (in entry order within one): stage s's are ``out[bounds[s]:bounds[s + 1]]``."""
+    keep = np.empty(len(ids), dtype=np.bool_)
+    for i in range(len(ids)):
+        keep[i] = due[ids[i]] == day and open_[ids[i]]
+    live = first_of_each(ids, keep, seen, stamp)
+    return by_day(live, stage[live], n_stages)
 
 
 _NO_RESIDENTS = np.zeros(0, dtype=np.int32)
@@ -128,6 +139,16 @@ class EpisodePool:
             fill(getattr(self, name), ids, value)
         return ids
 
+    def schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray | int, calendar: Calendar) -> None:
+        """Episodes ``ids`` go to ``stage`` on ``days`` (one day, or one per episode), entered in ``calendar``."""
+        fill(self.stage, ids, int(stage))
+        if isinstance(days, int | np.integer):
+            fill(self.due, ids, int(days))
+            calendar.add_day(int(days), ids)
+        else:
+            scatter(self.due, ids, days)
+            calendar.add(np.asarray(days, dtype=np.int64), ids)
+
     def close(self, ids: np.ndarray, outcome: Outcome | np.ndarray, open_episode: np.ndarray = _NO_RESIDENTS) -> None:
         """End episodes ``ids`` with ``outcome``; ``open_episode`` (the residents' open-episode
         marks, ``Residents.episode``) is cleared for their residents."""
@@ -182,3 +203,24 @@ class Calendar:
     @property
     def nbytes(self) -> int:
         return sum(p.nbytes + 112 for parts in self._days.values() for p in parts)
+
+
+class StageCalendar(Calendar):
+    """The episodes' calendar: ``due`` takes today's entries and gives the episodes still due,
+    each once, sorted by stage. A stage only reschedules its own episodes, so sorting once a day
+    serves every stage; stale entries (an episode closed or rescheduled since) are dropped, and
+    ids are recycled, hence unique."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen, self._stamp = np.zeros(0, dtype=np.int64), 0  # scratch for ``due_by_stage``
+
+    def due(self, day: int, pool: EpisodePool) -> tuple[np.ndarray, np.ndarray]:
+        """Today's live episodes and the bounds of each stage's: stage s's are ``ids[bounds[s]:bounds[s + 1]]``."""
+        ids = self.pop(day)
+        need = int(ids.max()) + 1 if len(ids) else 0
+        if len(self._seen) < need:
+            self._seen = np.zeros(max(need, 2 * len(self._seen)), dtype=np.int64)
+            self._stamp = 0
+        self._stamp += 1  # a stamp no earlier call used: the scratch never needs clearing
+        return due_by_stage(ids, pool.due, pool.stage, pool.open, day, len(Stage) + 1, self._seen, self._stamp)

@@ -8,14 +8,10 @@ of them at once. The agent classes give planners and the visual a per-facility v
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from mesa import Agent
-from reformsim.model.county import County
-
-if TYPE_CHECKING:
-    from reformsim.model.model import CountyModel
 
 
 @dataclass
@@ -46,7 +42,8 @@ class FacilityState:
     tidal: np.ndarray  # junior doctors moved in (+) or out (-) for the season
 
     @classmethod
-    def from_county(cls, c: County) -> FacilityState:
+    def from_county(cls, c) -> FacilityState:
+        """The state of the facilities of a built county (``model/county.py``) on day 0."""
         n = c.n_facilities
         z = lambda: np.zeros(n)  # noqa: E731
         return cls(
@@ -57,6 +54,11 @@ class FacilityState:
             loan_since=np.zeros(n, dtype=np.int64), tidal=z(),
         )
 
+    def start_day(self) -> None:
+        """The day's counters start at zero."""
+        for counter in (self.arrivals, self.arrivals_priority, self.visits_today, self.admissions_today):
+            counter[:] = 0
+
     @property
     def doctors(self) -> np.ndarray:
         return self.senior + self.junior + self.village_doctors
@@ -64,13 +66,6 @@ class FacilityState:
     @property
     def staff(self) -> np.ndarray:
         return self.doctors + self.nurses
-
-    def wait_days(self, priority_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Expected wait (days) for a new general and priority patient, from the queues."""
-        gen_cap = np.maximum(self.capacity * (1 - priority_share), 1e-9)
-        pri_cap = np.where(priority_share > 0, self.capacity * priority_share, gen_cap)
-        pri_backlog = np.where(priority_share > 0, self.backlog_priority, self.backlog)
-        return self.backlog / gen_cap, pri_backlog / pri_cap
 
     @property
     def nbytes(self) -> int:
@@ -91,9 +86,7 @@ class Facility(Agent):
     """
 
     tier: ClassVar[int]
-    model: CountyModel
-
-    def __init__(self, model: CountyModel, fid: int):
+    def __init__(self, model, fid: int):
         super().__init__(model)
         self.fid = fid
         c = model.county

@@ -1,17 +1,58 @@
-"""Episode onset and severity: pure functions of residents' attributes and parameters."""
+"""Illness onsets: when residents fall ill, how severely, and whether they need a bed.
+
+Onsets are a Poisson process per resident at an age-band acute rate plus chronic follow-ups
+(``episode_rates``). A year's onsets are drawn at its start in one pass (``onset_counts``,
+``onset_days``) and bucketed by day, so daily work follows the episodes due, not the
+population. Draws are keyed by (resident, year, onset number), so onset times never depend on
+a policy (common random numbers). A lever that changes the rates during a year redraws the rest
+of it from the first day still to come (a Poisson process has no memory).
+
+Each onset's severity (minor, common or chronic follow-up, serious, complex; ``severity``) and
+need of a bed (``needs_admission``) come from its KIND, SEVERITY and ADMIT draws. Providers'
+prevention effort and admission propensity (``agents/payment.py``) and chronic-disease
+management enter here. An onset while an episode is open merges into it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
-from reformsim.model.params import IllnessParams
 
-from .population import DIABETES, HYPERTENSION
+from .arrays import by_day, scatter
+from .episodes import Stage
+from .population import DIABETES, HYPERTENSION, age_on
+from .streams import Purpose, draw
 
 AGE_BANDS = np.array([0, 5, 15, 45, 65])  # acute_rate bands
 MINOR, COMMON, SERIOUS, COMPLEX = 0, 1, 2, 3
 # a chronic follow-up is a common episode; a few are complications (serious), fewer under management
 CHRONIC_COMPLICATION = 0.04
+YEAR = 365
+_KIND, _SEVERITY, _ADMIT, _ONSET = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT), int(Purpose.ONSET)
+
+
+@dataclass(frozen=True)
+class IllnessParams:
+    """The scenario's ``illness.*`` fields and the prevention effort that lowers complications."""
+
+    acute_rate: tuple[float, ...]  # acute episodes per person-year by age band (AGE_BANDS)
+    hypertension_followups: float  # follow-up episodes per year of a resident with hypertension
+    diabetes_followups: float  # ... with diabetes
+    incidence_scale: float  # multiplies every rate
+    severity_young: tuple[float, ...]  # acute severity mix by age group (<15, 15-59, 60+)
+    severity_middle: tuple[float, ...]
+    severity_old: tuple[float, ...]
+    admission_need: tuple[float, ...]  # probability an episode needs a bed, by severity
+    chronic_management: float  # policy effort in chronic-disease management (0..1)
+
+    @classmethod
+    def of(cls, s) -> IllnessParams:
+        il = s.illness
+        return cls(tuple(il.acute_rate), il.hypertension_followups, il.diabetes_followups, il.incidence_scale,
+                   tuple(il.severity_young), tuple(il.severity_middle), tuple(il.severity_old), tuple(il.admission_need),
+                   s.policy.chronic_management)
 
 
 @njit(cache=True)
@@ -25,12 +66,12 @@ def episode_rates(age: float, chronic: int, acute_rate: np.ndarray, hypertension
     return acute_rate[band] * scale, follow * scale
 
 
-def rate_params(p: IllnessParams) -> tuple:
-    """``episode_rates``' parameters from the scenario."""
+def rate_params(p) -> tuple:
+    """``episode_rates``' parameters from the scenario's ``illness`` (or an ``IllnessParams``)."""
     return np.asarray(p.acute_rate, dtype=float), p.hypertension_followups, p.diabetes_followups, p.incidence_scale
 
 
-def severity_cdf(p: IllnessParams) -> np.ndarray:
+def severity_cdf(p) -> np.ndarray:
     """Cumulative severity mix of acute episodes by age group (rows: <15, 15-59, 60+), without
     the last column (1)."""
     return np.cumsum([p.severity_young, p.severity_middle, p.severity_old], axis=1)[:, :-1]
@@ -93,3 +134,192 @@ def poisson_quantile(u: float, cdf: np.ndarray) -> int:
     while u > cdf[n] and n < POISSON_MAX:
         n += 1
     return n
+
+
+@njit(cache=True)
+def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
+    """Today's onsets (resident rows, the dead included, a resident's repeats next to each other
+    as the onset lists keep them): count each living resident's onset once; return the rows that
+    start a new episode, their onset numbers (the CRN counter) and the attributes the onset rules
+    need (person id, birth day, chronic conditions). An onset during an open episode merges into it."""
+    rows = np.empty(len(ids), dtype=np.int64)
+    ctr = np.empty(len(ids), dtype=np.int64)
+    n = 0
+    last = -1
+    for i in range(len(ids)):
+        x = ids[i]
+        if x == last or not alive[x]:
+            continue
+        last = x
+        c = onsets[x]
+        onsets[x] += 1
+        if episode[x] < 0:
+            rows[n] = x
+            ctr[n] = c
+            n += 1
+    rows, ctr = rows[:n], ctr[:n]
+    return rows, ctr, uid[rows], birth_day[rows], chronic[rows]
+
+
+@njit(cache=True)
+def onset_kinds(key, uid, ctr, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cdf,
+                complication, admission_need, propensity):
+    """Severity and need of a bed of new episodes (``illness.severity``/``needs_admission``, with
+    ``illness.episode_rates``) from each onset's KIND, SEVERITY and ADMIT draws."""
+    n = len(uid)
+    sev = np.empty(n, dtype=np.int8)
+    need = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
+        s = severity(draw(key, _KIND, uid[i], ctr[i]), draw(key, _SEVERITY, uid[i], ctr[i]), acute, follow, age[i],
+                     cdf, complication)
+        sev[i] = s
+        need[i] = needs_admission(draw(key, _ADMIT, uid[i], ctr[i]), s, admission_need, propensity)
+    return sev, need
+
+
+@njit(cache=True)
+def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, year, days_left,
+                 year_length, rates_kept=32):
+    """How many onsets each resident has in the ``days_left`` days to the end of ``year``: a
+    Poisson count at the resident's ``illness.episode_rates``, from its ONSET draw for the year.
+    Residents share a few rates (age bands x chronic conditions: 20), so the CDFs of the first
+    ``rates_kept`` rates are built once (a CDF per resident was most of the yearly draw)."""
+    k = np.empty(len(uid), dtype=np.int64)
+    rates = np.empty(rates_kept)
+    cdfs = np.empty((rates_kept, POISSON_MAX + 1))
+    kept = 0
+    for i in range(len(uid)):
+        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
+        lam = (acute + follow) * days_left / year_length
+        u = draw(key, _ONSET, uid[i], year)
+        j = 0
+        while j < kept and rates[j] != lam:
+            j += 1
+        if j < kept:
+            k[i] = poisson_quantile(u, cdfs[j])
+        elif kept < rates_kept:
+            rates[kept], cdfs[kept] = lam, poisson_cdf(lam)
+            k[i] = poisson_quantile(u, cdfs[kept])
+            kept += 1
+        else:
+            k[i] = poisson_quantile(u, poisson_cdf(lam))
+    return k
+
+
+@njit(cache=True)
+def onset_days(key, rows, uid, k, year, days_left):
+    """Each onset's resident row and day (offset from the first day drawn), residents in order:
+    the nth onset of a resident falls on a uniform day, from its ONSET draw numbered for the year."""
+    total = k.sum()
+    rep = np.empty(total, dtype=np.int32)
+    offset = np.empty(total, dtype=np.uint16)
+    j = 0
+    for i in range(len(rows)):
+        for nth in range(k[i]):
+            rep[j] = rows[i]
+            offset[j] = np.uint16(np.floor(draw(key, _ONSET, uid[i], (year + 1) * 4096 + nth) * days_left))
+            j += 1
+    return rep, offset
+
+
+def _no_onsets() -> tuple[np.ndarray, np.ndarray]:
+    """An empty list of newborns' onsets: (days, rows)."""
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+
+
+class Illness:
+    """The year's onsets of a model's residents, and the episodes they open each day."""
+
+    def __init__(self, m):
+        self.m = m
+        self.newborn_onsets = _no_onsets()  # (day, row) of this year's newborns
+        self.onsets_through = -1  # the last day whose onsets have come
+        self.rates: tuple | None = None
+
+    def derive(self, s) -> None:
+        """Rates and the onset rule from the scenario; a change of rates during a year redraws its rest."""
+        m = self.m
+        self.params = p = IllnessParams.of(s)
+        old, self.rates = self.rates, rate_params(p)
+        response = m.payment.response[2]  # the county tier leads chronic care in the consortium
+        prevention = min(response.prevention + p.chronic_management, 1.0)
+        self.rule = (*self.rates, severity_cdf(p), complication_share(prevention), np.asarray(p.admission_need, dtype=float),
+                     response.admission)
+        if old is not None and (old[1:] != self.rates[1:] or not np.array_equal(old[0], self.rates[0])):
+            self.redraw()
+
+    def draw(self, ids: np.ndarray, from_day: int, newborn: bool = False) -> None:
+        """All onsets of ``ids`` from ``from_day`` to the end of the year, as a Poisson process.
+
+        Rates are fixed for the year. Draws are keyed by (resident, year, onset number), so onset
+        times do not depend on anything a policy changes (common random numbers).
+        """
+        year = from_day // YEAR
+        days_left = (year + 1) * YEAR - from_day
+        r, key = self.m.res, self.m.streams.key
+        if not newborn:
+            self.year_onsets = None  # last year's list is done with: free it before drawing the next
+        uid = r.uid[ids]
+        k = onset_counts(key, uid, r.age(from_day, ids), r.chronic[ids], *self.rates, year, days_left, YEAR)
+        rep, offset = onset_days(key, ids, uid, k, year, days_left)
+        del k, uid
+        if newborn:
+            # a few dozen a day: appended to a short list that today's onsets filter, not sorted into a calendar
+            days, rows = self.newborn_onsets
+            self.newborn_onsets = (np.concatenate([days, from_day + offset.astype(np.int64)]), np.concatenate([rows, rep]))
+            return
+        # day d's onsets are rows bounds[d]:bounds[d+1] of the list sorted by day, in resident order within a day
+        self.year_onsets, self.year_bounds = by_day(rep, offset, days_left)
+        self.year_start = from_day
+
+    def draw_newborns(self, ids: np.ndarray, from_day: int) -> None:
+        self.draw(ids, from_day, newborn=True)
+
+    def start_year(self) -> None:
+        """Last year's newborns are now residents: this year's onsets of the living."""
+        r = self.m.res
+        self.newborn_onsets = _no_onsets()
+        self.draw(np.flatnonzero(r.alive[: r.n]), self.m.day)
+
+    def redraw(self) -> None:
+        """The rest of the year's onsets at new rates, from the first day whose onsets are still
+        to come, for everyone alive (newborns included): onsets are a Poisson process, which has
+        no memory. Each resident's count comes from its same ONSET draw for the year, so rates
+        raised for everyone raise everyone's count (common random numbers)."""
+        from_day = self.onsets_through + 1
+        if from_day // YEAR != self.year_start // YEAR:
+            return  # that year's draw is still to come, and will use the new rates
+        self.newborn_onsets = _no_onsets()
+        self.draw(np.flatnonzero(self.m.res.alive[: self.m.res.n]), from_day)
+
+    def due(self) -> np.ndarray:
+        """Rows with an onset today: the year's list, then newborns' (which leave their list). A
+        resident's onsets of one day are next to each other (``fall_ill`` counts them once):
+        the year's list is in row order within a day, a newborn's onsets come from one draw, and
+        newborns' rows are not in the year's list (rows are given to newborns only at the year's
+        start, from residents who were dead by then)."""
+        day = self.m.day
+        self.onsets_through = day
+        i = day - self.year_start
+        days, rows = self.newborn_onsets
+        today = days == day
+        self.newborn_onsets = (days[~today], rows[~today])
+        return np.concatenate([self.year_onsets[self.year_bounds[i]:self.year_bounds[i + 1]], rows[today]])
+
+    def onsets(self) -> None:
+        """Today's onsets open episodes, each to choose care today."""
+        m, r = self.m, self.m.res
+        ids, ctr, uid, born, chronic = fall_ill(self.due(), r.alive, r.onsets, r.episode, r.uid, r.birth_day, r.chronic)
+        if len(ids) == 0:
+            return
+        sev, need = onset_kinds(m.streams.key, uid, ctr, age_on(m.day, born), chronic, *self.rule)
+        eps = m.ep.begin(ids, r, uid, sev, need, m.day, ctr)
+        scatter(r.episode, ids, eps)
+        m.today.episodes += len(eps)
+        m.schedule(eps, Stage.CHOOSE, m.day)
+
+    @property
+    def nbytes(self) -> int:
+        """What is scheduled: the year's onsets and newborns' onsets."""
+        return self.year_onsets.nbytes + self.year_bounds.nbytes + sum(a.nbytes for a in self.newborn_onsets)

@@ -1,9 +1,19 @@
-"""Prices, reimbursement and providers' response to the payment regime (pure functions).
+"""Payment regimes (支付方式) and providers' response: how the insurance fund and government
+pay providers, and how providers change what they do at the margin.
 
-Bills are split into service, drug and test parts. Base prices include the pre-reform 15%
-drug mark-up; removing it (药品零差率) lowers the drug part, and the lost revenue is made up in
-the scenario's shares by a service-price rise, a government subsidy per unit of care, and
-providers' internal savings (a cost cut), as seed 001 prescribes.
+- **Fee-for-service**: the fund pays the reimbursed part of each bill.
+- **Capitation** (按人头打包, resident scheme): the fund pays the consortium (医共体) a budget per
+  resident every day; the consortium pays its members' and its residents' out-of-county claims,
+  keeps the surplus and bears the deficit (结余留用、超支不补); at each year's end the fund
+  shares half of a deficit or surplus beyond the risk band.
+- **Disease-group payment** (按疾病分组, DRG): admissions from ``drg_from_tier`` up are paid a
+  rate per case by severity instead of their bills.
+
+Premiums come in daily; government pays a subsidy per primary post (一类财政保障) and a fixed
+subsidy to the county hospitals. Providers respond (``provider_response``): each behaviour
+(discretionary admissions, length of stay, test intensity, down-referral, keeping patients,
+prevention) moves by an elasticity times the marginal revenue the regime takes away; the other
+mechanisms read ``Payment.response`` by tier.
 """
 
 from __future__ import annotations
@@ -11,101 +21,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
-from reformsim.model.params import PaymentParams, PriceParams, SchemeParams
 
-BASE_MARKUP = 0.15  # the mark-up built into the base prices
-TEST_COST_SHARE = 0.6  # providers' cost of a test, as a share of its price
+YEAR = 365
 
 
 @dataclass(frozen=True)
-class UnitPrices:
-    """Per-tier arrays (4,) of one unit of care (an outpatient visit or a bed-day)."""
+class PaymentParams:
+    """The scenario's ``payment.*`` fields, premiums, subsidies and doctors' pay linkage."""
 
-    service: np.ndarray
-    drug: np.ndarray
-    test: np.ndarray
-    subsidy: np.ndarray  # government compensation per unit for the lost mark-up
-    saving: np.ndarray  # providers' internal saving per unit (lowers their cost)
-    drug_cost: np.ndarray  # what the provider pays suppliers for the drugs in one unit
+    regime: str  # "ffs", "capitation" or "drg"
+    capitation_per_resident: float  # ¥ per resident-scheme member per year, paid to the consortium
+    capitation_risk_band: float  # share of the year's budget beyond which the fund shares half
+    drg_rate: tuple[float, ...]  # ¥ per admitted case by severity
+    drg_from_tier: int  # lowest tier paid per case
+    consortium_pays_drg: bool  # under capitation, the consortium pays its members per case
+    response_strength: float  # scales every provider response (0..1)
+    revenue_linked_pay: float  # share of doctors' pay that follows the revenue they bill (0..1)
+    premiums: tuple[float, ...]  # ¥ per member per year (individual + government), by scheme
+    post_subsidy_per_year: float  # ¥ per primary staff member
+    secondary_fixed_subsidy: float  # ¥ per year to the county hospitals (whole reference county)
 
-    @property
-    def total(self) -> np.ndarray:
-        return self.service + self.drug + self.test
-
-
-def unit_prices(price: np.ndarray, drug_share: np.ndarray, test_share: np.ndarray, p: PriceParams,
-                test_intensity: float = 1.0) -> UnitPrices:
-    price = np.asarray(price, dtype=float)
-    drug0 = price * np.asarray(drug_share)
-    test0 = price * np.asarray(test_share)
-    service0 = price - drug0 - test0
-    supply = drug0 / (1 + BASE_MARKUP) * np.asarray(p.drug_multiplier)
-    drug = supply * (1 + p.drug_markup)
-    lost = np.maximum(supply * (BASE_MARKUP - p.drug_markup), 0.0)
-    share_price, share_subsidy, share_saving = p.markup_compensation
-    service = service0 * np.asarray(p.service_multiplier) + share_price * lost
-    test = test0 * np.asarray(p.test_multiplier) * test_intensity
-    return UnitPrices(service, drug, test, share_subsidy * lost, share_saving * lost, supply)
-
-
-def visit_prices(p: PriceParams, test_intensity: float = 1.0) -> UnitPrices:
-    return unit_prices(np.asarray(p.visit_price), np.asarray(p.visit_drug_share), np.asarray(p.visit_test_share), p, test_intensity)
-
-
-def bed_day_prices(p: PriceParams, test_intensity: float = 1.0) -> UnitPrices:
-    return unit_prices(np.asarray(p.bed_day_price), np.asarray(p.stay_drug_share), np.asarray(p.stay_test_share), p, test_intensity)
-
-
-def provider_cost(units: UnitPrices, tier: np.ndarray, test: np.ndarray, n: np.ndarray | float = 1.0) -> np.ndarray:
-    """Variable cost of ``n`` units of care whose tests were billed ``test``: drugs bought and
-    tests run, less internal savings."""
-    return (units.drug_cost[tier] - units.saving[tier]) * n + TEST_COST_SHARE * test
-
-
-def _ratio(s: SchemeParams, kind: str) -> np.ndarray:
-    return np.asarray(s.outpatient_ratio if kind == "outpatient" else s.inpatient_ratio)
-
-
-def effective_ratio(schemes: tuple[SchemeParams, SchemeParams], scheme: np.ndarray, tier: np.ndarray,
-                    referred: np.ndarray, kind: str) -> np.ndarray:
-    """Reimbursement ratio by scheme and tier, less the penalty at county/tertiary without a referral."""
-    ratio = np.where(scheme == 0, _ratio(schemes[0], kind)[tier], _ratio(schemes[1], kind)[tier])
-    penalty = np.where(scheme == 0, schemes[0].no_referral_penalty, schemes[1].no_referral_penalty)
-    return np.clip(ratio - np.where((tier >= 2) & ~referred, penalty, 0.0), 0.0, 1.0)
-
-
-def fund_share(cost: np.ndarray, schemes: tuple[SchemeParams, SchemeParams], scheme: np.ndarray, tier: np.ndarray,
-               referred: np.ndarray, kind: str) -> np.ndarray:
-    """What the insurance fund reimburses of a bill; the resident pays the rest out of pocket.
-
-    Inpatient bills pass a deductible per stay and a cap per stay first.
-    """
-    ratio = effective_ratio(schemes, scheme, tier, referred, kind)
-    if kind == "outpatient":
-        return ratio * cost
-    deductible, cap = _per_stay(schemes)
-    return insured_after_deductible(cost, ratio, deductible[scheme, tier], cap[scheme, tier])
-
-
-@njit(cache=True)
-def insured_after_deductible(cost, ratio, deductible, cap):
-    """The fund's part of a stay's first bill: its ratio of what exceeds the deductible (起付线),
-    up to the cap per stay (封顶线). Scalars (the engine's stay billing) or arrays."""
-    return np.minimum(ratio * np.maximum(cost - deductible, 0.0), cap)
-
-
-def inpatient_terms(schemes: tuple[SchemeParams, SchemeParams]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The reimbursement of a stay as tables: the ratio by [scheme, tier, referred] (``effective_ratio``)
-    and the deductible and cap per stay by [scheme, tier]."""
-    scheme, tier, referred = np.indices((2, 4, 2))
-    return (effective_ratio(schemes, scheme, tier, referred.astype(bool), "inpatient"), *_per_stay(schemes))
-
-
-def _per_stay(schemes: tuple[SchemeParams, SchemeParams]) -> tuple[np.ndarray, np.ndarray]:
-    """Deductible and cap per stay by [scheme, tier]."""
-    return (np.array([np.asarray(s.deductible, dtype=float) for s in schemes]),
-            np.array([np.asarray(s.cap_per_stay, dtype=float) for s in schemes]))
+    @classmethod
+    def of(cls, s) -> PaymentParams:
+        pay, ins, pol = s.payment, s.insurance, s.policy
+        return cls(pay.regime, pay.capitation_per_resident, pay.capitation_risk_band, tuple(pay.drg_rate),
+                   pay.drg_from_tier, pay.consortium_pays_drg, pay.response_strength, s.staff.revenue_linked_pay,
+                   tuple(sc.premium_individual + sc.premium_government for sc in (ins.resident, ins.employee)),
+                   pol.post_subsidy_per_year, pol.secondary_fixed_subsidy)
 
 
 @dataclass(frozen=True)
@@ -157,9 +99,77 @@ def provider_response(regime: str, strength: float, tier: int, pay_link: float =
     )
 
 
-def per_case_payment(p: PaymentParams) -> tuple[np.ndarray, np.ndarray]:
+def per_case_payment(p) -> tuple[np.ndarray, np.ndarray]:
     """Disease-group payment (按疾病分组): by tier, whether an admission is paid per case rather
     than per bill (under DRG, or capitation with the consortium paying per case, from
     ``drg_from_tier`` up), and the case rate by severity."""
     per_case = p.regime == "drg" or (p.regime == "capitation" and p.consortium_pays_drg)
     return per_case & (np.arange(4) >= p.drg_from_tier), np.asarray(p.drg_rate, dtype=float)
+
+
+class Payment:
+    """The money of a model's day that is not a bill: premiums, subsidies, the capitation budget
+    and its yearly risk sharing; and who settles the insured part of bills."""
+
+    def __init__(self, m):
+        self.m = m
+        self.budget_year = 0.0  # capitation budget paid this year
+        self.consortium_at_year_start = 0.0
+
+    def derive(self, s) -> None:
+        self.params = p = PaymentParams.of(s)
+        self.response = [provider_response(p.regime, p.response_strength, t, p.revenue_linked_pay, p.drg_from_tier)
+                         for t in range(4)]
+        self.per_case = per_case_payment(p)
+        self.premium_per_resident = np.array(p.premiums)
+        self.capitation = p.regime == "capitation"
+
+    def daily_premiums(self) -> np.ndarray:
+        return self.m.alive_by_scheme * self.premium_per_resident / YEAR
+
+    def daily(self) -> None:
+        """Premiums in; subsidies and, under capitation, the day's budget out."""
+        m, p, led = self.m, self.params, self.m.ledger
+        led.collect_premiums(self.daily_premiums())
+        primary, county = m.primary_ids, m.county_ids
+        led.government_pays(primary, m.fac.staff[primary] * p.post_subsidy_per_year / YEAR)
+        led.government_pays(county, np.full(len(county), p.secondary_fixed_subsidy * m.scale / YEAR / max(len(county), 1)))
+        if self.capitation:
+            budget = p.capitation_per_resident * int(m.alive_by_scheme[0]) / YEAR
+            led.fund_pays_consortium(budget)
+            self.budget_year += budget
+
+    def year_end(self) -> None:
+        """Under capitation (or in the year it ended), the fund shares half of a surplus or deficit beyond the band."""
+        if not (self.capitation or self.budget_year):
+            return
+        led = self.m.ledger
+        band = self.params.capitation_risk_band * self.budget_year
+        net = led.consortium - self.consortium_at_year_start
+        excess = 0.0
+        if net < -band:
+            excess = 0.5 * (-band - net)  # fund tops up half the deficit beyond the band
+        elif net > band:
+            excess = -0.5 * (net - band)  # consortium returns half the surplus beyond the band
+        if excess:
+            led.fund_pays_consortium(excess)
+        self.budget_year = 0.0
+        self.consortium_at_year_start = led.consortium
+
+    def settle_visits(self, insured: np.ndarray) -> None:
+        """The insured part of the day's visits, ``insured[facility, scheme]``: under capitation the
+        consortium pays its residents' bills, the fund the rest."""
+        led = self.m.ledger
+        if self.capitation:
+            led.consortium_pays(np.arange(len(insured)), insured[:, 0])
+            insured[:, 0] = 0.0
+        led.fund_pays_facilities(insured)
+
+    def settle_stays(self, fid: np.ndarray, paid: np.ndarray, scheme: np.ndarray) -> None:
+        """What the payer pays for stays (bills or case rates): under capitation the consortium for its residents."""
+        led = self.m.ledger
+        cap = self.capitation & (scheme == 0)
+        if cap.any():
+            led.consortium_pays(fid[cap], paid[cap])
+        if (~cap).any():
+            led.fund_pays(fid[~cap], paid[~cap], scheme[~cap])

@@ -12,10 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
-from reformsim.model.county import County
-from reformsim.model.params import PopulationParams
-
-from .streams import Purpose, Streams
 
 HYPERTENSION, DIABETES = 1, 2
 FEMALE_SHARE = 0.49  # of residents and of newborns
@@ -140,13 +136,13 @@ def _prevalences(age, hypertension_scale, diabetes_scale):
     return h, d
 
 
-def chronic_prevalence(age: np.ndarray, p: PopulationParams) -> tuple[np.ndarray, np.ndarray]:
+def chronic_prevalence(age: np.ndarray, p) -> tuple[np.ndarray, np.ndarray]:
     """``prevalence`` at each age."""
     return _prevalences(np.asarray(age, dtype=float), p.hypertension_scale, p.diabetes_scale)
 
 
-def generate_residents(county: County, p: PopulationParams, rng: np.random.Generator) -> Residents:
-    """Residents of every home, with ages, sex, insurance, income, chronic conditions and trust."""
+def generate_residents(county, p, rng: np.random.Generator) -> Residents:
+    """Residents of every home of a built county (``model/county.py``) with the scenario's ``population``, with ages, sex, insurance, income, chronic conditions and trust."""
     pop = county.home_population[county.homes]
     n = int(pop.sum())
     home = np.repeat(np.arange(len(county.homes), dtype=np.int32), pop)
@@ -171,18 +167,3 @@ def generate_residents(county: County, p: PopulationParams, rng: np.random.Gener
         onsets=np.zeros(n, dtype=np.uint16),
         uid=np.arange(n, dtype=np.int64), death_day=np.zeros(n, dtype=np.int32), n=n, next_uid=n,
     )
-
-
-def contracted(res: Residents, streams: Streams, rate: float, rate_key: float, day: int) -> np.ndarray:
-    """Family-doctor contracts: ``rate`` of all residents, ``rate_key`` of key populations (65+ or chronic).
-
-    Seed 003 reports both (39.85% overall, 73.08% of key populations); the others' rate is what
-    makes the overall figure come out (capped to [0, 1]). Each resident's draw is fixed, so
-    raising a rate only adds contracts (common random numbers).
-    """
-    alive = res.alive[: res.n]
-    key = ((res.age(day) >= 65) | (res.chronic[: res.n] > 0)) & alive
-    key_share = key.sum() / max(alive.sum(), 1)
-    rate_other = np.clip((rate - key_share * rate_key) / max(1 - key_share, 1e-9), 0.0, 1.0)
-    u = streams.uniform(Purpose.CONTRACT, res.uid[: res.n])
-    return (u < np.where(key, rate_key, rate_other)) & alive

@@ -26,11 +26,10 @@ import math
 
 import mesa
 import numpy as np
-from reformsim.model import kernels
 from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario
 
-from . import care, choice, illness
+from . import beds, care, choice, illness
 from .episodes import Outcome, Stage
 from .streams import Purpose
 
@@ -72,7 +71,7 @@ class Resident(mesa.Agent):
         if r.episode[rid] >= 0:
             return
         age = float(r.age(m.day, _one(rid))[0])
-        *rates, cdf, complication, admission_need, propensity = m.onset_rule
+        *rates, cdf, complication, admission_need, propensity = m.illness.rule
         acute, follow = illness.episode_rates(age, int(r.chronic[rid]), *rates)
         u = [float(m.streams.uniform(purpose, self.uid, ctr)) for purpose in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT)]
         sev = illness.severity(u[0], u[1], acute, follow, age, cdf, complication)
@@ -86,7 +85,7 @@ class Resident(mesa.Agent):
         """Self-care or one of the home's facilities, by the logit rule and this episode's CRN draw."""
         m, r, f, e, rid = self.model, self.model.res, self.model.fac, self.model.ep, self.rid
         e.steps[ep] += 1
-        if e.steps[ep] > care.MAX_STEPS:
+        if e.steps[ep] > choice.MAX_STEPS:
             self._untreated(ep, Outcome.REFERRED_ON)
             return
         home = int(r.home[rid])
@@ -95,10 +94,10 @@ class Resident(mesa.Agent):
         slot_tier = np.where(slots >= 0, f.tier[sf], -1)
         letter, contract = bool(e.has_referral[ep]), bool(r.contract[rid])
         priority = letter or contract
-        wait = (m.wait_priority if priority else m.wait_general)[sf]
+        wait = (m.queues.wait_priority if priority else m.queues.wait_general)[sf]
         referred_to = (slot_tier == e.referred_tier[ep]) & letter
         sev, scheme, t = int(e.severity[ep]), int(r.scheme[rid]), np.maximum(slot_tier, 0)
-        oop = m.oop_visit[scheme, t, int(letter)] + m.p.illness.admission_need[sev] * m.oop_stay[scheme, t, int(letter)]
+        oop = m.billing.oop_visit[scheme, t, int(letter)] + m.p.illness.admission_need[sev] * m.billing.oop_stay[scheme, t, int(letter)]
         u = choice.utilities(_one(sev), slot_tier[None], f.skill[sf][None], r.trust[rid][None], oop[None],
                              _one(r.income[rid]), m.county.slot_travel[home][None], wait[None], referred_to[None],
                              _one(contract), m.p.behaviour)
@@ -115,13 +114,13 @@ class Resident(mesa.Agent):
         if alt == 0:
             self._untreated(ep, Outcome.REFERRED_ON if letter else Outcome.SELF_TREATED)
             return
-        use_priority = priority and bool(m.use_reserved[fid])
+        use_priority = priority and bool(m.queues.use_reserved[fid])
         if use_priority:
             f.arrivals_priority[fid] += 1
         else:
             f.arrivals[fid] += 1
         e.facility[ep] = fid
-        wait_days = (m.wait_priority if use_priority else m.wait_general)[fid]
+        wait_days = (m.queues.wait_priority if use_priority else m.queues.wait_general)[fid]
         m.schedule_one(ep, Stage.VISIT, m.day + math.floor(wait_days))
 
     def visit(self, ep: int) -> None:
@@ -129,10 +128,10 @@ class Resident(mesa.Agent):
         m, f, e = self.model, self.model.fac, self.model.ep
         fid = int(e.facility[ep])
         tier = int(f.tier[fid])
-        m._bill_visits(_one(ep), _one(fid))
+        m.billing.bill_visits(_one(ep), _one(fid))
         sev = int(e.severity[ep])
         needs_bed = bool(e.needs_bed[ep])
-        if not care.attempts(f.skill[fid], sev, m.response[tier].keep) or (needs_bed and tier == 0):
+        if not care.attempts(f.skill[fid], sev, m.care.keep[tier]) or (needs_bed and tier == 0):
             self._refer_up(ep, tier)
             return
         if care.attempts(f.skill[fid], sev) and e.treated_day[ep] < 0:
@@ -149,7 +148,7 @@ class Resident(mesa.Agent):
         if _free_beds(f, dest) < 1:
             m.schedule_one(ep, Stage.DISCHARGE, int(e.discharge_day[ep]))
             return
-        m._bill_stay(_one(ep))
+        m.billing.bill_stay(_one(ep))
         e.has_referral[ep] = False
         f.occupied[dest] += 1
         e.bed_facility[ep] = dest
@@ -161,7 +160,7 @@ class Resident(mesa.Agent):
         """End of a stay: bill it, then the treatment works or the resident seeks care again."""
         m, e = self.model, self.model.ep
         admit_tier = int(e.admit_tier[ep])
-        m._bill_stay(_one(ep))
+        m.billing.bill_stay(_one(ep))
         t = m.today
         t.stays[admit_tier] += 1
         t.stay_cost[admit_tier] += e.stay_cost[ep]
@@ -187,7 +186,7 @@ class Resident(mesa.Agent):
         pri = bool(e.has_referral[ep]) or bool(r.contract[self.rid])
         free = _free_beds(f, fid)
         if not pri:
-            free = min(math.floor(max(f.beds[fid] * (1 - m.reserved_beds[fid]) - f.occupied[fid], 0) + 1e-9), free)
+            free = min(math.floor(max(f.beds[fid] * (1 - m.beds.reserved[fid]) - f.occupied[fid], 0) + 1e-9), free)
         if free < 1:
             if tier < 3:
                 self._refer_up(ep, tier)
@@ -202,8 +201,8 @@ class Resident(mesa.Agent):
         e.has_referral[ep] = pri  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
-        los, down, acute = (int(x[0]) for x in kernels.stays(m.streams.key, _one(ep), e.person, e.key, e.severity, _one(tier),
-                                                            *m.stay_rule))
+        los, down, acute = (int(x[0]) for x in beds.stays(m.streams.key, _one(ep), e.person, e.key, e.severity, _one(tier),
+                                                         *m.beds.stay_rule))
         e.discharge_day[ep] = m.day + los
         if down:
             m.schedule_one(ep, Stage.DOWN, m.day + acute)
@@ -218,10 +217,10 @@ class Resident(mesa.Agent):
 
     def _treat(self, ep: int, fid: int, tier: int) -> bool:
         """Whether treatment at ``fid`` resolves the episode; trust in ``tier`` learns from it."""
-        m, e, fp = self.model, self.model.ep, self.model.p.facilities
-        resolved, _ = kernels.treat(m.streams.key, _one(ep), _one(fid), _one(tier), e.person, e.key, e.steps, e.severity,
-                                    e.resident, m.fac.skill, fp.below_need_success, fp.treat_success, m.res.trust,
-                                    m.p.behaviour.trust_learning_rate)
+        m, e, p = self.model, self.model.ep, self.model.care.params
+        resolved, _ = care.treat(m.streams.key, _one(ep), _one(fid), _one(tier), e.person, e.key, e.steps, e.severity,
+                                 e.resident, m.fac.skill, p.below_need_success, p.treat_success, m.res.trust,
+                                 p.trust_learning_rate)
         return len(resolved) == 1
 
     def _resolve(self, ep: int) -> None:
@@ -234,11 +233,11 @@ class Resident(mesa.Agent):
 
     def _close(self, ep: int, untreated: bool, outcome: Outcome) -> None:
         m, e = self.model, self.model.ep
-        if kernels.dies(m.streams.key, _one(ep), e.person, e.key, e.severity, e.start, e.treated_day, m.day, untreated,
-                        *m.fatality)[0]:
-            m._kill(_one(self.rid), excess=True)  # closes the episode as DIED
+        if care.dies(m.streams.key, _one(ep), e.person, e.key, e.severity, e.start, e.treated_day, m.day, untreated,
+                     *m.care.fatality)[0]:
+            m.demography.kill(_one(self.rid), excess=True)  # closes the episode as DIED
         else:
-            m._end(_one(ep), outcome)
+            m.end(_one(ep), outcome)
 
 
 def _free_beds(f, fid: int) -> int:
@@ -255,6 +254,11 @@ class ReferenceModel(CountyModel):
     def __init__(self, scenario: Scenario | None = None, *, rng: int = 0, population: int | None = None):
         super().__init__(scenario, rng=rng, population=population)
         self.residents: list[Resident] = [Resident(self, rid) for rid in range(self.res.n)]
+        # the engine's stages that walk episodes are replaced by the residents' own steps
+        self._engine_births = self.demography.births
+        self.demography.births = self.births
+        self.illness.onsets = self.onsets
+        self.care_seeking.choose = self.care.visit = self.beds.down = self.beds.discharge = self.run_stage
 
     def schedule_one(self, ep: int, stage: Stage, day: int) -> None:
         """``_schedule`` for one episode."""
@@ -262,8 +266,8 @@ class ReferenceModel(CountyModel):
         self.ep.due[ep] = day
         self.stages.add(np.array((day,), dtype=np.int64), np.array((ep,), dtype=np.int64))
 
-    def _births(self) -> np.ndarray:
-        rows = super()._births()
+    def births(self) -> np.ndarray:
+        rows = self._engine_births()
         for rid in rows.tolist():  # a newborn in a dead resident's row is a new agent
             if rid < len(self.residents):
                 self.residents[rid].remove()
@@ -272,16 +276,14 @@ class ReferenceModel(CountyModel):
                 self.residents.append(Resident(self, rid))
         return rows
 
-    def _onsets_today(self) -> None:
+    def onsets(self) -> None:
         r = self.res
-        ids = self._onsets_due()
+        ids = self.illness.due()
         # a resident falls ill once a day at most, in the order the engine takes them
         for rid in dict.fromkeys(ids.tolist()):
             if r.alive[rid]:
                 self.residents[rid].fall_ill()
 
-    def _run_stage(self, eps: np.ndarray) -> None:
+    def run_stage(self, eps: np.ndarray) -> None:
         for ep in eps.tolist():
             self.residents[int(self.ep.resident[ep])].step()
-
-    _choose = _visit = _down = _discharge = _run_stage

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from mesa import DataCollector
+from reformsim.agents.lifetable import period_life_expectancy
 
 from . import VERSION
-from .lifetable import period_life_expectancy
 from .params import TIERS
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Daily:
         row["episodes_opened"] = float(m.ep.opened)
         row["episodes_closed"] = float(m.ep.closed.sum())
         row["staff_balance"] = m.staff_balance
-        row["contract_rate"] = float(m.contracts / max(row["alive"], 1))  # kept count, like "alive"
+        row["contract_rate"] = float(m.contract_count / max(row["alive"], 1))  # kept count, like "alive"
         row["life_expectancy"] = float(m.life_expectancy)
         row["drug_revenue"], row["service_revenue"], row["test_revenue"] = led.drug, led.service, led.test
         self.row = row

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from reformsim.agents import choice
 from reformsim.agents.episodes import Calendar, EpisodePool, Outcome
-from reformsim.model.county import CountyError, build_county, load_county_csv
-from reformsim.model.lifetable import (
+from reformsim.agents.lifetable import (
     MAX_AGE,
     cumulative_hazard,
     death_age,
@@ -18,6 +17,7 @@ from reformsim.model.lifetable import (
     life_expectancy_from_rates,
     period_life_expectancy,
 )
+from reformsim.model.county import CountyError, build_county, load_county_csv
 from reformsim.model.metrics import DAILY_METRICS, DailyCollector, _reporter, summarize, timeseries
 from reformsim.model.params import (
     BehaviourParams,
@@ -58,7 +58,7 @@ def test_an_episode_opens_in_a_reused_row_as_new():
     assert len(worn)
     e.visits[worn], e.has_referral[worn], e.referred_tier[worn], e.treated_day[worn] = 3, True, 2, 7
     e.bed_facility[worn], e.stay_cost[worn], e.billed_deductible[worn] = 1, 99.0, True
-    m._end(worn, Outcome.RESOLVED)
+    m.end(worn, Outcome.RESOLVED)
     rows = np.flatnonzero(r.alive[: r.n] & (r.episode[: r.n] < 0))[:5]
     ids = e.begin(rows, r, r.uid[rows], np.array([0, 1, 2, 3, 1]), np.array([0, 1, 0, 1, 0], bool), m.day, np.arange(5))
     assert sorted(ids) == sorted(worn)  # the closed rows are the ones reused
@@ -80,8 +80,8 @@ def test_each_stage_gets_its_days_episodes_once_and_live(model_class):
 
     m = (small_model if model_class == "engine" else lambda **kw: ReferenceModel(rng=1, population=1_500))(days=0)
     seen = []
-    for stage in ("_discharge", "_down", "_choose", "_visit"):
-        handler = getattr(m, stage)
+    for mechanism, stage in ((m.beds, "discharge"), (m.beds, "down"), (m.care_seeking, "choose"), (m.care, "visit")):
+        handler = getattr(mechanism, stage)
 
         def check(eps, _handler=handler, _stage=stage):
             e = m.ep
@@ -90,7 +90,7 @@ def test_each_stage_gets_its_days_episodes_once_and_live(model_class):
             seen.append(len(eps))
             _handler(eps)
 
-        setattr(m, stage, check)
+        setattr(mechanism, stage, check)
     m.run_days(60)
     assert sum(seen) > 1_000
 

@@ -1,6 +1,6 @@
 """The engine's compiled kernels against plain NumPy statements of what they compute.
 
-The kernels (``model/kernels.py``, ``Streams``, the compiled rules they call) replace dozens of
+The kernels (each mechanism's compiled stages in ``agents/``, ``Streams``, the compiled rules they call) replace dozens of
 array passes by one loop; each is checked here against an independent, obviously correct
 formulation on random inputs, including the edge cases a day can produce (empty, one group,
 repeated ids, unavailable slots).
@@ -12,9 +12,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reformsim.agents import care, choice, illness, payment, population
+from reformsim.agents import (
+    arrays,
+    beds,
+    billing,
+    care,
+    choice,
+    demography,
+    episodes,
+    illness,
+    lifetable,
+    payment,
+    population,
+)
 from reformsim.agents.streams import Purpose, Streams
-from reformsim.model import kernels, lifetable
 from reformsim.model.params import (
     BehaviourParams,
     IllnessParams,
@@ -43,7 +54,7 @@ def _stable_rank(group: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def test_rank_within_is_the_arrival_order_in_each_group(groups, data):
     group = np.array(groups, dtype=np.int64)
     mask = np.array(data.draw(st.lists(st.booleans(), min_size=len(group), max_size=len(group))), dtype=bool)
-    assert np.array_equal(kernels.rank_within(group, mask), _stable_rank(group, mask))
+    assert np.array_equal(arrays.rank_within(group, mask), _stable_rank(group, mask))
 
 
 @settings(max_examples=200, deadline=None)
@@ -54,7 +65,7 @@ def test_first_of_each_keeps_first_occurrences_of_kept_rows(values, data):
     seen = np.zeros(41, dtype=np.int64)
     expected = list(dict.fromkeys(ids[keep].tolist()))
     for stamp in (1, 2):  # a second call with a new stamp sees nothing of the first
-        assert kernels.first_of_each(ids, keep, seen, stamp).tolist() == expected
+        assert arrays.first_of_each(ids, keep, seen, stamp).tolist() == expected
 
 
 def test_due_by_stage_groups_todays_live_episodes_by_stage_in_entry_order():
@@ -62,7 +73,7 @@ def test_due_by_stage_groups_todays_live_episodes_by_stage_in_entry_order():
     stage = np.array([2, 3, 2, 2, 1, 2], dtype=np.int8)
     open_ = np.array([True, True, True, False, True, True])
     entries = np.array([5, 0, 1, 2, 3, 4, 0, 4, 1, 5])
-    out, bounds = kernels.due_by_stage(entries, due, stage, open_, 5, 5, np.zeros(6, dtype=np.int64), 1)
+    out, bounds = episodes.due_by_stage(entries, due, stage, open_, 5, 5, np.zeros(6, dtype=np.int64), 1)
     by_stage = {s: out[bounds[s]:bounds[s + 1]].tolist() for s in range(5)}
     assert by_stage == {0: [], 1: [4], 2: [5, 0], 3: [1], 4: []}  # 2: other day, 3: closed; repeats once
 
@@ -143,13 +154,13 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     before = steps.copy()
     b = BehaviourParams(referral_bypass_penalty=-0.8)
 
-    alt, fid = kernels.choose_slots(choice.coefficients(b), streams.key, eps, person, ep_key, steps, sev, letter, referred_tier,
-                                    home, scheme, income, contract, trust, care.MAX_STEPS, slot_fac, slot_tier, wait_general,
+    alt, fid = choice.choose_slots(choice.coefficients(b), streams.key, eps, person, ep_key, steps, sev, letter, referred_tier,
+                                    home, scheme, income, contract, trust, choice.MAX_STEPS, slot_fac, slot_tier, wait_general,
                                     wait_priority, quality, oop_table, travel)
 
     others = np.setdiff1d(np.arange(pool), eps)
     assert np.array_equal(steps[eps], before[eps] + 1) and np.array_equal(steps[others], before[others])
-    gave_up = steps[eps] > care.MAX_STEPS
+    gave_up = steps[eps] > choice.MAX_STEPS
     assert gave_up.any() and np.all(alt[gave_up] == -1) and np.all(alt[~gave_up] >= 0)
     go = ~gave_up
     h, e = home[eps][go], eps[go]
@@ -179,7 +190,7 @@ def test_fall_ill_counts_each_living_resident_once_and_opens_only_free_ones(valu
     episode = np.where(busy, 3, -1).astype(np.int32)
     before = onsets.copy()
     uid, born, chronic = np.arange(41) + 1000, np.arange(41) * 7, (np.arange(41) % 4).astype(np.uint8)
-    rows, ctr, uid_ill, born_ill, chronic_ill = kernels.fall_ill(ids, alive, onsets, episode, uid, born, chronic)
+    rows, ctr, uid_ill, born_ill, chronic_ill = illness.fall_ill(ids, alive, onsets, episode, uid, born, chronic)
     assert np.array_equal(uid_ill, uid[rows]) and np.array_equal(born_ill, born[rows]) and np.array_equal(chronic_ill, chronic[rows])
     ill = [i for i in dict.fromkeys(ids.tolist()) if alive[i]]
     assert np.array_equal(onsets - before, np.isin(np.arange(41), ill).astype(np.uint16))
@@ -193,14 +204,14 @@ def test_a_residents_onsets_of_a_day_come_together_across_births_deaths_and_the_
 
     m = CountyModel(rng=4, population=3_000)
     due_days = []
-    onsets_due = m._onsets_due
+    onsets_due = m.illness.due
 
     def recorded():
         due = onsets_due()
         due_days.append(due)
         return due
 
-    m._onsets_due = recorded
+    m.illness.due = recorded
     born_before = m.res.next_uid
     m.run_days(400)
     assert m.res.next_uid > born_before and not m.res.alive[: m.res.n].all()  # births and deaths happened
@@ -228,7 +239,7 @@ def test_treat_is_the_outcome_draw_against_the_success_curve_and_trust_learns_fr
     resident[eps] = rng.permutation(8_000)[:5_000]  # one episode per resident
     trust = rng.uniform(0.2, 0.9, (8_000, 4)).astype(np.float32)
     before = trust.copy()
-    resolved, again = kernels.treat(streams.key, eps, fid, tier, e["person"], e["key"], e["steps"], e["severity"], resident,
+    resolved, again = care.treat(streams.key, eps, fid, tier, e["person"], e["key"], e["steps"], e["severity"], resident,
                                     skill, 0.25, 0.92, trust, 0.1)
     u = streams.uniform(Purpose.OUTCOME, e["person"][eps], e["key"][eps].astype(np.int64) * 8 + e["steps"][eps])
     p = 0.25 + (0.92 - 0.25) / (1 + np.exp(-8.0 * (skill[fid] - e["severity"][eps] + 0.2)))
@@ -251,7 +262,7 @@ def test_dies_draws_against_the_excess_fatality_of_the_delay(untreated, seed):
     e, streams = _episodes(2_000, rng), Streams(seed)
     base, per_day = np.array([0.0, 0.01, 0.2, 0.5]), np.array([0.0, 0.0, 0.01, 0.03])
     eps, day = e["eps"], 90
-    got = kernels.dies(streams.key, eps, e["person"], e["key"], e["severity"], e["start"], e["treated_day"], day, untreated,
+    got = care.dies(streams.key, eps, e["person"], e["key"], e["severity"], e["start"], e["treated_day"], day, untreated,
                        base, per_day)
     sev = e["severity"][eps]
     delay = day - e["start"][eps] if untreated else np.maximum(e["treated_day"][eps] - e["start"][eps], 0)
@@ -271,15 +282,15 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
     follow = (((chronic & 1) > 0) * p.hypertension_followups + ((chronic & 2) > 0) * p.diabetes_followups) * p.incidence_scale
     # a year's onset counts are Poisson at those rates, from each resident's ONSET draw for the year
-    k = kernels.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365)
+    k = illness.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365)
     u_year = streams.uniform(Purpose.ONSET, uid, 3)
     lam = (acute + follow) * 200 / 365
     assert k.tolist() == [illness.poisson_quantile(a, illness.poisson_cdf(b)) for a, b in zip(u_year, lam, strict=True)]
     # more distinct rates than the call keeps CDFs for: the others are drawn the same way
     assert len(np.unique(lam)) > 3
-    assert np.array_equal(kernels.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365, 3), k)
+    assert np.array_equal(illness.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365, 3), k)
     need_by_sev = np.asarray(p.admission_need, dtype=float)
-    sev, need = kernels.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
+    sev, need = illness.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
                                     need_by_sev, 0.7)
     u_kind, u_sev, u_adm = (streams.uniform(q, uid, ctr) for q in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT))
     follow_up = u_kind * (acute + follow) >= acute
@@ -297,17 +308,17 @@ def test_allocate_beds_serves_priority_first_then_beds_outside_the_reserve(facil
     fid = np.array(facilities, dtype=np.int64) % 6
     n = len(fid)
     pri = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
-    beds = np.array(data.draw(st.lists(st.floats(0, 6), min_size=6, max_size=6)))
-    occupied = np.floor(beds * np.array(data.draw(st.lists(st.floats(0, 1), min_size=6, max_size=6))))
+    n_beds = np.array(data.draw(st.lists(st.floats(0, 6), min_size=6, max_size=6)))
+    occupied = np.floor(n_beds * np.array(data.draw(st.lists(st.floats(0, 1), min_size=6, max_size=6))))
     occupied_priority = np.zeros(6)
     reserved = np.array(data.draw(st.lists(st.floats(0, 0.5), min_size=6, max_size=6)))
-    fits = kernels.allocate_beds(fid, pri, beds, occupied, occupied_priority, reserved)
+    fits = beds.allocate_beds(fid, pri, n_beds, occupied, occupied_priority, reserved)
     # as a statement about counts: the k-th priority patient of a facility fits while k <= its whole free beds,
     # then the k-th other patient while k <= whole free beds outside the reserve and left over by priority
-    free = np.floor(np.maximum(beds - occupied, 0) + 1e-9)
+    free = np.floor(np.maximum(n_beds - occupied, 0) + 1e-9)
     fits_pri = pri & (_stable_rank(fid, pri) < free[fid])
     left = free - np.bincount(fid[fits_pri], minlength=6)
-    free_gen = np.minimum(np.floor(np.maximum(beds * (1 - reserved) - occupied, 0) + 1e-9), left)
+    free_gen = np.minimum(np.floor(np.maximum(n_beds * (1 - reserved) - occupied, 0) + 1e-9), left)
     expected = fits_pri | (~pri & (_stable_rank(fid, ~pri) < free_gen[fid]))
     assert np.array_equal(fits, expected)
     assert (np.bincount(fid[fits], minlength=6) <= free).all()  # never more patients than whole free beds
@@ -319,7 +330,7 @@ def test_stays_draw_lengths_and_down_referrals_by_tier():
     eps = e["eps"]
     tier = rng.integers(1, 4, 6_000)
     los_days, response, down_prob = np.array([0.0, 6.0, 8.5, 10.5]), np.array([1.0, 0.9, 0.8, 1.0]), np.array([0, 0, 0.3, 0.6])
-    los, down, acute = kernels.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 0.5)
+    los, down, acute = beds.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 0.5)
     u = streams.uniform(Purpose.LOS, e["person"][eps], e["key"][eps])
     base = np.maximum(1, np.rint(los_days[tier] * (0.85 + 0.1 * e["severity"][eps]) * (0.5 + u)))
     assert np.array_equal(los, np.maximum(1, np.rint(base * response[tier])))
@@ -327,7 +338,7 @@ def test_stays_draw_lengths_and_down_referrals_by_tier():
     assert np.array_equal(down, (tier >= 2) & (u_down < down_prob[tier]) & (los >= 3))
     assert np.array_equal(acute, np.minimum(np.maximum(1, np.rint(los * 0.5)), los - 1))
     # however long the acute part, a move down comes before the discharge day
-    _, down, acute = kernels.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 1.0)
+    _, down, acute = beds.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 1.0)
     assert down.any() and (acute[down] < los[down]).all()
     assert not down[tier == 1].any() and down[tier == 3].mean() > down[tier == 2].mean()
 
@@ -340,13 +351,13 @@ def test_triage_refers_beyond_the_margin_and_records_first_adequate_care():
     fid = rng.integers(0, 40, 4_000)
     skill, tier, keep = rng.uniform(0, 3.5, 40), rng.integers(0, 4, 40), np.array([0.0, 0.0, 0.3, 0.0])
     treated = e["treated_day"].copy()
-    then = kernels.triage(eps, fid, e["severity"], needs_bed, treated, skill, tier, keep, 77)
+    then = care.triage(eps, fid, e["severity"], needs_bed, treated, skill, tier, keep, 77)
     sev, bed, t = e["severity"][eps], needs_bed[eps], tier[fid]
     margin = skill[fid] + care.ATTEMPT_MARGIN
     refer = (margin + keep[t] < sev) | (bed & (t == 0))
-    assert np.array_equal(then == kernels.REFER, refer)
-    assert np.array_equal(then == kernels.ADMIT, ~refer & bed)
-    assert np.array_equal(then == kernels.OUTPATIENT, ~refer & ~bed)
+    assert np.array_equal(then == care.REFER, refer)
+    assert np.array_equal(then == care.ADMIT, ~refer & bed)
+    assert np.array_equal(then == care.OUTPATIENT, ~refer & ~bed)
     adequate = ~refer & (margin >= sev) & (e["treated_day"][eps] < 0)
     assert (treated[eps[adequate]] == 77).all()
     unchanged = np.setdiff1d(np.arange(len(treated)), eps[adequate])
@@ -368,7 +379,7 @@ def test_book_choices_waits_and_tallies():
     wait_general, wait_priority = rng.uniform(0, 6, nf), rng.uniform(0, 2, nf)
     facility = np.full(pool, -7, dtype=np.int32)
     arrivals, arrivals_priority = np.ones(nf), np.zeros(nf)
-    gave_up, own, own_letter, booked, visit_day, tally = kernels.book_choices(
+    gave_up, own, own_letter, booked, visit_day, tally = choice.book_choices(
         eps, alt, fid, contract, letter, steps, sev, referred_tier, tier, use_reserved, wait_general, wait_priority, 30,
         facility, arrivals, arrivals_priority)
     # each episode in exactly one of the three lists, in the order given
@@ -394,7 +405,7 @@ def test_book_choices_waits_and_tallies():
 def test_by_day_is_a_stable_sort_with_day_bounds(days):
     day = np.array(days, dtype=np.uint16)
     rows = np.arange(len(day), dtype=np.int32) * 3
-    out, bounds = kernels.by_day(rows, day, 10)
+    out, bounds = arrays.by_day(rows, day, 10)
     assert np.array_equal(out, rows[np.argsort(day, kind="stable")])
     assert np.array_equal(np.diff(bounds), np.bincount(day, minlength=10)) and bounds[0] == 0
 
@@ -402,7 +413,7 @@ def test_by_day_is_a_stable_sort_with_day_bounds(days):
 def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_left():
     streams = Streams(2)
     rows, uid, k = np.array([7, 3, 9]), np.array([70, 30, 90]), np.array([2, 0, 3])
-    rep, offset = kernels.onset_days(streams.key, rows, uid, k, 4, 100)
+    rep, offset = illness.onset_days(streams.key, rows, uid, k, 4, 100)
     assert rep.tolist() == [7, 7, 9, 9, 9]
     nth = np.array([0, 1, 0, 1, 2])
     u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
@@ -417,7 +428,7 @@ def test_develop_chronic_adds_conditions_at_the_rise_in_prevalence():
     birth_day = (day - rng.uniform(0, 90, n) * population.DAYS_PER_YEAR).astype(np.int32)
     before = rng.integers(0, 4, n).astype(np.uint8)
     chronic = before.copy()
-    kernels.develop_chronic(streams.key, alive, uid, birth_day, chronic, day, year, 1.0, 1.0)
+    demography.develop_chronic(streams.key, alive, uid, birth_day, chronic, day, year, 1.0, 1.0)
     age = (day - birth_day) / population.DAYS_PER_YEAR
     p = PopulationParams(hypertension_scale=1.0, diabetes_scale=1.0)
     (h0, d0), (h1, d1) = population.chronic_prevalence(age - 1, p), population.chronic_prevalence(age, p)
@@ -437,7 +448,7 @@ def test_count_visits_counts_by_facility_and_kind_of_bill():
     has_referral = rng.random(9_000) < 0.3
     scheme, tier = rng.integers(0, 2, 9_000).astype(np.uint8), rng.integers(0, 4, nf)
     before = visits.copy()
-    counts, revisits = kernels.count_visits(eps, fid, visits, has_referral, scheme, tier)
+    counts, revisits = billing.count_visits(eps, fid, visits, has_referral, scheme, tier)
     again = before[eps] > 0
     kind = ((scheme[eps].astype(np.int64) * 4 + tier[fid]) * 2 + has_referral[eps]) * 2 + again
     assert np.array_equal(counts, np.bincount(fid * 32 + kind, minlength=nf * 32).reshape(nf, 32))
@@ -453,15 +464,16 @@ def test_prevalence_interpolates_the_survey_curves_as_numpy_does():
 
 
 def test_compiled_caches_are_dropped_when_any_compiled_source_changes(tmp_path):
-    """A kernel caches with a rule inlined; editing the rule's file must not leave it stale."""
+    """A kernel caches with rules of other modules inlined (``demography.background_deaths``
+    inlines ``lifetable.death_age``); editing any compiled module must not leave one stale."""
     from reformsim.agents import _drop_stale_compiled_caches
 
-    agents, model = tmp_path / "agents", tmp_path / "model"
-    for d in (agents, model):
-        (d / "__pycache__").mkdir(parents=True)
-    (agents / "care.py").write_text("rule = 1\n")
-    (model / "kernels.py").write_text("kernel = 1\n")
-    cached = [model / "__pycache__" / "kernels.stays-1.py312.nbi", agents / "__pycache__" / "care.x-1.py312.1.nbc"]
+    agents = tmp_path / "agents"
+    (agents / "__pycache__").mkdir(parents=True)
+    (agents / "demography.py").write_text("kernel = 1\n")
+    (agents / "lifetable.py").write_text("death_age = 1\n")
+    cached = [agents / "__pycache__" / "demography.background_deaths-1.py312.nbi",
+              agents / "__pycache__" / "demography.background_deaths-1.py312.1.nbc"]
 
     def compile_all():
         for f in cached:
@@ -473,14 +485,9 @@ def test_compiled_caches_are_dropped_when_any_compiled_source_changes(tmp_path):
     compile_all()
     _drop_stale_compiled_caches(agents)
     assert all(f.exists() for f in cached), "unchanged sources keep their caches"
-    (agents / "care.py").write_text("rule = 2\n")
+    (agents / "lifetable.py").write_text("death_age = 2\n")
     _drop_stale_compiled_caches(agents)
     assert not any(f.exists() for f in cached), "the kernel that inlines the edited rule must recompile"
-    compile_all()
-    _drop_stale_compiled_caches(agents)
-    (model / "lifetable.py").write_text("death_age = 2\n")  # kernels.background_deaths inlines lifetable.death_age
-    _drop_stale_compiled_caches(agents)
-    assert not any(f.exists() for f in cached), "an edit of the life table's rule must recompile the kernels too"
 
 
 @pytest.mark.parametrize("regime", ["ffs", "drg", "capitation"])
@@ -505,16 +512,16 @@ def test_bill_stays_bills_bed_days_as_the_reimbursement_rules_say(regime):
     before, cost = billed.copy(), cost0.copy()
     price = [np.array([0.0, 300.0, 900.0, 2_000.0]), np.array([0.0, 200.0, 500.0, 900.0]), np.array([0.0, 50.0, 150.0, 400.0])]
     mult, repeat = np.array([1.0, 0.9, 0.8, 1.0]), 0.75
-    out = kernels.bill_stays(eps, 10, fid, since, visits, scheme, letter, referred_tier, admit_tier, sev, billed, cost, ftier,
-                             *price, mult, repeat, *payment.inpatient_terms(schemes), *payment.per_case_payment(pay))
+    out = billing.bill_stays(eps, 10, fid, since, visits, scheme, letter, referred_tier, admit_tier, sev, billed, cost, ftier,
+                             *price, mult, repeat, *billing.inpatient_terms(schemes), *payment.per_case_payment(pay))
     f, t, s, days, service, drug, test, oop, paid = out
     assert np.array_equal(f, fid[eps]) and np.array_equal(t, ftier[f]) and np.array_equal(s, scheme[eps])
     assert np.array_equal(days, np.maximum(10 - since[eps], 1))
     assert np.allclose(test, price[2][t] * days * mult[t] * np.where(visits[eps] > 1, repeat, 1.0))
     bill = price[0][t] * days + price[1][t] * days + test
     referred = letter[eps] | (referred_tier[eps] >= 0)
-    insured = np.where(before[eps], bill * payment.effective_ratio(schemes, s, t, referred, "inpatient"),
-                       payment.fund_share(bill, schemes, s, t, referred, "inpatient"))
+    insured = np.where(before[eps], bill * billing.effective_ratio(schemes, s, t, referred, "inpatient"),
+                       billing.fund_share(bill, schemes, s, t, referred, "inpatient"))
     assert np.allclose(oop, bill - insured)
     assert (~before[eps] & (insured == schemes[0].cap_per_stay[2]) & (s == 0) & (t == 2)).any()  # caps bind here
     per_case = (regime != "ffs") & (t >= 2) & (admit_tier[eps] == t)
@@ -527,14 +534,14 @@ def test_count_by_age_in_days_is_a_census_of_the_living():
     rng = np.random.default_rng(32)
     alive = rng.random(5_000) < 0.8
     birth_day = rng.integers(-30_000, 401, 5_000).astype(np.int32)
-    counts = kernels.count_by_age_in_days(alive, birth_day, 400)
+    counts = demography.count_by_age_in_days(alive, birth_day, 400)
     assert np.array_equal(counts, np.bincount(400 - birth_day[alive]))
 
 
 def test_newborns_are_a_poisson_count_with_attributes_from_their_own_draws():
     key = Streams(12).key
     home_cdf, income_cdf = np.array([0.2, 0.5, 1.0]), np.array([0.3, 0.8, 1.0])
-    days = [kernels.newborns(key, day, 3.5, home_cdf, income_cdf, 0.49) for day in range(4_000)]
+    days = [demography.newborns(key, day, 3.5, home_cdf, income_cdf, 0.49) for day in range(4_000)]
     counts = np.array([len(h) for h, _, _ in days])
     assert abs(counts.mean() - 3.5) < 4 * np.sqrt(3.5 / len(counts)) and 3.0 < counts.var() < 4.0
     home, female, income = (np.concatenate([d[j] for d in days]) for j in range(3))
@@ -542,10 +549,10 @@ def test_newborns_are_a_poisson_count_with_attributes_from_their_own_draws():
     assert np.allclose(np.bincount(income, minlength=3) / len(income), [0.3, 0.5, 0.2], atol=0.015)
     assert abs(female.mean() - 0.49) < 0.015
     # common random numbers: more expected births on the same day add newborns, the first stay who they were
-    few, more = (kernels.newborns(key, 7, mean, home_cdf, income_cdf, 0.49) for mean in (3.5, 9.0))
+    few, more = (demography.newborns(key, 7, mean, home_cdf, income_cdf, 0.49) for mean in (3.5, 9.0))
     assert len(more[0]) > len(few[0]) and all(np.array_equal(m[: len(f)], f) for f, m in zip(few, more, strict=True))
     # a mean whose exp(-mean) would underflow is drawn in parts
-    big = np.array([len(kernels.newborns(key, day, 2_000.0, home_cdf, income_cdf, 0.49)[0]) for day in range(300)])
+    big = np.array([len(demography.newborns(key, day, 2_000.0, home_cdf, income_cdf, 0.49)[0]) for day in range(300)])
     assert abs(big.mean() - 2_000) < 4 * np.sqrt(2_000 / 300) and 1_500 < big.var() < 2_600
 
 
@@ -557,7 +564,7 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     death_day = np.full(n, -5, dtype=np.int32)
     rows = rng.permutation(n)[: n // 2]
     streams = Streams(4)
-    soon, days = kernels.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
+    soon, days = demography.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
                                            lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
     m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0)
     at = np.array([lifetable.death_age(a, u, m, cum) for a, u in
@@ -578,9 +585,9 @@ def test_scatter_fill_and_scatter_from_assign_as_numpy_does(ids, dtype):
     base = rng.integers(-5, 5, 60).astype(dtype)
     src = rng.integers(-5, 5, len(ids))  # int64 into the field's dtype, as the engine's ids and days are
     pool, rows = rng.integers(-5, 5, 200).astype(dtype), rng.integers(0, 200, len(ids))
-    for compiled, numpy in ((lambda a: kernels.scatter(a, ids, src), lambda a: a.__setitem__(ids, src)),
-                            (lambda a: kernels.fill(a, ids, 3), lambda a: a.__setitem__(ids, 3)),
-                            (lambda a: kernels.scatter_from(a, ids, pool, rows), lambda a: a.__setitem__(ids, pool[rows]))):
+    for compiled, numpy in ((lambda a: arrays.scatter(a, ids, src), lambda a: a.__setitem__(ids, src)),
+                            (lambda a: arrays.fill(a, ids, 3), lambda a: a.__setitem__(ids, 3)),
+                            (lambda a: arrays.scatter_from(a, ids, pool, rows), lambda a: a.__setitem__(ids, pool[rows]))):
         got, expected = base.copy(), base.copy()
         compiled(got)
         numpy(expected)
@@ -599,7 +606,7 @@ def test_occupy_beds_takes_the_beds_of_those_who_fit_and_turns_the_rest_away():
               (("bed_facility", np.int32), ("admit_tier", np.int8), ("bed_since", np.int32), ("admit_day", np.int32))}
     has_referral = np.zeros(pool, dtype=bool)
     before = occupied.copy(), occupied_pri.copy()
-    admitted, tier, away, away_tier = kernels.occupy_beds(
+    admitted, tier, away, away_tier = beds.occupy_beds(
         eps, fid, pri, fits, ftier, 50, occupied, occupied_pri, admissions_today, by_tier, fields["bed_facility"],
         fields["admit_tier"], fields["bed_since"], fields["admit_day"], has_referral)
     assert np.array_equal(admitted, eps[fits]) and np.array_equal(tier, ftier[fid[fits]])

@@ -11,7 +11,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from reformsim.agents.payment import visit_prices
+from reformsim.agents.billing import visit_prices
 from reformsim.model.metrics import summarize
 from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario, TimelineEvent, with_value
@@ -117,7 +117,7 @@ def test_recruitment_fills_approved_posts_at_townships():
 def test_higher_pay_lowers_attrition():
     lever = (("staff.pay_index", (1.3, 1.3, 1.3, 1.3)),)  # 两个允许: pay ceilings raised
     m0, m1 = run((), 1, 125), run(lever, 1, 125)
-    assert m1.staff_left < m0.staff_left
+    assert m1.staff.left < m0.staff.left
     assert m1.fac.staff.sum() > m0.fac.staff.sum()
 
 
@@ -199,7 +199,7 @@ def test_reserved_capacity_raises_attendance_of_referrals():
     assert d.mean() > 0 and (d > 0).sum() >= 2
     # referred and contracted patients never wait longer than the others
     m = run(CONGESTED + lever, 1)
-    assert (m.wait_priority <= m.wait_general + 1e-12).all()
+    assert (m.queues.wait_priority <= m.queues.wait_general + 1e-12).all()
 
 
 CONTRACTS = (("policy.contract_rate", 0.3985), ("policy.contract_rate_key", 0.7308))  # seed 003
@@ -238,7 +238,7 @@ def test_tertiary_support_and_central_townships_raise_capability_where_aimed():
     county = m1.fac.tier == 2
     assert np.allclose(diff[county], 0.3)
     assert int((diff[m1.county.kind == "township"] > 0).sum()) == 2
-    assert np.allclose(diff[(m1.fac.tier != 2) & ~m1.central_township], 0.0)
+    assert np.allclose(diff[(m1.fac.tier != 2) & ~m1.staff.central], 0.0)
 
 
 def test_subsidies_flow_per_post_and_to_secondary_hospitals():
@@ -302,7 +302,7 @@ def test_a_lever_that_leaves_onset_rates_alone_leaves_the_onsets_alone():
         for path, value in changes:
             m.set_lever(path, value)
         m.run_days(20)
-        return m._year_start, m._year_onsets, m._year_bounds
+        return m.illness.year_start, m.illness.year_onsets, m.illness.year_bounds
 
     start, onsets, bounds = onset_list()
     for changes in ([("illness.admission_need", [0.001, 0.02, 0.35, 0.7])], [("illness.incidence_scale", 1.117)]):

@@ -111,7 +111,7 @@ def check_stocks(m: CountyModel) -> None:
     # a day's stages run once: an episode left due today or earlier would never be taken up again
     assert (e.due[e.open] > m.day).all(), "an open episode is due on a day already run"
     assert (e.closed >= 0).all() and e.n_open >= 0
-    assert abs(m.staff_balance) <= 1e-6 * max(m.staff_initial, 1.0), f"staff not conserved: {m.staff_balance}"
+    assert abs(m.staff_balance) <= 1e-6 * max(m.staff.initial, 1.0), f"staff not conserved: {m.staff_balance}"
     assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all(), "negative bed occupancy"
     assert (f.occupied + f.occupied_priority <= f.beds + 1e-9).all(), "more beds occupied than exist"
     assert (f.backlog >= 0).all() and (f.backlog_priority >= 0).all(), "negative queue"
@@ -129,7 +129,7 @@ def check_stocks(m: CountyModel) -> None:
     ep_of = r.episode[: r.n]
     assert (ep_of[~alive] < 0).all(), "a dead resident still has an open episode"
     assert not r.contract[: r.n][~alive].any(), "a dead resident still holds a family-doctor contract"
-    assert m.contracts == np.count_nonzero(r.contract[: r.n]), "the kept count of contracts disagrees with the flags"
+    assert m.contract_count == np.count_nonzero(r.contract[: r.n]), "the kept count of contracts disagrees with the flags"
     linked = ep_of[ep_of >= 0]
     assert e.open[linked].all() and len(linked) == e.n_open, "resident/episode links broken"
     # episodes carry copies of their resident's fixed attributes

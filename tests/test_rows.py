@@ -115,9 +115,10 @@ def test_draws_follow_the_person_not_the_row(monkeypatch) -> None:
         m.run_days(YEAR + 60)  # into year 2 (its onsets were drawn at the boundary), with births in reused rows
         r = m.res
         # the rest of the year's onsets: the list drawn at the boundary and the newborns' list
-        newborn_day, newborn_rows = m._newborn_onsets
-        rows = np.concatenate([m._year_onsets, newborn_rows]).astype(np.int64)
-        day = np.concatenate([m._year_start + np.repeat(np.arange(len(m._year_bounds) - 1), np.diff(m._year_bounds)),
+        ill = m.illness
+        newborn_day, newborn_rows = ill.newborn_onsets
+        rows = np.concatenate([ill.year_onsets, newborn_rows]).astype(np.int64)
+        day = np.concatenate([ill.year_start + np.repeat(np.arange(len(ill.year_bounds) - 1), np.diff(ill.year_bounds)),
                               newborn_day])
         living = np.flatnonzero(r.alive[: r.n])
         return set(zip(r.uid[rows].tolist(), day.tolist(), strict=True)), dict(zip(r.uid[living].tolist(), r.death_day[living].tolist(), strict=True))

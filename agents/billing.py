@@ -1,0 +1,266 @@
+"""Prices and billing: what a visit or a bed-day costs, who pays it, and what the provider spends.
+
+Prices are set per tier for an outpatient visit and a bed-day and split into service, drug and
+test parts. Base prices include the pre-reform 15% drug mark-up; removing it (药品零差率)
+lowers the drug part, and the lost revenue is made up in the scenario's shares by a service-price
+rise, a government subsidy per unit of care and providers' internal savings (a cost cut), as
+seed 001 prescribes. Insurance reimburses a ratio by scheme and tier (lower at county and
+tertiary level without a referral); a stay's first bill passes a deductible (起付线) and a cap
+per stay (封顶线). The resident pays the rest out of pocket. Who pays the insured part, and how
+(per bill or per case), is the payment regime's (``agents/payment.py``).
+
+Bills are booked per facility: visits through a table of one visit's bill by kind (scheme x tier
+x referred x revisit, ``visit_bill_table``), stays in one compiled pass (``bill_stays``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+BASE_MARKUP = 0.15  # the mark-up built into the base prices
+TEST_COST_SHARE = 0.6  # providers' cost of a test, as a share of its price
+
+
+@dataclass(frozen=True)
+class UnitPrices:
+    """Per-tier arrays (4,) of one unit of care (an outpatient visit or a bed-day)."""
+
+    service: np.ndarray
+    drug: np.ndarray
+    test: np.ndarray
+    subsidy: np.ndarray  # government compensation per unit for the lost mark-up
+    saving: np.ndarray  # providers' internal saving per unit (lowers their cost)
+    drug_cost: np.ndarray  # what the provider pays suppliers for the drugs in one unit
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.service + self.drug + self.test
+
+
+def unit_prices(price: np.ndarray, drug_share: np.ndarray, test_share: np.ndarray, p,
+                test_intensity: float = 1.0) -> UnitPrices:
+    price = np.asarray(price, dtype=float)
+    drug0 = price * np.asarray(drug_share)
+    test0 = price * np.asarray(test_share)
+    service0 = price - drug0 - test0
+    supply = drug0 / (1 + BASE_MARKUP) * np.asarray(p.drug_multiplier)
+    drug = supply * (1 + p.drug_markup)
+    lost = np.maximum(supply * (BASE_MARKUP - p.drug_markup), 0.0)
+    share_price, share_subsidy, share_saving = p.markup_compensation
+    service = service0 * np.asarray(p.service_multiplier) + share_price * lost
+    test = test0 * np.asarray(p.test_multiplier) * test_intensity
+    return UnitPrices(service, drug, test, share_subsidy * lost, share_saving * lost, supply)
+
+
+def visit_prices(p, test_intensity: float = 1.0) -> UnitPrices:
+    return unit_prices(np.asarray(p.visit_price), np.asarray(p.visit_drug_share), np.asarray(p.visit_test_share), p, test_intensity)
+
+
+def bed_day_prices(p, test_intensity: float = 1.0) -> UnitPrices:
+    return unit_prices(np.asarray(p.bed_day_price), np.asarray(p.stay_drug_share), np.asarray(p.stay_test_share), p, test_intensity)
+
+
+def provider_cost(units: UnitPrices, tier: np.ndarray, test: np.ndarray, n: np.ndarray | float = 1.0) -> np.ndarray:
+    """Variable cost of ``n`` units of care whose tests were billed ``test``: drugs bought and
+    tests run, less internal savings."""
+    return (units.drug_cost[tier] - units.saving[tier]) * n + TEST_COST_SHARE * test
+
+
+def _ratio(s, kind: str) -> np.ndarray:
+    return np.asarray(s.outpatient_ratio if kind == "outpatient" else s.inpatient_ratio)
+
+
+def effective_ratio(schemes: tuple, scheme: np.ndarray, tier: np.ndarray,
+                    referred: np.ndarray, kind: str) -> np.ndarray:
+    """Reimbursement ratio by scheme and tier, less the penalty at county/tertiary without a referral."""
+    ratio = np.where(scheme == 0, _ratio(schemes[0], kind)[tier], _ratio(schemes[1], kind)[tier])
+    penalty = np.where(scheme == 0, schemes[0].no_referral_penalty, schemes[1].no_referral_penalty)
+    return np.clip(ratio - np.where((tier >= 2) & ~referred, penalty, 0.0), 0.0, 1.0)
+
+
+def fund_share(cost: np.ndarray, schemes: tuple, scheme: np.ndarray, tier: np.ndarray,
+               referred: np.ndarray, kind: str) -> np.ndarray:
+    """What the insurance fund reimburses of a bill; the resident pays the rest out of pocket.
+
+    Inpatient bills pass a deductible per stay and a cap per stay first.
+    """
+    ratio = effective_ratio(schemes, scheme, tier, referred, kind)
+    if kind == "outpatient":
+        return ratio * cost
+    deductible, cap = _per_stay(schemes)
+    return insured_after_deductible(cost, ratio, deductible[scheme, tier], cap[scheme, tier])
+
+
+@njit(cache=True)
+def insured_after_deductible(cost, ratio, deductible, cap):
+    """The fund's part of a stay's first bill: its ratio of what exceeds the deductible (起付线),
+    up to the cap per stay (封顶线). Scalars (the engine's stay billing) or arrays."""
+    return np.minimum(ratio * np.maximum(cost - deductible, 0.0), cap)
+
+
+def inpatient_terms(schemes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reimbursement of a stay as tables: the ratio by [scheme, tier, referred] (``effective_ratio``)
+    and the deductible and cap per stay by [scheme, tier]."""
+    scheme, tier, referred = np.indices((2, 4, 2))
+    return (effective_ratio(schemes, scheme, tier, referred.astype(bool), "inpatient"), *_per_stay(schemes))
+
+
+def _per_stay(schemes: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Deductible and cap per stay by [scheme, tier]."""
+    return (np.array([np.asarray(s.deductible, dtype=float) for s in schemes]),
+            np.array([np.asarray(s.cap_per_stay, dtype=float) for s in schemes]))
+
+
+@dataclass(frozen=True)
+class BillingParams:
+    """Prices, reimbursement and test repeats (``prices``, ``insurance``, ``policy.mutual_recognition``)."""
+
+    prices: object  # the scenario's ``prices`` section (¥ by tier, shares, multipliers, mark-up)
+    schemes: tuple  # the scenario's (resident, employee) ``insurance`` schemes
+    mutual_recognition: float  # share of repeat tests avoided after a referral (检查互认)
+    los_days: tuple[float, ...]  # mean length of stay by tier: the stay a resident expects to pay for
+
+    @classmethod
+    def of(cls, s) -> BillingParams:
+        return cls(s.prices, (s.insurance.resident, s.insurance.employee), s.policy.mutual_recognition,
+                   tuple(s.facilities.los_days))
+
+
+@njit(cache=True)
+def count_visits(eps, fid, visits, has_referral, scheme, facility_tier):
+    """Today's visits by facility and kind of bill (``visit_bill_table``'s columns:
+    scheme x tier x referred x revisit), and how many were revisits; counts each episode's visit."""
+    n = np.zeros((len(facility_tier), 32), dtype=np.int64)
+    revisits = 0
+    for i in range(len(eps)):
+        e, f = eps[i], fid[i]
+        again = visits[e] > 0
+        n[f, ((scheme[e] * 4 + facility_tier[f]) * 2 + has_referral[e]) * 2 + again] += 1
+        revisits += again
+        visits[e] += 1
+    return n, revisits
+
+
+@njit(cache=True)
+def bill_stays(eps, day, bed_facility, bed_since, visits, scheme, has_referral, referred_tier, admit_tier, severity,
+               billed_deductible, stay_cost, facility_tier, service, drug, test, test_mult, repeat_test_mult, ratio,
+               deductible, cap, per_case, case_rate):
+    """The bill for each stay's bed-days at its current bed facility (at least one), priced per
+    bed-day by tier; a stay of a patient seen before has its repeat tests cut by
+    ``repeat_test_mult`` (mutual recognition). The fund's part follows ``inpatient_terms``:
+    the deductible and cap apply to a stay's first bill, a continuing stay (after moving down)
+    is reimbursed at the ratio. A stay admitted at a tier paid ``per_case`` is paid the case rate
+    for its severity instead of its bills. Marks the deductible billed and adds the bill to the
+    stay's cost, in place.
+
+    Per stay: facility, tier, scheme, bed-days, service, drug, test, out of pocket, what the payer pays.
+    """
+    n = len(eps)
+    fid = np.empty(n, dtype=np.int64)
+    tier = np.empty(n, dtype=np.int64)
+    sch = np.empty(n, dtype=np.int64)
+    days, serv, drg, tst, oop, paid = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        e = eps[i]
+        f = bed_facility[e]
+        t, s = facility_tier[f], scheme[e]
+        d = float(max(day - bed_since[e], 1))
+        mult = test_mult[t] * (repeat_test_mult if visits[e] > 1 else 1.0)
+        serv[i], drg[i], tst[i] = service[t] * d, drug[t] * d, test[t] * d * mult
+        bill = serv[i] + drg[i] + tst[i]
+        r = ratio[s, t, 1 if has_referral[e] or referred_tier[e] >= 0 else 0]
+        insured = bill * r if billed_deductible[e] else insured_after_deductible(bill, r, deductible[s, t], cap[s, t])
+        billed_deductible[e] = True
+        stay_cost[e] += bill
+        fid[i], tier[i], sch[i], days[i], oop[i] = f, t, s, d, bill - insured
+        paid[i] = case_rate[severity[e]] if per_case[t] and admit_tier[e] == t else insured
+    return fid, tier, sch, days, serv, drg, tst, oop, paid
+
+
+VISIT_BILL = ("service", "drug", "test", "oop", "insured", "subsidy", "provider_cost")  # rows of Billing.visit_bill
+
+
+class Billing:
+    """The bills of a model's visits and stays, booked in its ledger."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def derive(self, s) -> None:
+        self.params = p = BillingParams.of(s)
+        tests = np.array([r.tests for r in self.m.payment.response])  # providers' test intensity by tier
+        self.visit_units = visit_prices(p.prices)
+        self.bed_units = bed_day_prices(p.prices, 1.0)
+        self._oop_tables()
+        self.visit_bill = self._visit_bill_table()
+        u = self.bed_units
+        # a bed-day's prices and a stay's reimbursement by tier, as ``bill_stays`` takes them
+        self.stay_bill_rule = (u.service, u.drug, u.test, tests, 1 - 0.5 * p.mutual_recognition,
+                               *inpatient_terms(p.schemes), *self.m.payment.per_case)
+
+    def _oop_tables(self) -> None:
+        """Expected out-of-pocket of a visit and of a stay, by [scheme, tier, referred]."""
+        schemes = self.params.schemes
+        tier = np.broadcast_to(np.arange(4)[None, :, None], (2, 4, 2))
+        scheme = np.broadcast_to(np.arange(2)[:, None, None], (2, 4, 2))
+        referred = np.broadcast_to(np.array([False, True])[None, None, :], (2, 4, 2))
+        visit = self.visit_units.total[tier]
+        self.oop_visit = visit - fund_share(visit, schemes, scheme, tier, referred, "outpatient")
+        stay = self.bed_units.total[tier] * np.asarray(self.params.los_days)[tier]
+        self.oop_stay = (stay - fund_share(stay, schemes, scheme, tier, referred, "inpatient")) * (tier >= 1)
+
+    def _visit_bill_table(self) -> np.ndarray:
+        """One visit's bill by kind (rows ``VISIT_BILL``; columns scheme x tier x referred x
+        revisit, see ``bill_visits``): a visit's bill depends on nothing else."""
+        scheme, tier, referred, revisit = np.indices((2, 4, 2, 2)).reshape(4, -1)
+        u = self.visit_units
+        test = u.test[tier] * np.where(referred & revisit, 1 - self.params.mutual_recognition, 1.0)
+        price = u.service[tier] + u.drug[tier] + test
+        insured = fund_share(price, self.params.schemes, scheme, tier, referred.astype(bool), "outpatient")
+        return np.stack([u.service[tier], u.drug[tier], test, price - insured, insured, u.subsidy[tier],
+                         provider_cost(u, tier, test)])
+
+    def bill_visits(self, eps: np.ndarray, fid: np.ndarray) -> None:
+        """Bill visits, booked per facility: visits are counted by facility and kind of bill, and
+        the counts priced by ``visit_bill`` (a few small matrix products instead of a pass per part)."""
+        m = self.m
+        e, f, led = m.ep, m.fac, m.ledger
+        nf = len(f.tier)
+        n, revisits = count_visits(eps, fid, e.visits, e.has_referral, e.scheme, f.tier)
+        service, drug, test, oop, _, subsidy, cost = self.visit_bill @ n.T
+        everyone = np.arange(nf)
+        led.resident_pays(everyone, oop)
+        insured = self.visit_bill[VISIT_BILL.index("insured")]
+        m.payment.settle_visits((n.reshape(nf, 2, 16) * insured.reshape(2, 16)).sum(axis=2))
+        led.book_parts(service, drug, test)
+        led.government_pays(everyone, subsidy)
+        f.cost += cost
+        visits = n.sum(axis=1)
+        f.visits_today += visits
+        t = m.today
+        t.visits += np.bincount(f.tier, weights=visits, minlength=4)
+        t.visit_cost += np.bincount(f.tier, weights=service + drug + test, minlength=4)
+        t.oop_outpatient += float(oop.sum())
+        t.revisits += revisits
+
+    def bill_stay(self, eps: np.ndarray) -> None:
+        """Bill the bed-days spent at the current bed facility, then free the bed."""
+        m = self.m
+        e, f, u, led = m.ep, m.fac, self.bed_units, m.ledger
+        fid, tier, scheme, days, service, drug, test, oop, paid = bill_stays(
+            eps, m.day, e.bed_facility, e.bed_since, e.visits, e.scheme, e.has_referral, e.referred_tier, e.admit_tier,
+            e.severity, e.billed_deductible, e.stay_cost, f.tier, *self.stay_bill_rule)
+        led.resident_pays(fid, oop)
+        if m.events.wanted("stay_bill"):
+            m.events.emit("stay_bill", day=m.day, eps=eps, facility=fid, scheme=scheme, bill=service + drug + test,
+                          oop=oop, paid=paid)
+        m.payment.settle_stays(fid, paid, scheme)
+        led.book_parts(service, drug, test)
+        led.government_pays(fid, u.subsidy[tier] * days)
+        f.cost[:] += np.bincount(fid, weights=provider_cost(u, tier, test, days), minlength=len(f.tier))
+        m.today.oop_inpatient += float(oop.sum())
+        m.today.bed_days += float(days.sum())
+        m.beds.free(eps)
