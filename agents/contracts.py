@@ -4,8 +4,11 @@ Each resident's contract comes from a draw of its own (CONTRACT, keyed by person
 with the rate for its group: ``contract_rate_key`` for key populations (65 and over, or with a
 chronic condition) and whatever rate for the others makes the overall ``contract_rate`` come
 out (seed 003 reports both: 39.85% overall, 73.08% of key populations). Raising a rate only adds
-contracts (common random numbers). A contracted resident gets the primary-care bonus in the
-choice (``agents/choice.py``) and priority for reserved slots and beds; a contract ends at death.
+contracts (common random numbers). Contracts run for a year (签约一年) and are renewed at each
+year's start, when residents who turned 65 or fell chronically ill join the key population; a
+change of the contract rates takes effect on its day. No other lever touches them. A contracted
+resident gets the primary-care bonus in the choice (``agents/choice.py``) and priority for
+reserved slots and beds; a contract ends at death.
 """
 
 from __future__ import annotations
@@ -46,10 +49,17 @@ class Contracts:
     def __init__(self, m):
         self.m = m
         self.count = 0
+        self.params: ContractParams | None = None
 
     def derive(self, s) -> None:
-        m, r = self.m, self.m.res
-        self.params = p = ContractParams.of(s)
+        """New contract rates take effect today; other levers leave contracts as they are."""
+        old, self.params = self.params, ContractParams.of(s)
+        if self.params != old:
+            self.renew()
+
+    def renew(self) -> None:
+        """Every living resident's contract, by its own draw against its group's rate today."""
+        m, r, p = self.m, self.m.res, self.params
         r.contract[: r.n] = contracted(r, m.streams, p.contract_rate, p.contract_rate_key, m.day)
         # kept count, for the daily contract rate (checked against the flags in tests)
         self.count = int(np.count_nonzero(r.contract[: r.n]))

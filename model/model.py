@@ -112,6 +112,7 @@ class CountyModel(mesa.Model):
             self.payment.year_end()  # capitation risk sharing (agents/payment.py)
             self.demography.new_year()  # chronic conditions; rows of the dead freed; the year's deaths (agents/demography.py)
             self.illness.start_year()  # the year's onsets (agents/illness.py)
+            self.contracts.renew()  # family-doctor contracts run for a year (agents/contracts.py)
             _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
         if day % MONTH == 0:
             if day > 0:
@@ -157,10 +158,16 @@ class CountyModel(mesa.Model):
             mechanism.derive(self.p)
 
     def set_lever(self, path: str, value) -> None:
-        """Change one scenario field from today on (used by the timeline and the visual)."""
+        """Change one scenario field from today on (used by the timeline and the visual). Setting a
+        field to the value it has changes nothing. Every mechanism recomputes its tables (``derive``), but
+        acts on the world (redraws onsets, renews contracts, moves doctors) only when its own
+        parameters changed, so no draw depends on when a lever was last touched."""
         old = self.p
-        self.p = with_value(self.p, path, value)
-        self.p.timeline = old.timeline
+        new = with_value(old, path, value)
+        new.timeline = old.timeline
+        if new == old:
+            return
+        self.p = new
         if self.events.wanted("lever"):
             self.events.emit("lever", day=self.day, path=path, old=get_path(old, path), new=get_path(self.p, path))
         self.derive()
