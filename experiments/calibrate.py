@@ -38,9 +38,8 @@ import numpy as np
 from reformsim.model.metrics import summarize, timeseries
 from reformsim.model.model import CountyModel
 from reformsim.model.params import TIERS, Scenario, with_value
+from reformsim.model.scenario import ScenarioError
 from scipy import optimize, stats
-
-from .scenario import ScenarioError
 
 YEAR = 365
 MODES = ("set", "shift", "scale")

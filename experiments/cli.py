@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from reformsim.model.county import CountyError
+from reformsim.model.scenario import ScenarioError
 
 from .io import ResultsError
-from .scenario import ScenarioError
 
 # subcommand modules, in the order `reformsim --help` lists them
 COMMANDS = [

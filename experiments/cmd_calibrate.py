@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from reformsim.model.scenario import load_scenario
 from tqdm import tqdm
 
 from .calibrate import (
@@ -21,7 +22,6 @@ from .calibrate import (
 )
 from .cli import days_from_years, output_folder, positive_float, positive_int
 from .io import atomic_write, write_json
-from .scenario import load_scenario
 
 REPORT_SEED_OFFSET = 1000  # out-of-sample seeds for the report: 1001, 1002, ...
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from reformsim.model.scenario import load_scenario
 from tqdm import tqdm
 
 from .cli import UsageError, days_from_years, output_folder, positive_float, positive_int
 from .compare import compare, format_comparison, write_comparison
-from .scenario import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,11 +6,11 @@ import argparse
 
 from reformsim.model.metrics import targets_table
 from reformsim.model.params import with_value
+from reformsim.model.scenario import builtin_names, dump_scenario, load_scenario
 from tqdm import tqdm
 
 from .cli import UsageError, days_from_years, output_folder, positive_float, positive_int, seed_int
 from .runner import run, write_run
-from .scenario import builtin_names, dump_scenario, load_scenario
 
 TARGET_LABELS = {
     "primary_visit_share": "Primary-care visit share (基层就诊率)",

@@ -9,8 +9,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from reformsim.model.scenario import load_scenario
+
 from .cli import UsageError
-from .scenario import load_scenario
 
 ASSETS_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
 # where tests/browser/fill_solara_assets.sh puts Solara's front end for machines without internet

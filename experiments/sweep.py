@@ -41,9 +41,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from reformsim.model.metrics import flatten_summary
 from reformsim.model.params import Scenario, first_error
+from reformsim.model.scenario import ScenarioError, load_scenario
 
 from .io import ResultsError, atomic_write, read_json, write_json, write_parquet
-from .scenario import ScenarioError, load_scenario
 
 # design name -> canonical name ("saltelli" is the older SALib name of the Sobol' sampler)
 DESIGNS = {"factorial": "factorial", "latin": "latin", "lhs": "latin", "sobol": "sobol",

@@ -18,7 +18,7 @@ import pytest
 import tomli_w
 from corpus import TARGETS, BadInput, all_cases, good_csv_case, good_sweep_case, run_scenario
 from reformsim.experiments.cli import main
-from reformsim.experiments.scenario import builtin_names, load_scenario
+from reformsim.model.scenario import builtin_names, load_scenario
 
 CASES = all_cases()
 OPTIONAL = {name: importlib.util.find_spec(f"reformsim.experiments.{name}") is not None for name in ("sweep", "calibrate")}

@@ -19,8 +19,8 @@ from reformsim.experiments.calibrate import (
     simulate,
 )
 from reformsim.experiments.cli import main
-from reformsim.experiments.scenario import load_scenario, parse_scenario
 from reformsim.model.params import Scenario, with_value
+from reformsim.model.scenario import load_scenario, parse_scenario
 
 POP, DAYS, SEED = 1_500, 60, 7
 TRUTH = {"incidence_scale": 1.3, "asc_primary": 0.6}

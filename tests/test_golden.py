@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reformsim.experiments.scenario import load_scenario
 from reformsim.model.metrics import summarize, timeseries
 from reformsim.model.model import CountyModel
+from reformsim.model.scenario import load_scenario
 
 GOLDEN = Path(__file__).parent / "golden" / "checksums.json"
 CASES = ("baseline", "chuxiong_five_ones", "panjin", "sanming")

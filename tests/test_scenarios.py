@@ -7,21 +7,21 @@ from importlib import resources
 
 import pytest
 from reformsim.experiments.cli import main
-from reformsim.experiments.scenario import (
+from reformsim.model.model import CountyModel
+from reformsim.model.scenario import (
     ScenarioError,
     builtin_names,
     dump_scenario,
     load_scenario,
     parse_scenario,
 )
-from reformsim.model.model import CountyModel
 
 REFORMS = ("chuxiong_five_ones", "chuxiong_city_group", "panjin", "sanming", "tongren", "guangdong", "chongqing")
 BASELINE_DAYS = 365  # the reforms start after one pre-reform year
 
 
 def scenario_text(name: str) -> str:
-    return (resources.files("reformsim.experiments.scenarios") / f"{name}.toml").read_text(encoding="utf-8")
+    return (resources.files("reformsim.model.scenarios") / f"{name}.toml").read_text(encoding="utf-8")
 
 
 def test_every_seed_reform_is_built_in():

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import solara
-from reformsim.experiments.scenario import builtin_names
+from reformsim.model.scenario import builtin_names
 
 from .components import Chart, LeverPanel, NetworkMap, TargetCard, fmt_target, heading, table
 from .figures import series_spec, stack_spec

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from reformsim.agents.illness import COMMON
-from reformsim.experiments.scenario import load_scenario
 from reformsim.model import metrics
 from reformsim.model.metrics import TARGETS
 from reformsim.model.model import CountyModel
-from reformsim.model.params import TIERS, get_path
+from reformsim.model.params import SEVERITIES, TIERS, get_path
+from reformsim.model.scenario import load_scenario
 
 SCENARIO_ENV = "REFORMSIM_VIZ_SCENARIO"  # set by `reformsim viz --scenario`
 DEFAULT_POPULATION = 25_000  # responsive in the browser (~15 ms per simulated day)
 FLOW_MEMORY_DAYS = 30.0  # flows on the map fade with this time constant
 TARGET_WINDOW_DAYS = 365  # the targets are annual shares
 SMOOTH_DAYS = 30  # rolling window of the time series
+COMMON = SEVERITIES.index("common")  # minor and common illness taken to a hospital first is bypassing (越级就诊)
 
 
 def default_scenario() -> str:

@@ -1,6 +1,6 @@
 """Scenarios: TOML files validated against ``model.params.Scenario``.
 
-A scenario is named (a built-in file under ``experiments/scenarios/``) or given as a path.
+A scenario is named (a built-in file under ``model/scenarios/``) or given as a path.
 Every field is checked; an unknown or wrong field is an error that names it.
 """
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pydantic
 import tomli_w
-from reformsim.model.params import Scenario, first_error
+
+from .params import Scenario, first_error
 
 
 class ScenarioError(ValueError):
@@ -20,12 +21,12 @@ class ScenarioError(ValueError):
 
 
 def builtin_names() -> list[str]:
-    files = resources.files("reformsim.experiments.scenarios")
+    files = resources.files("reformsim.model.scenarios")
     return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
 
 
 def _builtin_path(name: str) -> Path:
-    return Path(str(resources.files("reformsim.experiments.scenarios") / f"{name}.toml"))
+    return Path(str(resources.files("reformsim.model.scenarios") / f"{name}.toml"))
 
 
 def parse_scenario(text: str, source: str) -> Scenario:
