@@ -21,9 +21,6 @@ from .arrays import rank_within, scatter
 from .episodes import Outcome, Stage
 from .streams import Purpose, draw
 
-# the most of eligible inpatients a hospital sends down, however strongly payment pushes: some
-# patients and families refuse (EVIDENCE F5: 38% of patients willing to be referred down)
-DOWN_REFERRAL_CAP = 0.9
 _LOS, _DOWN = int(Purpose.LOS), int(Purpose.DOWN)
 
 
@@ -34,12 +31,13 @@ class BedParams:
     los_days: tuple[float, ...]  # mean length of stay by tier (days)
     acute_fraction: float  # share of a stay that is acute (a move down comes after it)
     down_referral_base: float  # share of eligible inpatients sent down under fee-for-service
+    down_referral_cap: float  # the most sent down however strongly payment pushes (refusals)
     reserved_bed_share: float  # share of county/tertiary beds held for referred and contracted patients
 
     @classmethod
     def of(cls, s) -> BedParams:
         f, pol = s.facilities, s.policy
-        return cls(tuple(f.los_days), f.acute_fraction, pol.down_referral_base, pol.reserved_bed_share)
+        return cls(tuple(f.los_days), f.acute_fraction, pol.down_referral_base, pol.down_referral_cap, pol.reserved_bed_share)
 
 
 @njit(cache=True)
@@ -139,7 +137,7 @@ class Beds:
         self.params = p = BedParams.of(s)
         tier, response = self.m.fac.tier, self.m.payment.response
         self.reserved = np.where(tier >= 2, p.reserved_bed_share, 0.0)
-        down = np.clip(p.down_referral_base * np.array([r.down_referral for r in response]), 0, DOWN_REFERRAL_CAP)
+        down = np.clip(p.down_referral_base * np.array([r.down_referral for r in response]), 0, p.down_referral_cap)
         # a stay's length and down-referral by tier, as ``stays`` takes them
         self.stay_rule = (np.asarray(p.los_days, dtype=float), np.array([r.los for r in response]), down, p.acute_fraction)
 

@@ -121,12 +121,13 @@ class BillingParams:
     prices: object  # the scenario's ``prices`` section (¥ by tier, shares, multipliers, mark-up)
     schemes: tuple  # the scenario's (resident, employee) ``insurance`` schemes
     mutual_recognition: float  # share of repeat tests avoided after a referral (检查互认)
+    stay_repeat_test_share: float  # share of a stay's tests that repeat the visits' before it
     los_days: tuple[float, ...]  # mean length of stay by tier: the stay a resident expects to pay for
 
     @classmethod
     def of(cls, s) -> BillingParams:
         return cls(s.prices, (s.insurance.resident, s.insurance.employee), s.policy.mutual_recognition,
-                   tuple(s.facilities.los_days))
+                   s.policy.stay_repeat_test_share, tuple(s.facilities.los_days))
 
 
 @njit(cache=True)
@@ -198,7 +199,7 @@ class Billing:
         self.visit_bill = self._visit_bill_table()
         u = self.bed_units
         # a bed-day's prices and a stay's reimbursement by tier, as ``bill_stays`` takes them
-        self.stay_bill_rule = (u.service, u.drug, u.test, tests, 1 - 0.5 * p.mutual_recognition,
+        self.stay_bill_rule = (u.service, u.drug, u.test, tests, 1 - p.stay_repeat_test_share * p.mutual_recognition,
                                *inpatient_terms(p.schemes), *self.m.payment.per_case)
 
     def _oop_tables(self) -> None:

@@ -27,8 +27,6 @@ from .streams import Purpose, draw
 
 AGE_BANDS = np.array([0, 5, 15, 45, 65])  # acute_rate bands
 MINOR, COMMON, SERIOUS, COMPLEX = 0, 1, 2, 3
-# a chronic follow-up is a common episode; a few are complications (serious), fewer under management
-CHRONIC_COMPLICATION = 0.04
 YEAR = 365
 _KIND, _SEVERITY, _ADMIT, _ONSET = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT), int(Purpose.ONSET)
 
@@ -45,6 +43,8 @@ class IllnessParams:
     severity_middle: tuple[float, ...]
     severity_old: tuple[float, ...]
     admission_need: tuple[float, ...]  # probability an episode needs a bed, by severity
+    chronic_complication_share: float  # share of chronic follow-ups that are complications, unmanaged
+    management_complication_cut: float  # share of those full management prevents
     chronic_management: float  # policy effort in chronic-disease management (0..1)
 
     @classmethod
@@ -52,7 +52,7 @@ class IllnessParams:
         il = s.illness
         return cls(tuple(il.acute_rate), il.hypertension_followups, il.diabetes_followups, il.incidence_scale,
                    tuple(il.severity_young), tuple(il.severity_middle), tuple(il.severity_old), tuple(il.admission_need),
-                   s.policy.chronic_management)
+                   il.chronic_complication_share, il.management_complication_cut, s.policy.chronic_management)
 
 
 @njit(cache=True)
@@ -77,10 +77,10 @@ def severity_cdf(p) -> np.ndarray:
     return np.cumsum([p.severity_young, p.severity_middle, p.severity_old], axis=1)[:, :-1]
 
 
-def complication_share(management: float) -> float:
-    """Share of chronic follow-ups that are complications; ``management`` (chronic-disease
-    management effort, 0..1) halves them at full effort."""
-    return CHRONIC_COMPLICATION * (1 - 0.5 * management)
+def complication_share(management: float, base: float, cut: float) -> float:
+    """Share of chronic follow-ups that are complications: ``base`` unmanaged, less ``cut`` of it
+    at full chronic-disease management effort (``management``, 0..1)."""
+    return base * (1 - cut * management)
 
 
 @njit(cache=True)
@@ -244,7 +244,9 @@ class Illness:
         old, self.rates = self.rates, rate_params(p)
         response = m.payment.response[2]  # the county tier leads chronic care in the consortium
         prevention = min(response.prevention + p.chronic_management, 1.0)
-        self.rule = (*self.rates, severity_cdf(p), complication_share(prevention), np.asarray(p.admission_need, dtype=float),
+        self.rule = (*self.rates, severity_cdf(p),
+                     complication_share(prevention, p.chronic_complication_share, p.management_complication_cut),
+                     np.asarray(p.admission_need, dtype=float),
                      response.admission)
         if old is not None and (old[1:] != self.rates[1:] or not np.array_equal(old[0], self.rates[0])):
             self.redraw()

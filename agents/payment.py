@@ -5,7 +5,7 @@ pay providers, and how providers change what they do at the margin.
 - **Capitation** (按人头打包, resident scheme): the fund pays the consortium (医共体) a budget per
   resident every day; the consortium pays its members' and its residents' out-of-county claims,
   keeps the surplus and bears the deficit (结余留用、超支不补); at each year's end the fund
-  shares half of a deficit or surplus beyond the risk band.
+  shares a deficit or surplus beyond the risk band (``capitation_risk_share``).
 - **Disease-group payment** (按疾病分组, DRG): admissions from ``drg_from_tier`` up are paid a
   rate per case by severity instead of their bills.
 
@@ -31,7 +31,8 @@ class PaymentParams:
 
     regime: str  # "ffs", "capitation" or "drg"
     capitation_per_resident: float  # ¥ per resident-scheme member per year, paid to the consortium
-    capitation_risk_band: float  # share of the year's budget beyond which the fund shares half
+    capitation_risk_band: float  # share of the year's budget beyond which the fund shares the excess
+    capitation_risk_share: float  # share of the excess beyond the band the fund tops up or takes back
     drg_rate: tuple[float, ...]  # ¥ per admitted case by severity
     drg_from_tier: int  # lowest tier paid per case
     consortium_pays_drg: bool  # under capitation, the consortium pays its members per case
@@ -44,7 +45,8 @@ class PaymentParams:
     @classmethod
     def of(cls, s) -> PaymentParams:
         pay, ins, pol = s.payment, s.insurance, s.policy
-        return cls(pay.regime, pay.capitation_per_resident, pay.capitation_risk_band, tuple(pay.drg_rate),
+        return cls(pay.regime, pay.capitation_per_resident, pay.capitation_risk_band, pay.capitation_risk_share,
+                   tuple(pay.drg_rate),
                    pay.drg_from_tier, pay.consortium_pays_drg, pay.response_strength, s.staff.revenue_linked_pay,
                    tuple(sc.premium_individual + sc.premium_government for sc in (ins.resident, ins.employee)),
                    pol.post_subsidy_per_year, pol.secondary_fixed_subsidy)
@@ -140,17 +142,17 @@ class Payment:
             self.budget_year += budget
 
     def year_end(self) -> None:
-        """Under capitation (or in the year it ended), the fund shares half of a surplus or deficit beyond the band."""
+        """Under capitation (or in the year it ended), the fund shares a surplus or deficit beyond the band."""
         if not (self.capitation or self.budget_year):
             return
-        led = self.m.ledger
-        band = self.params.capitation_risk_band * self.budget_year
+        led, p = self.m.ledger, self.params
+        band = p.capitation_risk_band * self.budget_year
         net = led.consortium - self.consortium_at_year_start
         excess = 0.0
         if net < -band:
-            excess = 0.5 * (-band - net)  # fund tops up half the deficit beyond the band
+            excess = p.capitation_risk_share * (-band - net)  # fund tops up its share of the deficit beyond the band
         elif net > band:
-            excess = -0.5 * (net - band)  # consortium returns half the surplus beyond the band
+            excess = -p.capitation_risk_share * (net - band)  # consortium returns the fund's share of the surplus beyond it
         if excess:
             led.fund_pays_consortium(excess)
         self.budget_year = 0.0

@@ -15,6 +15,9 @@ from numba import njit
 
 HYPERTENSION, DIABETES = 1, 2
 FEMALE_SHARE = 0.49  # of residents and of newborns
+# the synthetic population's shape (assumptions, not levers: they set who lives in the county)
+URBAN_INCOME_LIFT = 0.4  # share of low-income town residents moved to the middle band (towns are richer)
+TRUST_SPREAD = 0.08  # standard deviation of a resident's initial trust around the scenario's, by tier
 DAYS_PER_YEAR = 365.25
 
 
@@ -156,10 +159,10 @@ def generate_residents(county, p, rng: np.random.Generator) -> Residents:
     scheme[age < 18] = 0
     shares = np.asarray(p.income_band_shares) / sum(p.income_band_shares)
     income = rng.choice(3, size=n, p=shares).astype(np.uint8)
-    income = np.where(urban & (income == 0) & (rng.random(n) < 0.4), 1, income).astype(np.uint8)
+    income = np.where(urban & (income == 0) & (rng.random(n) < URBAN_INCOME_LIFT), 1, income).astype(np.uint8)
     h, d = chronic_prevalence(age, p)
     chronic = ((rng.random(n) < h) * HYPERTENSION + (rng.random(n) < d) * DIABETES).astype(np.uint8)
-    trust = np.clip(np.asarray(p.initial_trust, dtype=np.float32) + rng.normal(0, 0.08, (n, 4)).astype(np.float32), 0.05, 1.0)
+    trust = np.clip(np.asarray(p.initial_trust, dtype=np.float32) + rng.normal(0, TRUST_SPREAD, (n, 4)).astype(np.float32), 0.05, 1.0)
     return Residents(
         birth_day=np.round(-age * DAYS_PER_YEAR).astype(np.int32), female=rng.random(n) < FEMALE_SHARE, home=home,
         scheme=scheme, chronic=chronic, income=income, trust=trust.astype(np.float32),

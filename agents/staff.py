@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 YEAR, MONTH = 365, 30
-NURSE_SALARY_SHARE = 0.6  # nurses' pay relative to doctors' at the same tier (not a lever: pay levers act by tier)
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,7 @@ class StaffParams:
     transfer_seniors_to_townships: int  # senior county doctors on loan (whole reference county)
     transfer_term_days: int  # a posting's term
     transfer_skill_lag_days: int  # days for a posting's skill gain to ramp in
+    transfer_handover: float  # how far into the ramp a new cohort starts (0..1)
     training_person_times_per_year: float  # county-wide training programme
     training_skill_per_1000: float  # primary skill per 1,000 person-times
     training_lag_days: int  # days before training shows
@@ -41,6 +41,7 @@ class StaffParams:
     tidal_share: float  # share of county juniors moved to townships in peak months
     tidal_months: tuple[int, ...]  # months (1..12) of the peak
     salary_per_year: tuple[float, ...]  # ¥ per doctor, by tier
+    nurse_salary_share: float  # a nurse's pay relative to a doctor's
     base_skill: tuple[float, ...]  # capability by tier: treats severity <= skill well
     senior_skill_gain: float  # skill per extra senior doctor per original doctor
     telemedicine_skill: float  # skill added to primary centres
@@ -51,10 +52,10 @@ class StaffParams:
     @classmethod
     def of(cls, s) -> StaffParams:
         st, f, pol = s.staff, s.facilities, s.policy
-        return cls(st.transfer_seniors_to_townships, st.transfer_term_days, st.transfer_skill_lag_days,
+        return cls(st.transfer_seniors_to_townships, st.transfer_term_days, st.transfer_skill_lag_days, st.transfer_handover,
                    st.training_person_times_per_year, st.training_skill_per_1000, st.training_lag_days,
                    st.approved_primary_posts, st.recruitment_years, st.attrition_rate, tuple(st.pay_index),
-                   st.attrition_pay_elasticity, st.tidal_share, tuple(st.tidal_months), tuple(st.salary_per_year),
+                   st.attrition_pay_elasticity, st.tidal_share, tuple(st.tidal_months), tuple(st.salary_per_year), st.nurse_salary_share,
                    tuple(f.base_skill), f.senior_skill_gain, pol.telemedicine_skill, pol.central_townships,
                    pol.central_township_skill, pol.county_support_skill)
 
@@ -156,11 +157,11 @@ class Staff:
             f.tidal[county] -= delta * share
             f.junior[towns] += delta / len(towns)
             f.tidal[towns] += delta / len(towns)
-        # a posting lasts one term; the next cohort takes over with a handover (half the full effect)
-        # and ramps in again, so short terms cost capability
+        # a posting lasts one term; the next cohort takes over with a handover (part of the full
+        # effect) and ramps in again, so short terms cost capability
         rotate = (f.loan > 0) & (m.day - self.term_start >= p.transfer_term_days)
         self.term_start[rotate] = m.day
-        f.loan_since[rotate] = m.day - p.transfer_skill_lag_days // 2
+        f.loan_since[rotate] = m.day - int(p.transfer_skill_lag_days * p.transfer_handover)
         self.train_month()
 
     def train_month(self) -> None:
@@ -188,4 +189,4 @@ class Staff:
     def pay(self) -> None:
         """The day's salaries, as providers' cost."""
         f = self.m.fac
-        f.cost += self.daily_pay * (f.senior + f.junior + f.village_doctors + NURSE_SALARY_SHARE * f.nurses)
+        f.cost += self.daily_pay * (f.senior + f.junior + f.village_doctors + self.params.nurse_salary_share * f.nurses)

@@ -87,6 +87,11 @@ class IllnessParams(Section):
     severity_old: list[Share] = [0.42, 0.42, 0.12, 0.04]
     # probability an episode needs a bed, by severity; the common-episode value is fitted by `reformsim calibrate` (docs/validation.md)
     admission_need: list[Share] = [0.0, 0.016, 0.55, 0.85]
+    # share of chronic follow-ups that are complications (serious episodes) without management
+    # (assumption: a few percent of hypertensive/diabetic follow-ups are acute complications)
+    chronic_complication_share: Share = 0.04
+    # share of those complications that full chronic-disease management prevents (assumption)
+    management_complication_cut: Share = 0.5
     # excess case fatality of an episode left untreated, by severity (assumption)
     # both fatality lists: the assumed shape x a scale fitted by `reformsim calibrate` (docs/validation.md)
     untreated_fatality: list[Share] = [0.0, 0.0000322, 0.00129, 0.00482]
@@ -233,6 +238,7 @@ class PaymentParams(Section):
     regime: Literal["ffs", "capitation", "drg"] = "ffs"
     capitation_per_resident: NonNeg = 850.0  # ¥/resident/year paid to the consortium (seed 000: 按人头打包)
     capitation_risk_band: Share = 0.1  # fund shares deficits/surpluses beyond this share of the budget
+    capitation_risk_share: Share = 0.5  # share of a deficit (surplus) beyond the band the fund tops up (takes back); assumption
     drg_rate: list[NonNeg] = [0.0, 2500.0, 5800.0, 11800.0]  # ¥ per admitted case by severity class
     # lowest tier paid per case: 1 = every facility with beds (seed 004 Tongren), 2 = county and above (seed 003 Panjin)
     drg_from_tier: Annotated[int, Field(ge=1, le=3)] = 1
@@ -249,6 +255,8 @@ class StaffParams(Section):
     transfer_seniors_to_townships: Annotated[int, Field(ge=0, le=2000)] = 0  # seed 000: 46
     transfer_term_days: Annotated[int, Field(ge=1, le=3650)] = 365
     transfer_skill_lag_days: Annotated[int, Field(ge=0, le=730)] = 90
+    # a new cohort takes over a posting with a handover: it starts this far into the ramp (assumption)
+    transfer_handover: Share = 0.5
     training_person_times_per_year: NonNeg = 0.0  # seed 000: 16,318 over the programme
     training_skill_per_1000: NonNeg = 0.02  # township skill per 1,000 person-times (assumption)
     training_lag_days: Annotated[int, Field(ge=0, le=730)] = 180
@@ -261,6 +269,7 @@ class StaffParams(Section):
     tidal_share: Share = 0.0  # 潮汐式: share of county juniors moved to townships in peak months
     tidal_months: list[Annotated[int, Field(ge=1, le=12)]] = [1, 2, 12]
     salary_per_year: list[NonNeg] = [60_000.0, 110_000.0, 180_000.0, 260_000.0]  # per doctor, by tier
+    nurse_salary_share: Share = 0.6  # a nurse's pay relative to a doctor's at the same tier (assumption)
     # share of doctors' pay that rises with the revenue they bill (pre-reform bonuses); seed 001 forbids
     # tying pay to drug/test revenue, seed 004 Sanming's post-based annual salary sets it to 0
     revenue_linked_pay: Share = 1.0
@@ -276,8 +285,14 @@ class PolicyParams(Section):
     contract_rate: Share = 0.25  # family-doctor contracting, whole population (assumption pre-reform)
     contract_rate_key: Share = 0.45  # elderly and chronic patients (seed 003 reform: 0.7308)
     mutual_recognition: Share = 0.0  # share of repeat tests avoided after referral
+    # share of a stay's tests that repeat the visits' tests before it, so mutual recognition can
+    # avoid them (assumption: half)
+    stay_repeat_test_share: Share = 0.5
     telemedicine_skill: NonNeg = 0.0  # skill added to townships for common/serious episodes
     down_referral_base: Share = 0.08  # share of eligible inpatients sent down at FFS
+    # the most of eligible inpatients sent down however strongly payment pushes: patients and
+    # families refuse (EVIDENCE F5: 38% of patients willing to be referred down); assumption
+    down_referral_cap: Share = 0.9
     post_subsidy_per_year: NonNeg = 60_000.0  # ¥ per primary staff post (一类财政保障)
     secondary_fixed_subsidy: NonNeg = 20_000_000.0  # ¥/year to county hospitals
     chronic_management: Share = 0.0  # effort in chronic-disease management: fewer serious episodes in chronic patients
