@@ -6,9 +6,10 @@ perceived quality for the episode's severity (capability x trust), with a referr
 facility and, for primary care, with a family-doctor contract; it falls with out-of-pocket cost
 relative to income, travel time and expected wait.
 
-The rule for one slot (``slot_utility``) and the draw among alternatives (``pick``) are compiled
-scalar functions: the engine's kernel (``choose_slots``) calls them once per episode and slot,
-the reference model through ``utilities``/``choose`` on one episode's arrays.
+The rule for one slot (``slot_utility``), the draw among alternatives (``pick``) and one
+episode's step over its home's slots (``choose_slot``) are compiled scalar functions: the
+engine's kernel (``choose_slots``) calls them once per episode, the reference model
+(``model/reference.py``) for one resident at a time.
 
 The day's stage (``CareSeeking.choose``) books each chooser at a facility after its queue's wait
 (``agents/queues.py``) or ends the episode as self-treated; trust in each tier, which the

@@ -56,6 +56,17 @@ def cdf(weights) -> np.ndarray:
     return c / c[-1]
 
 
+def month_slot(day: int) -> int:
+    """The month of a trailing year that ``day`` falls in (0..11): the life table's deaths and
+    person-years are kept by these, and a slot is reused a year later."""
+    return (day // MONTH) % 12
+
+
+def expected_births(crude_birth_rate: float, alive: int) -> float:
+    """A day's expected births among ``alive`` residents."""
+    return crude_birth_rate * alive / YEAR
+
+
 @njit(cache=True)
 def birth_count(key, day, expected):
     """How many are born on ``day``: a Poisson count of mean ``expected``, drawn in parts of at
@@ -230,7 +241,7 @@ class Demography:
             m.beds.free(eps)
             m.end(eps, Outcome.DIED)
         counts = np.bincount(lifetable.age_group(r.age(m.day, ids)), minlength=len(lifetable.AGE_GROUPS))
-        self.month_deaths[(m.day // MONTH) % 12] += counts
+        self.month_deaths[month_slot(m.day)] += counts
         self.year_deaths[m.day // YEAR] += counts
         m.today.deaths += len(ids)
         if excess:
@@ -240,7 +251,7 @@ class Demography:
     def births(self) -> np.ndarray:
         """Today's newborns, in rows of residents who died in earlier years where there are any; their rows."""
         m, r, p = self.m, self.m.res, self.params
-        expected = p.crude_birth_rate * int(m.alive_by_scheme.sum()) / YEAR
+        expected = expected_births(p.crude_birth_rate, int(m.alive_by_scheme.sum()))
         home, female, income = newborns(m.streams.key, m.day, expected, self.home_cdf, self.income_cdf, FEMALE_SHARE)
         n = len(home)
         if n == 0:
@@ -275,7 +286,7 @@ class Demography:
         """Monthly: person-years by age group from a census, and the trailing year's life expectancy."""
         m, r = self.m, self.m.res
         py = person_years(r.alive[: r.n], r.birth_day[: r.n], m.day)
-        slot = (m.day // MONTH) % 12
+        slot = month_slot(m.day)
         self.month_py[slot] = py
         self.year_py[m.day // YEAR] += py
         self.life_expectancy = lifetable.period_life_expectancy(self.month_deaths.sum(0), self.month_py.sum(0))

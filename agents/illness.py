@@ -125,6 +125,12 @@ def onset_rule(p: IllnessParams, response) -> tuple:
             county.admission)
 
 
+def year_left(from_day: int) -> tuple[int, int]:
+    """The year of ``from_day`` and its days from ``from_day`` on: what a draw of onsets covers."""
+    year = from_day // YEAR
+    return year, (year + 1) * YEAR - from_day
+
+
 POISSON_MAX = 1000  # the largest count drawn
 
 
@@ -293,8 +299,7 @@ class Illness:
         Rates are fixed for the year. Draws are keyed by (resident, year, onset number), so onset
         times do not depend on anything a policy changes (common random numbers).
         """
-        year = from_day // YEAR
-        days_left = (year + 1) * YEAR - from_day
+        year, days_left = year_left(from_day)
         r, key = self.m.res, self.m.streams.key
         if not newborn:
             self.year_onsets = None  # last year's list is done with: free it before drawing the next

@@ -133,8 +133,7 @@ class Resident(mesa.Agent):
         """The onsets from ``from_day`` to the end of its year (a Poisson count at this resident's
         rates, each on a uniform day), booked."""
         m, r = self.model, self.model.res
-        year = from_day // YEAR
-        days_left = (year + 1) * YEAR - from_day
+        year, days_left = illness.year_left(from_day)
         mean = illness.onset_mean(age_on(from_day, int(r.birth_day[self.rid])), int(r.chronic[self.rid]), *m.rates,
                                   days_left, YEAR)
         k = illness.onset_count(m.streams.key, self.uid, year, _poisson_cdf(mean))
@@ -164,7 +163,7 @@ class Resident(mesa.Agent):
             self.leave_bed(ep)
             m.ep.close(_one(ep), Outcome.DIED, r.episode)
         group = lifetable.age_group(age_on(m.day, int(r.birth_day[rid])))
-        m.month_deaths[(m.day // MONTH) % 12, group] += 1
+        m.month_deaths[demography.month_slot(m.day), group] += 1
         m.year_deaths[m.day // YEAR][group] += 1
         m.today.deaths += 1
         m.today.excess_deaths += excess
@@ -494,8 +493,8 @@ class ReferenceModel(mesa.Model):
     def births(self) -> None:
         """Today's newborns, each a new resident in a row of the dead where there is one."""
         r, p = self.res, self.demography_params
-        expected = p.crude_birth_rate * int(self.alive_by_scheme.sum()) / YEAR
-        n = demography.birth_count(self.streams.key, self.day, expected)
+        n = demography.birth_count(self.streams.key, self.day,
+                                   demography.expected_births(p.crude_birth_rate, int(self.alive_by_scheme.sum())))
         if n == 0:
             return
         home, female, income = zip(*(demography.newborn(self.streams.key, self.day, k, self.home_cdf, self.income_cdf,
@@ -528,7 +527,7 @@ class ReferenceModel(mesa.Model):
         """Monthly person-years, and the trailing year's life expectancy."""
         r = self.res
         py = demography.person_years(r.alive[: r.n], r.birth_day[: r.n], self.day)
-        slot = (self.day // MONTH) % 12
+        slot = demography.month_slot(self.day)
         self.month_py[slot] = py
         self.year_py[self.day // YEAR] += py
         self.life_expectancy = lifetable.period_life_expectancy(self.month_deaths.sum(0), self.month_py.sum(0))
