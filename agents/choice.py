@@ -183,7 +183,7 @@ def oop_row(home, scheme, letter, sev):
     return ((home * 2 + scheme) * 2 + letter) * 4 + sev
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR: a call per episode with a dozen array views cost more than the rule
 def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, contract, income, trust, slot_fac, slot_tier,
                 quality, oop, travel, wait_general, wait_priority, u):
     """One care-seeking step of an episode: the alternative (0 self-care, else slot + 1) picked
