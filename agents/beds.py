@@ -48,21 +48,35 @@ def length_of_stay(u: float, mean_days: float, sev: int, mult: float = 1.0) -> i
 
 
 @njit(cache=True)
+def free_beds(beds, occupied, occupied_priority):
+    """Whole beds free (bed counts of a scaled county are fractional): any patient's at most.
+    Scalars or arrays."""
+    return np.floor(np.maximum(beds - occupied - occupied_priority, 0.0) + 1e-9)
+
+
+@njit(cache=True)
+def unreserved_beds(beds, reserved, occupied):
+    """Whole beds outside the ``reserved`` share not taken by patients without priority: what
+    they may use, besides ``free_beds``. Scalars or arrays."""
+    return np.floor(np.maximum(beds * (1 - reserved) - occupied, 0.0) + 1e-9)
+
+
+@njit(cache=True)
 def allocate_beds(fid, priority, beds, occupied, occupied_priority, reserved):
     """Which of today's patients needing a bed at ``fid`` get one, in arrival order: priority
-    patients (referred or contracted) any whole free bed first, then the others only whole beds
-    outside the ``reserved`` share (bed counts of a scaled county are fractional)."""
+    patients (referred or contracted) any of the ``free_beds`` first, then the others only
+    ``unreserved_beds``."""
     nf = len(beds)
     free = np.empty(nf)
     for f in range(nf):
-        free[f] = np.floor(max(beds[f] - occupied[f] - occupied_priority[f], 0.0) + 1e-9)
+        free[f] = free_beds(beds[f], occupied[f], occupied_priority[f])
     fits = np.zeros(len(fid), dtype=np.bool_)
     for i in range(len(fid)):
         if priority[i] and free[fid[i]] >= 1:
             fits[i] = True
             free[fid[i]] -= 1
     for f in range(nf):
-        free[f] = min(np.floor(max(beds[f] * (1 - reserved[f]) - occupied[f], 0.0) + 1e-9), free[f])
+        free[f] = min(unreserved_beds(beds[f], reserved[f], occupied[f]), free[f])
     for i in range(len(fid)):
         if not priority[i] and free[fid[i]] >= 1:
             fits[i] = True
@@ -108,23 +122,44 @@ def occupy_beds(eps, fid, priority, fits, facility_tier, day, occupied, occupied
 
 
 @njit(cache=True)
+def stay(key, person, ep_key, sev, tier, los_days, los_response, down_prob, acute_fraction):
+    """An admission's length of stay (``length_of_stay`` from its LOS draw, then the tier's
+    provider response), whether it moves down to a township bed after the acute part (county
+    and tertiary stays of 3+ days, by its DOWN draw against ``down_prob`` by tier) and the length
+    of that part, which ends before the stay's last day (a move on the discharge day would come
+    after that day's discharges had run)."""
+    base = length_of_stay(draw(key, _LOS, person, ep_key), los_days[tier], sev, 1.0)
+    los = max(1, int(np.rint(base * los_response[tier])))
+    down = tier >= 2 and draw(key, _DOWN, person, ep_key) < down_prob[tier] and los >= 3
+    return los, down, min(max(1, int(np.rint(los * acute_fraction))), los - 1)
+
+
+@njit(cache=True)
 def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down_prob, acute_fraction):
-    """Each admission's length of stay (``length_of_stay``, then the tier's provider
-    response), whether it moves down to a township bed after the acute part (county and
-    tertiary stays of 3+ days, with ``down_prob`` by tier) and the length of that part, which
-    ends before the stay's last day (a move on the discharge day would come after that day's
-    discharges had run)."""
+    """``stay`` of each admission."""
     n = len(eps)
     los = np.empty(n, dtype=np.int64)
     down = np.zeros(n, dtype=np.bool_)
     acute = np.empty(n, dtype=np.int64)
     for i in range(n):
-        e, t = eps[i], tier[i]
-        base = length_of_stay(draw(key, _LOS, person[e], ep_key[e]), los_days[t], severity[e], 1.0)
-        los[i] = max(1, int(np.rint(base * los_response[t])))
-        down[i] = t >= 2 and draw(key, _DOWN, person[e], ep_key[e]) < down_prob[t] and los[i] >= 3
-        acute[i] = min(max(1, int(np.rint(los[i] * acute_fraction))), los[i] - 1)
+        e = eps[i]
+        los[i], down[i], acute[i] = stay(key, person[e], ep_key[e], severity[e], tier[i], los_days, los_response, down_prob,
+                                         acute_fraction)
     return los, down, acute
+
+
+def moved_discharge_day(discharge_day: int, day: int) -> int:
+    """The discharge day of a stay moved down on ``day``: as planned, but not on the day of the move."""
+    return np.maximum(discharge_day, day + 1)
+
+
+def bed_tables(p: BedParams, facility_tier: np.ndarray, response) -> tuple[np.ndarray, tuple]:
+    """The reserved share of each facility's beds, and ``stay``'s parameters after the tier: the
+    mean stay by tier, the provider ``response``'s length-of-stay multiplier and the chance of a
+    move down by tier (``agents/payment.py``), and the acute part."""
+    reserved = np.where(facility_tier >= 2, p.reserved_bed_share, 0.0)
+    down = np.clip(p.down_referral_base * np.array([r.down_referral for r in response]), 0, p.down_referral_cap)
+    return reserved, (np.asarray(p.los_days, dtype=float), np.array([r.los for r in response]), down, p.acute_fraction)
 
 
 class Beds:
@@ -135,11 +170,7 @@ class Beds:
 
     def derive(self, s) -> None:
         self.params = p = BedParams.of(s)
-        tier, response = self.m.fac.tier, self.m.payment.response
-        self.reserved = np.where(tier >= 2, p.reserved_bed_share, 0.0)
-        down = np.clip(p.down_referral_base * np.array([r.down_referral for r in response]), 0, p.down_referral_cap)
-        # a stay's length and down-referral by tier, as ``stays`` takes them
-        self.stay_rule = (np.asarray(p.los_days, dtype=float), np.array([r.los for r in response]), down, p.acute_fraction)
+        self.reserved, self.stay_rule = bed_tables(p, self.m.fac.tier, self.m.payment.response)
 
     def admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
@@ -171,7 +202,7 @@ class Beds:
         m = self.m
         e, f = m.ep, m.fac
         home_primary = m.county.slot_facility[e.home[eps], 1]
-        free = np.floor(np.maximum(f.beds - f.occupied - f.occupied_priority, 0) + 1e-9)
+        free = free_beds(f.beds, f.occupied, f.occupied_priority)
         moves = rank_within(home_primary, np.ones(len(eps), bool)) < free[home_primary]
         stay = eps[~moves]
         m.schedule(stay, Stage.DISCHARGE, e.discharge_day[stay])
@@ -187,7 +218,7 @@ class Beds:
         m.today.referrals_down += len(eps)
         if m.events.wanted("down_referral"):
             m.events.emit("down_referral", day=m.day, eps=eps, origin=origin, facility=dest)
-        m.schedule(eps, Stage.DISCHARGE, np.maximum(e.discharge_day[eps], m.day + 1))
+        m.schedule(eps, Stage.DISCHARGE, moved_discharge_day(e.discharge_day[eps], m.day))
 
     def discharge(self, eps: np.ndarray) -> None:
         """The stay is billed; the treatment works or the resident seeks care again tomorrow."""

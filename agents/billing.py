@@ -131,31 +131,57 @@ class BillingParams:
 
 
 @njit(cache=True)
+def visit_kind(scheme, tier, referred, revisit):
+    """The column of ``visit_bill_table`` of a visit: scheme x tier x referred x revisit."""
+    return ((scheme * 4 + tier) * 2 + referred) * 2 + revisit
+
+
+@njit(cache=True)
 def count_visits(eps, fid, visits, has_referral, scheme, facility_tier):
-    """Today's visits by facility and kind of bill (``visit_bill_table``'s columns:
-    scheme x tier x referred x revisit), and how many were revisits; counts each episode's visit."""
+    """Today's visits by facility and ``visit_kind``, and how many were revisits; counts each
+    episode's visit."""
     n = np.zeros((len(facility_tier), 32), dtype=np.int64)
     revisits = 0
     for i in range(len(eps)):
         e, f = eps[i], fid[i]
         again = visits[e] > 0
-        n[f, ((scheme[e] * 4 + facility_tier[f]) * 2 + has_referral[e]) * 2 + again] += 1
+        n[f, visit_kind(scheme[e], facility_tier[f], has_referral[e], again)] += 1
         revisits += again
         visits[e] += 1
     return n, revisits
 
 
 @njit(cache=True)
+def stay_bill(days, tier, scheme, sev, seen_before, referred, first_bill, admit_tier, service, drug, test, test_mult,
+              repeat_test_mult, ratio, deductible, cap, per_case, case_rate):
+    """The bill for ``days`` bed-days of a stay at a facility of ``tier``, priced per bed-day by
+    tier; a patient seen before has repeat tests cut by ``repeat_test_mult`` (mutual
+    recognition). The fund's part follows ``inpatient_terms``: the deductible and cap apply to a
+    stay's ``first_bill``, a continuing stay (after moving down) is reimbursed at the ratio. A
+    stay admitted at a tier paid ``per_case`` is paid the case rate for its severity instead of
+    its bills. Service, drug, test, out of pocket, and what the payer pays."""
+    mult = test_mult[tier] * (repeat_test_mult if seen_before else 1.0)
+    serv, drg, tst = service[tier] * days, drug[tier] * days, test[tier] * days * mult
+    bill = serv + drg + tst
+    r = ratio[scheme, tier, 1 if referred else 0]
+    insured = insured_after_deductible(bill, r, deductible[scheme, tier], cap[scheme, tier]) if first_bill else bill * r
+    paid = case_rate[sev] if per_case[tier] and admit_tier == tier else insured
+    return serv, drg, tst, bill - insured, paid
+
+
+@njit(cache=True)
+def bed_days(day, bed_since):
+    """Bed-days billed for a bed taken on ``bed_since``: at least one."""
+    return float(max(day - bed_since, 1))
+
+
+@njit(cache=True)
 def bill_stays(eps, day, bed_facility, bed_since, visits, scheme, has_referral, referred_tier, admit_tier, severity,
                billed_deductible, stay_cost, facility_tier, service, drug, test, test_mult, repeat_test_mult, ratio,
                deductible, cap, per_case, case_rate):
-    """The bill for each stay's bed-days at its current bed facility (at least one), priced per
-    bed-day by tier; a stay of a patient seen before has its repeat tests cut by
-    ``repeat_test_mult`` (mutual recognition). The fund's part follows ``inpatient_terms``:
-    the deductible and cap apply to a stay's first bill, a continuing stay (after moving down)
-    is reimbursed at the ratio. A stay admitted at a tier paid ``per_case`` is paid the case rate
-    for its severity instead of its bills. Marks the deductible billed and adds the bill to the
-    stay's cost, in place.
+    """``stay_bill`` of each stay's ``bed_days`` at its current bed facility; marks the deductible
+    billed and adds the bill to the stay's cost, in place. A stay's patient was seen before after
+    more than one visit, and is referred with a letter or after one.
 
     Per stay: facility, tier, scheme, bed-days, service, drug, test, out of pocket, what the payer pays.
     """
@@ -168,17 +194,47 @@ def bill_stays(eps, day, bed_facility, bed_since, visits, scheme, has_referral, 
         e = eps[i]
         f = bed_facility[e]
         t, s = facility_tier[f], scheme[e]
-        d = float(max(day - bed_since[e], 1))
-        mult = test_mult[t] * (repeat_test_mult if visits[e] > 1 else 1.0)
-        serv[i], drg[i], tst[i] = service[t] * d, drug[t] * d, test[t] * d * mult
-        bill = serv[i] + drg[i] + tst[i]
-        r = ratio[s, t, 1 if has_referral[e] or referred_tier[e] >= 0 else 0]
-        insured = bill * r if billed_deductible[e] else insured_after_deductible(bill, r, deductible[s, t], cap[s, t])
+        d = bed_days(day, bed_since[e])
+        serv[i], drg[i], tst[i], oop[i], paid[i] = stay_bill(
+            d, t, s, severity[e], visits[e] > 1, has_referral[e] or referred_tier[e] >= 0, not billed_deductible[e],
+            admit_tier[e], service, drug, test, test_mult, repeat_test_mult, ratio, deductible, cap, per_case, case_rate)
         billed_deductible[e] = True
-        stay_cost[e] += bill
-        fid[i], tier[i], sch[i], days[i], oop[i] = f, t, s, d, bill - insured
-        paid[i] = case_rate[severity[e]] if per_case[t] and admit_tier[e] == t else insured
+        stay_cost[e] += serv[i] + drg[i] + tst[i]
+        fid[i], tier[i], sch[i], days[i] = f, t, s, d
     return fid, tier, sch, days, serv, drg, tst, oop, paid
+
+
+def oop_tables(visit_units: UnitPrices, bed_units: UnitPrices, schemes: tuple, los_days) -> tuple[np.ndarray, np.ndarray]:
+    """Expected out-of-pocket of a visit and of a stay of the tier's mean length, by [scheme, tier, referred]."""
+    tier = np.broadcast_to(np.arange(4)[None, :, None], (2, 4, 2))
+    scheme = np.broadcast_to(np.arange(2)[:, None, None], (2, 4, 2))
+    referred = np.broadcast_to(np.array([False, True])[None, None, :], (2, 4, 2))
+    visit = visit_units.total[tier]
+    oop_visit = visit - fund_share(visit, schemes, scheme, tier, referred, "outpatient")
+    stay = bed_units.total[tier] * np.asarray(los_days)[tier]
+    return oop_visit, (stay - fund_share(stay, schemes, scheme, tier, referred, "inpatient")) * (tier >= 1)
+
+
+def visit_bill_table(u: UnitPrices, schemes: tuple, mutual_recognition: float) -> np.ndarray:
+    """One visit's bill by kind (rows ``VISIT_BILL``; columns ``visit_kind``): a visit's bill
+    depends on nothing else. A referred patient's revisit repeats fewer tests (mutual recognition)."""
+    scheme, tier, referred, revisit = np.indices((2, 4, 2, 2)).reshape(4, -1)
+    test = u.test[tier] * np.where(referred & revisit, 1 - mutual_recognition, 1.0)
+    price = u.service[tier] + u.drug[tier] + test
+    insured = fund_share(price, schemes, scheme, tier, referred.astype(bool), "outpatient")
+    return np.stack([u.service[tier], u.drug[tier], test, price - insured, insured, u.subsidy[tier],
+                     provider_cost(u, tier, test)])
+
+
+def stay_bill_terms(bed_units: UnitPrices, response, p, per_case: tuple) -> tuple:
+    """``stay_bill``'s parameters after the patient's: a bed-day's prices by tier, the providers'
+    test intensity by tier (their ``response``, ``agents/payment.py``), the repeat tests kept
+    after a referral (the stay's repeats of earlier tests, less what mutual recognition avoids),
+    the reimbursement of a stay (``inpatient_terms``) and the disease-group payment
+    (``payment.per_case_payment``); ``p`` is a ``BillingParams``."""
+    u, tests = bed_units, np.array([r.tests for r in response])
+    kept = 1 - p.stay_repeat_test_share * p.mutual_recognition
+    return (u.service, u.drug, u.test, tests, kept, *inpatient_terms(p.schemes), *per_case)
 
 
 VISIT_BILL = ("service", "drug", "test", "oop", "insured", "subsidy", "provider_cost")  # rows of Billing.visit_bill
@@ -192,37 +248,12 @@ class Billing:
 
     def derive(self, s) -> None:
         self.params = p = BillingParams.of(s)
-        tests = np.array([r.tests for r in self.m.payment.response])  # providers' test intensity by tier
         self.visit_units = visit_prices(p.prices)
         self.bed_units = bed_day_prices(p.prices, 1.0)
-        self._oop_tables()
-        self.visit_bill = self._visit_bill_table()
-        u = self.bed_units
-        # a bed-day's prices and a stay's reimbursement by tier, as ``bill_stays`` takes them
-        self.stay_bill_rule = (u.service, u.drug, u.test, tests, 1 - p.stay_repeat_test_share * p.mutual_recognition,
-                               *inpatient_terms(p.schemes), *self.m.payment.per_case)
-
-    def _oop_tables(self) -> None:
-        """Expected out-of-pocket of a visit and of a stay, by [scheme, tier, referred]."""
-        schemes = self.params.schemes
-        tier = np.broadcast_to(np.arange(4)[None, :, None], (2, 4, 2))
-        scheme = np.broadcast_to(np.arange(2)[:, None, None], (2, 4, 2))
-        referred = np.broadcast_to(np.array([False, True])[None, None, :], (2, 4, 2))
-        visit = self.visit_units.total[tier]
-        self.oop_visit = visit - fund_share(visit, schemes, scheme, tier, referred, "outpatient")
-        stay = self.bed_units.total[tier] * np.asarray(self.params.los_days)[tier]
-        self.oop_stay = (stay - fund_share(stay, schemes, scheme, tier, referred, "inpatient")) * (tier >= 1)
-
-    def _visit_bill_table(self) -> np.ndarray:
-        """One visit's bill by kind (rows ``VISIT_BILL``; columns scheme x tier x referred x
-        revisit, see ``bill_visits``): a visit's bill depends on nothing else."""
-        scheme, tier, referred, revisit = np.indices((2, 4, 2, 2)).reshape(4, -1)
-        u = self.visit_units
-        test = u.test[tier] * np.where(referred & revisit, 1 - self.params.mutual_recognition, 1.0)
-        price = u.service[tier] + u.drug[tier] + test
-        insured = fund_share(price, self.params.schemes, scheme, tier, referred.astype(bool), "outpatient")
-        return np.stack([u.service[tier], u.drug[tier], test, price - insured, insured, u.subsidy[tier],
-                         provider_cost(u, tier, test)])
+        self.oop_visit, self.oop_stay = oop_tables(self.visit_units, self.bed_units, p.schemes, p.los_days)
+        self.visit_bill = visit_bill_table(self.visit_units, p.schemes, p.mutual_recognition)
+        payment = self.m.payment
+        self.stay_bill_rule = stay_bill_terms(self.bed_units, payment.response, p, payment.per_case)
 
     def bill_visits(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Bill visits, booked per facility: visits are counted by facility and kind of bill, and

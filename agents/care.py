@@ -79,36 +79,48 @@ REFER, ADMIT, OUTPATIENT = 0, 1, 2
 
 
 @njit(cache=True)
+def triaged(skill, tier, keep, sev, needs_bed, treated_day, day):
+    """What a visit at a facility of ``skill`` and ``tier`` leads to: ``REFER`` up (beyond what it
+    attempts with the tier's ``keep`` margin, or a bed needed at a village clinic), else
+    ``ADMIT`` or ``OUTPATIENT`` treatment; and the episode's first day of adequate care
+    (``treated_day``), which becomes ``day`` where the facility could treat the case without
+    keeping it."""
+    if not attempts(skill, sev, keep) or (needs_bed and tier == 0):
+        return REFER, treated_day
+    if attempts(skill, sev, 0.0) and treated_day < 0:
+        treated_day = day
+    return (ADMIT if needs_bed else OUTPATIENT), treated_day
+
+
+@njit(cache=True)
 def triage(eps, fid, severity, needs_bed, treated_day, skill, tier, keep, day):
-    """What each visit leads to: ``REFER`` up (beyond what the facility attempts with the tier's
-    ``keep`` margin, or a bed needed at a village clinic), else ``ADMIT`` or ``OUTPATIENT``
-    treatment. Records ``day`` as the first adequate care where the facility could treat the
-    case without keeping it (``treated_day``, in place)."""
+    """``triaged`` for each visit (``treated_day`` in place)."""
     out = np.empty(len(eps), dtype=np.int8)
     for i in range(len(eps)):
         e, f = eps[i], fid[i]
-        t, sv = tier[f], severity[e]
-        if not attempts(skill[f], sv, keep[t]) or (needs_bed[e] and t == 0):
-            out[i] = REFER
-            continue
-        if attempts(skill[f], sv, 0.0) and treated_day[e] < 0:
-            treated_day[e] = day
-        out[i] = ADMIT if needs_bed[e] else OUTPATIENT
+        t = tier[f]
+        out[i], treated_day[e] = triaged(skill[f], t, keep[t], severity[e], needs_bed[e], treated_day[e], day)
     return out
 
 
 @njit(cache=True)
+def treatment_works(key, person, ep_key, step, skill, sev, below_need, capable):
+    """Whether treatment at a facility of ``skill`` resolves an episode: its OUTCOME draw for
+    this step against ``success_prob``."""
+    return draw(key, _OUTCOME, person, np.int64(ep_key) * 8 + step) < success_prob(skill, sev, below_need, capable)
+
+
+@njit(cache=True)
 def treat(key, eps, fid, tier, person, ep_key, steps, severity, resident, skill, below_need, capable, trust, rate):
-    """Treatment at facility ``fid``: whether it resolves each episode (its OUTCOME draw for this
-    step against ``care.success_prob``), and the resident's trust in ``tier`` learning from that
-    (``care.learned``, in place; one episode per resident). The episodes resolved and the rest,
-    each in the order given. Episode fields are read in place by id."""
+    """Treatment at facility ``fid``: whether it resolves each episode (``treatment_works``), and
+    the resident's trust in ``tier`` learning from that (``learned``, in place; one episode per
+    resident). The episodes resolved and the rest, each in the order given. Episode fields are
+    read in place by id."""
     n = len(eps)
     ok = np.empty(n, dtype=np.bool_)
     for i in range(n):
         e = eps[i]
-        ok[i] = draw(key, _OUTCOME, person[e], np.int64(ep_key[e]) * 8 + steps[e]) < success_prob(
-            skill[fid[i]], severity[e], below_need, capable)
+        ok[i] = treatment_works(key, person[e], ep_key[e], steps[e], skill[fid[i]], severity[e], below_need, capable)
     # a loop of its own: with nothing to compute between them, the reads of residents' trust
     # (cache misses) overlap; inside the loop above they waited on the arithmetic
     resolved = np.empty(n, dtype=np.int64)
@@ -128,19 +140,32 @@ def treat(key, eps, fid, tier, person, ep_key, steps, severity, resident, skill,
 
 
 @njit(cache=True)
+def killed(key, person, ep_key, sev, start, treated_day, day, untreated, untreated_fatality, delay_fatality_per_day):
+    """Whether a closing episode kills (``excess_fatality`` against its FATALITY draw): untreated,
+    from the delay since onset; treated, from the delay before adequate care. An episode that
+    carries no risk draws nothing."""
+    delay = day - start if untreated else max(treated_day - start, 0)
+    p = excess_fatality(sev, delay, untreated, untreated_fatality, delay_fatality_per_day)
+    return p > 0 and draw(key, _FATALITY, person, ep_key) < p
+
+
+@njit(cache=True)
 def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated, untreated_fatality,
          delay_fatality_per_day):
-    """Whether each closing episode kills (``care.excess_fatality`` against its FATALITY draw):
-    untreated, from the delay since onset; treated, from the delay before adequate care.
-    Most episodes carry no risk and draw nothing."""
+    """``killed`` for each closing episode."""
     out = np.zeros(len(eps), dtype=np.bool_)
     for i in range(len(eps)):
         e = eps[i]
-        delay = day - start[e] if untreated else max(treated_day[e] - start[e], 0)
-        p = excess_fatality(severity[e], delay, untreated, untreated_fatality, delay_fatality_per_day)
-        if p > 0:
-            out[i] = draw(key, _FATALITY, person[e], ep_key[e]) < p
+        out[i] = killed(key, person[e], ep_key[e], severity[e], start[e], treated_day[e], day, untreated,
+                        untreated_fatality, delay_fatality_per_day)
     return out
+
+
+def care_tables(p: CareParams, response) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The extra margin before referring up by tier (the provider ``response``,
+    ``agents/payment.py``) and ``killed``'s fatality parameters."""
+    keep = np.array([r.keep for r in response])
+    return keep, (np.asarray(p.untreated_fatality, dtype=float), np.asarray(p.delay_fatality_per_day, dtype=float))
 
 
 class Treatment:
@@ -151,8 +176,7 @@ class Treatment:
 
     def derive(self, s) -> None:
         self.params = p = CareParams.of(s)
-        self.keep = np.array([r.keep for r in self.m.payment.response])  # extra margin before referring, by tier
-        self.fatality = (np.asarray(p.untreated_fatality, dtype=float), np.asarray(p.delay_fatality_per_day, dtype=float))
+        self.keep, self.fatality = care_tables(p, self.m.payment.response)
 
     def visit(self, eps: np.ndarray) -> None:
         """Billed visits; each facility refers up, admits or treats as an outpatient."""

@@ -6,9 +6,10 @@ perceived quality for the episode's severity (capability x trust), with a referr
 facility and, for primary care, with a family-doctor contract; it falls with out-of-pocket cost
 relative to income, travel time and expected wait.
 
-The rule for one slot (``slot_utility``) and the draw among alternatives (``pick``) are compiled
-scalar functions: the engine's kernel (``choose_slots``) calls them once per episode and slot,
-the reference model through ``utilities``/``choose`` on one episode's arrays.
+The rule for one slot (``slot_utility``), the draw among alternatives (``pick``) and one
+episode's step over its home's slots (``choose_slot``) are compiled scalar functions: the
+engine's kernel (``choose_slots``) calls them once per episode, the reference model
+(``model/reference.py``) for one resident at a time.
 
 The day's stage (``CareSeeking.choose``) books each chooser at a facility after its queue's wait
 (``agents/queues.py``) or ends the episode as self-treated; trust in each tier, which the
@@ -177,16 +178,50 @@ def choose(u: np.ndarray, draw: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def oop_row(home, scheme, letter, sev):
+    """The row of ``CareSeeking.expected_oop``'s table for an episode."""
+    return ((home * 2 + scheme) * 2 + letter) * 4 + sev
+
+
+@njit(cache=True, inline="always")  # inlined in Numba's IR: a call per episode with a dozen array views cost more than the rule
+def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, contract, income, trust, slot_fac, slot_tier,
+                quality, oop, travel, wait_general, wait_priority, u):
+    """One care-seeking step of an episode: the alternative (0 self-care, else slot + 1) picked
+    by its CHOICE draw for that step among self-care and the home's slots (``slot_fac``,
+    ``slot_tier``: -1 unavailable, with each slot's ``quality`` for the severity, expected ``oop``
+    and ``travel``). A patient with a referral letter or a contract sees the priority wait
+    (``agents/queues.py``); ``trust`` is the resident's by tier; ``u`` is scratch (slots + 1)."""
+    s = len(slot_fac)
+    priority = has_letter or contract
+    bypass = True
+    if has_letter:
+        for j in range(s):
+            if slot_tier[j] == referred_tier:
+                bypass = False
+    u[0] = self_care_utility(c, sev)
+    for j in range(s):
+        t = slot_tier[j]
+        if t < 0:
+            u[j + 1] = -np.inf
+            continue
+        f = slot_fac[j]
+        wait = wait_priority[f] if priority else wait_general[f]
+        referred = has_letter and t == referred_tier
+        u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], oop[j], income, travel[j], wait, referred, contract, bypass)
+    return pick(u, draw(key, _CHOICE, person, np.int64(ep_key) * 8 + step))
+
+
+@njit(cache=True)
 def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, referred_tier, home, scheme, income,
                  contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
     """Each episode's next care-seeking step: its ``steps`` count goes up by one; past
-    ``max_steps`` the resident gives up (alternative -1), else the alternative (0 self-care,
-    else slot + 1) and the chosen facility, picked by the episode's CHOICE draw for that step.
+    ``max_steps`` the resident gives up (alternative -1), else the alternative and the chosen
+    facility (``choose_slot``).
 
     Episode fields are read by id; the resident's ``contract`` and ``trust`` come gathered per
     episode: read here from the resident arrays, each would be a cache miss that the loop waits
     for. Per-home tables are indexed as in ``CareSeeking.choose``: ``quality`` rows by (home,
-    severity), ``oop`` rows by (home, scheme, letter, severity).
+    severity), ``oop`` rows by ``oop_row``.
     """
     n, s = len(eps), slot_fac.shape[1]
     alt = np.empty(n, dtype=np.int64)
@@ -199,30 +234,33 @@ def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, ref
             alt[i] = -1
             fid[i] = -1
             continue
-        h, sv = home[e], severity[e]
-        has_letter, con, rt = has_referral[e], contract[i], referred_tier[e]
-        priority = has_letter or con
-        oop_row = ((h * 2 + scheme[e]) * 2 + has_letter) * 4 + sv
-        bypass = True
-        if has_letter:
-            for j in range(s):
-                if slot_tier[h, j] == rt:
-                    bypass = False
-        u[0] = self_care_utility(c, sv)
-        for j in range(s):
-            t = slot_tier[h, j]
-            if t < 0:
-                u[j + 1] = -np.inf
-                continue
-            f = slot_fac[h, j]
-            wait = wait_priority[f] if priority else wait_general[f]
-            referred = has_letter and t == rt
-            u[j + 1] = slot_utility(c, sv, t, quality[h * 4 + sv, j], trust[i, t], oop[oop_row, j], income[e],
-                                    travel[h, j], wait, referred, con, bypass)
-        a = pick(u, draw(key, _CHOICE, person[e], np.int64(ep_key[e]) * 8 + steps[e]))
+        h, sv, letter = home[e], severity[e], has_referral[e]
+        a = choose_slot(c, key, person[e], ep_key[e], steps[e], sv, letter, referred_tier[e], contract[i], income[e],
+                        trust[i], slot_fac[h], slot_tier[h], quality[h * 4 + sv], oop[oop_row(h, scheme[e], letter, sv)],
+                        travel[h], wait_general, wait_priority, u)
         alt[i] = a
         fid[i] = slot_fac[h, max(a - 1, 0)]
     return alt, fid
+
+
+@njit(cache=True)
+def choice_counts(letter, chosen_tier, referred_tier, first_step, sev):
+    """What one decision adds to the day's tallies: a referral decision (it had a letter), a
+    referral attended (at the tier referred to or above), a first contact (a facility chosen at
+    the episode's first step) and a bypass (a first contact at a hospital for a minor or common
+    case). ``chosen_tier`` is -1 for self-care."""
+    first = first_step and chosen_tier >= 0
+    return letter, letter and chosen_tier >= referred_tier, first, first and chosen_tier >= 2 and sev <= COMMON
+
+
+@njit(cache=True)
+def booking(letter, contract, use_reserved, wait_general, wait_priority, day):
+    """Where a patient booked at a facility queues and the day of the visit: a patient with a
+    letter or a contract uses the reserved slots where the facility keeps them (``use_reserved``,
+    ``agents/queues.py``), everyone else the general queue, each after its wait."""
+    priority = (letter or contract) and use_reserved
+    wait = wait_priority if priority else wait_general
+    return priority, day + int(np.floor(wait))
 
 
 @njit(cache=True)
@@ -230,11 +268,8 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
                  wait_general, wait_priority, day, facility, arrivals, arrivals_priority):
     """After ``choose_slots``: the episodes that gave up, those that care for themselves (and
     whether each had a referral letter), and those booked at a facility, with the day of their
-    visit (by the facility's wait, the reserved one for priority patients where it keeps slots);
-    each booked episode's ``facility`` is set and counted in ``arrivals`` or, using the reserve,
-    ``arrivals_priority``. Also the day's tallies: referral decisions, referrals attended at the
-    tier referred to or above, first contacts, first contacts that bypass primary care for a
-    minor or common case."""
+    visit (``booking``); each booked episode's ``facility`` is set and counted in ``arrivals`` or,
+    using the reserve, ``arrivals_priority``. Also the day's ``choice_counts``."""
     n = len(eps)
     gave_up = np.empty(n, dtype=np.int64)
     own = np.empty(n, dtype=np.int64)
@@ -251,28 +286,51 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
             continue
         letter = has_referral[e]
         chosen = -1 if a == 0 else facility_tier[fid[i]]
-        tally[0] += letter
-        tally[1] += letter and chosen >= referred_tier[e]
+        decision, attended, first, bypass = choice_counts(letter, chosen, referred_tier[e], steps[e] == 1, severity[e])
+        tally[0] += decision
+        tally[1] += attended
+        tally[2] += first
+        tally[3] += bypass
         if a == 0:
             own[n_own] = e
             own_letter[n_own] = letter
             n_own += 1
             continue
-        if steps[e] == 1:
-            tally[2] += 1
-            tally[3] += chosen >= 2 and severity[e] <= COMMON
         f = fid[i]
         facility[e] = f
-        if (letter or contract[i]) and use_reserved[f]:
+        priority, visit_day[n_booked] = booking(letter, contract[i], use_reserved[f], wait_general[f], wait_priority[f], day)
+        if priority:
             arrivals_priority[f] += 1
-            wait = wait_priority[f]
         else:
             arrivals[f] += 1
-            wait = wait_general[f]
         booked[n_booked] = e
-        visit_day[n_booked] = day + int(np.floor(wait))
         n_booked += 1
     return (gave_up[:n_gave_up], own[:n_own], own_letter[:n_own], booked[:n_booked], visit_day[:n_booked], tally)
+
+
+def slot_tables(slot_facility: np.ndarray, facility_tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per home, its slots' facility ids (0 where unavailable) and tiers (-1 unavailable), from
+    the county's ``slot_facility`` (-1 unavailable)."""
+    valid = slot_facility >= 0
+    slot_fac = np.where(valid, slot_facility, 0)
+    return slot_fac, np.where(valid, facility_tier[slot_fac], -1)
+
+
+def expected_oop(oop_visit, oop_stay, p_bed):
+    """What a resident expects to pay out of pocket for an episode at a facility: a visit, and a
+    stay as likely as the episode needs a bed (``p_bed``; ``Billing``'s tables of one visit and
+    one stay)."""
+    return oop_visit + p_bed * oop_stay
+
+
+def drift_trust(trust: np.ndarray, home: np.ndarray, alive: np.ndarray, n_home: int, weight: float) -> None:
+    """Word of mouth: the living residents' (rows ``alive``, living at ``home``) trust in each tier
+    moves ``weight`` of the way toward their home's mean, in place."""
+    home = home[alive]
+    counts = np.maximum(np.bincount(home, minlength=n_home), 1)
+    for t in range(4):
+        mean = np.bincount(home, weights=trust[alive, t], minlength=n_home) / counts
+        trust[alive, t] += (weight * (mean[home] - trust[alive, t])).astype(np.float32)
 
 
 MAX_STEPS = 6  # care-seeking decisions per episode before the resident gives up
@@ -285,10 +343,7 @@ class CareSeeking:
         self.m = m
         # per home (few: one per village or community), slot facility ids (0 where unavailable) and
         # slot tiers (-1 unavailable): per-episode slot attributes are row look-ups into these tables
-        slot_fac = m.county.slot_facility
-        valid = slot_fac >= 0
-        self.slot_facility = np.where(valid, slot_fac, 0)
-        self.slot_tier = np.where(valid, m.fac.tier[self.slot_facility], -1)
+        self.slot_facility, self.slot_tier = slot_tables(m.county.slot_facility, m.fac.tier)
         self._quality: tuple | None = None
         self._oop: tuple | None = None
 
@@ -315,7 +370,7 @@ class CareSeeking:
         scheme = np.arange(2)[None, :, None, None, None]
         ref = np.arange(2)[None, None, :, None, None]
         p_bed = np.asarray(self.admission_need)[None, None, None, :, None]
-        table = (b.oop_visit[scheme, t, ref] + p_bed * b.oop_stay[scheme, t, ref]).reshape(-1, self.slot_tier.shape[1])
+        table = expected_oop(b.oop_visit[scheme, t, ref], b.oop_stay[scheme, t, ref], p_bed).reshape(-1, self.slot_tier.shape[1])
         self._oop = (b.oop_visit, self.admission_need, table)
         return table
 
@@ -350,10 +405,4 @@ class CareSeeking:
         if w <= 0:
             return
         m, r = self.m, self.m.res
-        alive = np.flatnonzero(r.alive[: r.n])
-        home = r.home[alive]
-        n_home = len(m.county.homes)
-        counts = np.maximum(np.bincount(home, minlength=n_home), 1)
-        for t in range(4):
-            mean = np.bincount(home, weights=r.trust[alive, t], minlength=n_home) / counts
-            r.trust[alive, t] += (w * (mean[home] - r.trust[alive, t])).astype(np.float32)
+        drift_trust(r.trust, r.home, np.flatnonzero(r.alive[: r.n]), len(m.county.homes), w)

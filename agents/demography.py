@@ -56,40 +56,71 @@ def cdf(weights) -> np.ndarray:
     return c / c[-1]
 
 
+def month_slot(day: int) -> int:
+    """The month of a trailing year that ``day`` falls in (0..11): the life table's deaths and
+    person-years are kept by these, and a slot is reused a year later."""
+    return (day // MONTH) % 12
+
+
+def expected_births(crude_birth_rate: float, alive: int) -> float:
+    """A day's expected births among ``alive`` residents."""
+    return crude_birth_rate * alive / YEAR
+
+
 @njit(cache=True)
-def newborns(key, day, expected, home_cdf, income_cdf, female_share):
-    """Today's births: a Poisson count of mean ``expected`` (in parts of at most
-    ``_BIRTHS_PER_DRAW``), and each newborn's home and income band (inverse CDFs) and sex, from
-    the day's BIRTH draws. Newborn k's attributes come from the draws numbered for k, so they do
-    not depend on how many were born (common random numbers across policies)."""
+def birth_count(key, day, expected):
+    """How many are born on ``day``: a Poisson count of mean ``expected``, drawn in parts of at
+    most ``_BIRTHS_PER_DRAW`` from the day's BIRTH draws."""
     parts = max(int(np.ceil(expected / _BIRTHS_PER_DRAW)), 1)
     cdf = poisson_cdf(expected / parts)
     n = 0
     for j in range(parts):
         n += poisson_quantile(draw(key, _BIRTH, 2 * day, j), cdf)
-    home = np.empty(n, dtype=np.int32)
-    female = np.empty(n, dtype=np.bool_)
-    income = np.empty(n, dtype=np.uint8)
-    for k in range(n):
-        home[k] = np.searchsorted(home_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k), side="right")
-        female[k] = draw(key, _BIRTH, 2 * day + 1, 3 * k + 1) < female_share
-        income[k] = np.searchsorted(income_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k + 2), side="right")
+    return n
+
+
+@njit(cache=True)
+def newborn(key, day, k, home_cdf, income_cdf, female_share):
+    """The home and income band (inverse CDFs) and sex of the ``k``-th newborn of ``day``, from
+    the BIRTH draws numbered for k: they do not depend on how many were born (common random
+    numbers across policies)."""
+    home = np.searchsorted(home_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k), side="right")
+    female = draw(key, _BIRTH, 2 * day + 1, 3 * k + 1) < female_share
+    income = np.searchsorted(income_cdf, draw(key, _BIRTH, 2 * day + 1, 3 * k + 2), side="right")
     return home, female, income
 
 
 @njit(cache=True)
-def background_deaths(key, rows, uid, birth_day, death_day, day, year_end, hazard, cumulative_hazard):
-    """Each resident's day of background death (``lifetable.death_age`` from its DEATH draw, not
-    before ``day``), written to ``death_day``; the rows, and their days, of those who die
-    before ``year_end``."""
+def newborns(key, day, expected, home_cdf, income_cdf, female_share):
+    """Today's births (``birth_count``): each newborn's home, sex and income band (``newborn``)."""
+    n = birth_count(key, day, expected)
+    home = np.empty(n, dtype=np.int32)
+    female = np.empty(n, dtype=np.bool_)
+    income = np.empty(n, dtype=np.uint8)
+    for k in range(n):
+        home[k], female[k], income[k] = newborn(key, day, k, home_cdf, income_cdf, female_share)
+    return home, female, income
+
+
+@njit(cache=True)
+def death_day(key, uid, birth_day, day, hazard, cumulative_hazard):
+    """The day of a resident's background death (``lifetable.death_age`` from its DEATH draw),
+    not before ``day``."""
+    at = death_age(age_on(day, birth_day), draw(key, _DEATH, uid, 0), hazard, cumulative_hazard)
+    return max(birth_day + np.int64(np.floor(at * DAYS_PER_YEAR)), day)
+
+
+@njit(cache=True)
+def background_deaths(key, rows, uid, birth_day, death_days, day, year_end, hazard, cumulative_hazard):
+    """Each resident's ``death_day``, written to ``death_days``; the rows, and their days, of
+    those who die before ``year_end``."""
     soon = np.empty(len(rows), dtype=np.int64)
     days = np.empty(len(rows), dtype=np.int64)
     n = 0
     for i in range(len(rows)):
         x = rows[i]
-        at = death_age(age_on(day, birth_day[x]), draw(key, _DEATH, uid[x], 0), hazard, cumulative_hazard)
-        d = max(birth_day[x] + np.int64(np.floor(at * DAYS_PER_YEAR)), day)
-        death_day[x] = d
+        d = death_day(key, uid[x], birth_day[x], day, hazard, cumulative_hazard)
+        death_days[x] = d
         if d < year_end:
             soon[n] = x
             days[n] = d
@@ -119,12 +150,29 @@ def count_by_age_in_days(alive, birth_day, day):
 
 
 @njit(cache=True)
+def chronic_chances(age, hypertension_scale, diabetes_scale):
+    """The chances that a resident of ``age`` without hypertension (diabetes) develops it in the
+    year just ended: the rise in its prevalence since last year's age, among those without it."""
+    h0, d0 = prevalence(age - 1, hypertension_scale, diabetes_scale)
+    h1, d1 = prevalence(age, hypertension_scale, diabetes_scale)
+    return min(max((h1 - h0) / max(1 - h0, 1e-9), 0.0), 1.0), min(max((d1 - d0) / max(1 - d0, 1e-9), 0.0), 1.0)
+
+
+@njit(cache=True)
+def with_new_chronic(key, uid, year, chronic, p_hypertension, p_diabetes):
+    """A resident's chronic conditions after ``year`` (``chronic_chances``), from its CHRONIC
+    draws keyed by person and year, so a policy never changes who falls ill."""
+    if draw(key, _CHRONIC, uid, 2 * year) < p_hypertension:
+        chronic |= HYPERTENSION
+    if draw(key, _CHRONIC, uid, 2 * year + 1) < p_diabetes:
+        chronic |= DIABETES
+    return chronic
+
+
+@njit(cache=True)
 def develop_chronic(key, alive, uid, birth_day, chronic, day, year, hypertension_scale, diabetes_scale):
-    """A year on: each living resident without hypertension (diabetes) develops it with the
-    rise in its prevalence between last year's age and this year's, among those without it.
-    Draws are keyed by person and year (CHRONIC), so a policy never changes who falls ill.
-    The chances depend on age alone, so they are worked out once per age in days (a county has
-    ~40,000 against ~600,000 residents)."""
+    """A year on: ``with_new_chronic`` for each living resident. The chances depend on age alone,
+    so they are worked out once per age in days (a county has ~40,000 against ~600,000 residents)."""
     oldest = _oldest(alive, birth_day, day)
     p_h = np.full(oldest + 1, -1.0)
     p_d = np.empty(oldest + 1)
@@ -133,16 +181,18 @@ def develop_chronic(key, alive, uid, birth_day, chronic, day, year, hypertension
             continue
         a = day - birth_day[x]
         if p_h[a] < 0:
-            age = age_on(day, birth_day[x])
-            h0, d0 = prevalence(age - 1, hypertension_scale, diabetes_scale)
-            h1, d1 = prevalence(age, hypertension_scale, diabetes_scale)
-            p_h[a] = min(max((h1 - h0) / max(1 - h0, 1e-9), 0.0), 1.0)
-            p_d[a] = min(max((d1 - d0) / max(1 - d0, 1e-9), 0.0), 1.0)
-        if draw(key, _CHRONIC, uid[x], 2 * year) < p_h[a]:
-            chronic[x] |= HYPERTENSION
-        if draw(key, _CHRONIC, uid[x], 2 * year + 1) < p_d[a]:
-            chronic[x] |= DIABETES
+            p_h[a], p_d[a] = chronic_chances(age_on(day, birth_day[x]), hypertension_scale, diabetes_scale)
+        chronic[x] = with_new_chronic(key, uid[x], year, chronic[x], p_h[a], p_d[a])
 
+
+def person_years(alive: np.ndarray, birth_day: np.ndarray, day: int) -> np.ndarray:
+    """A month's person-years of the living on ``day`` by ``lifetable.AGE_GROUPS`` (a census)."""
+    # count by age in days, then cut at the groups' first whole day: same groups as
+    # lifetable.age_group on ages in years, without a search per resident
+    by_day = np.cumsum(count_by_age_in_days(alive, birth_day, day))
+    edges = np.ceil(lifetable.AGE_GROUPS * DAYS_PER_YEAR).astype(np.int64)
+    below = np.where(edges > 0, by_day[np.clip(edges - 1, 0, len(by_day) - 1)], 0)
+    return np.diff(np.append(below, by_day[-1])) * MONTH / DAYS_PER_YEAR
 
 
 class Demography:
@@ -191,7 +241,7 @@ class Demography:
             m.beds.free(eps)
             m.end(eps, Outcome.DIED)
         counts = np.bincount(lifetable.age_group(r.age(m.day, ids)), minlength=len(lifetable.AGE_GROUPS))
-        self.month_deaths[(m.day // MONTH) % 12] += counts
+        self.month_deaths[month_slot(m.day)] += counts
         self.year_deaths[m.day // YEAR] += counts
         m.today.deaths += len(ids)
         if excess:
@@ -201,21 +251,13 @@ class Demography:
     def births(self) -> np.ndarray:
         """Today's newborns, in rows of residents who died in earlier years where there are any; their rows."""
         m, r, p = self.m, self.m.res, self.params
-        expected = p.crude_birth_rate * int(m.alive_by_scheme.sum()) / YEAR
+        expected = expected_births(p.crude_birth_rate, int(m.alive_by_scheme.sum()))
         home, female, income = newborns(m.streams.key, m.day, expected, self.home_cdf, self.income_cdf, FEMALE_SHARE)
         n = len(home)
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         ids = r.new_rows(n)
-        r.home[ids], r.female[ids], r.income[ids] = home, female, income
-        r.birth_day[ids] = m.day
-        r.scheme[ids] = 0
-        r.chronic[ids] = 0
-        r.trust[ids] = np.asarray(p.initial_trust, dtype=np.float32)
-        r.contract[ids] = False
-        r.alive[ids] = True
-        r.episode[ids] = -1
-        r.onsets[ids] = 0
+        r.born(ids, m.day, home, female, income, p.initial_trust)
         m.alive_by_scheme[0] += n
         m.today.births += n
         self.schedule_background_deaths(ids)
@@ -243,13 +285,8 @@ class Demography:
     def census(self) -> None:
         """Monthly: person-years by age group from a census, and the trailing year's life expectancy."""
         m, r = self.m, self.m.res
-        # count by age in days, then cut at the groups' first whole day: same groups as
-        # lifetable.age_group on ages in years, without a search per resident
-        by_day = np.cumsum(count_by_age_in_days(r.alive[: r.n], r.birth_day[: r.n], m.day))
-        edges = np.ceil(lifetable.AGE_GROUPS * DAYS_PER_YEAR).astype(np.int64)
-        below = np.where(edges > 0, by_day[np.clip(edges - 1, 0, len(by_day) - 1)], 0)
-        py = np.diff(np.append(below, by_day[-1])) * MONTH / DAYS_PER_YEAR
-        slot = (m.day // MONTH) % 12
+        py = person_years(r.alive[: r.n], r.birth_day[: r.n], m.day)
+        slot = month_slot(m.day)
         self.month_py[slot] = py
         self.year_py[m.day // YEAR] += py
         self.life_expectancy = lifetable.period_life_expectancy(self.month_deaths.sum(0), self.month_py.sum(0))

@@ -71,6 +71,11 @@ def rate_params(p) -> tuple:
     return np.asarray(p.acute_rate, dtype=float), p.hypertension_followups, p.diabetes_followups, p.incidence_scale
 
 
+def rates_differ(a: tuple, b: tuple) -> bool:
+    """Whether two ``rate_params`` give different onset rates (a change redraws the rest of the year)."""
+    return a[1:] != b[1:] or not np.array_equal(a[0], b[0])
+
+
 def severity_cdf(p) -> np.ndarray:
     """Cumulative severity mix of acute episodes by age group (rows: <15, 15-59, 60+), without
     the last column (1)."""
@@ -107,6 +112,24 @@ def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: 
     if sev <= COMMON:
         need = min(max(need * propensity, 0.0), 1.0)
     return u < need
+
+
+def onset_rule(p: IllnessParams, response) -> tuple:
+    """``onset_kind``'s parameters after the rates: the rates, the severity mix, the share of
+    chronic follow-ups that are complications under prevention and chronic-disease management,
+    the need of a bed by severity and the propensity to admit. The county tier's provider
+    response (``response[2]``, ``agents/payment.py``) counts: it leads chronic care in the consortium."""
+    county = response[2]
+    prevention = min(county.prevention + p.chronic_management, 1.0)
+    return (*rate_params(p), severity_cdf(p),
+            complication_share(prevention, p.chronic_complication_share, p.management_complication_cut),
+            np.asarray(p.admission_need, dtype=float), county.admission)
+
+
+def year_left(from_day: int) -> tuple[int, int]:
+    """The year of ``from_day`` and its days from ``from_day`` on: what a draw of onsets covers."""
+    year = from_day // YEAR
+    return year, (year + 1) * YEAR - from_day
 
 
 POISSON_MAX = 1000  # the largest count drawn
@@ -162,55 +185,80 @@ def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
 
 
 @njit(cache=True)
+def onset_kind(key, uid, ctr, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cdf,
+               complication, admission_need, propensity):
+    """Severity and need of a bed of a new episode (``severity``/``needs_admission``, with
+    ``episode_rates``) from its onset's KIND, SEVERITY and ADMIT draws (onset number ``ctr``)."""
+    acute, follow = episode_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale)
+    s = severity(draw(key, _KIND, uid, ctr), draw(key, _SEVERITY, uid, ctr), acute, follow, age, cdf, complication)
+    return s, needs_admission(draw(key, _ADMIT, uid, ctr), s, admission_need, propensity)
+
+
+@njit(cache=True)
 def onset_kinds(key, uid, ctr, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cdf,
                 complication, admission_need, propensity):
-    """Severity and need of a bed of new episodes (``illness.severity``/``needs_admission``, with
-    ``illness.episode_rates``) from each onset's KIND, SEVERITY and ADMIT draws."""
+    """``onset_kind`` of each new episode."""
     n = len(uid)
     sev = np.empty(n, dtype=np.int8)
     need = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
-        s = severity(draw(key, _KIND, uid[i], ctr[i]), draw(key, _SEVERITY, uid[i], ctr[i]), acute, follow, age[i],
-                     cdf, complication)
-        sev[i] = s
-        need[i] = needs_admission(draw(key, _ADMIT, uid[i], ctr[i]), s, admission_need, propensity)
+        sev[i], need[i] = onset_kind(key, uid[i], ctr[i], age[i], chronic[i], acute_rate, hypertension_followups,
+                                     diabetes_followups, scale, cdf, complication, admission_need, propensity)
     return sev, need
+
+
+@njit(cache=True)
+def onset_mean(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, days_left, year_length):
+    """Expected onsets of one resident in the ``days_left`` days to the end of the year, at its
+    ``episode_rates``."""
+    acute, follow = episode_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale)
+    return (acute + follow) * days_left / year_length
+
+
+@njit(cache=True)
+def onset_count(key, uid, year, cdf):
+    """How many onsets a resident has in the rest of ``year``: its ONSET draw for the year
+    against ``cdf``, the ``poisson_cdf`` of its ``onset_mean``."""
+    return poisson_quantile(draw(key, _ONSET, uid, year), cdf)
+
+
+@njit(cache=True)
+def onset_day(key, uid, year, nth, days_left):
+    """The day (offset from the first day drawn) of a resident's ``nth`` onset of ``year``:
+    uniform over the ``days_left`` days, from its ONSET draw numbered for the year and ``nth``."""
+    return int(np.floor(draw(key, _ONSET, uid, (year + 1) * 4096 + nth) * days_left))
 
 
 @njit(cache=True)
 def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, year, days_left,
                  year_length, rates_kept=32):
-    """How many onsets each resident has in the ``days_left`` days to the end of ``year``: a
-    Poisson count at the resident's ``illness.episode_rates``, from its ONSET draw for the year.
+    """``onset_count`` of each resident in the ``days_left`` days to the end of ``year``.
     Residents share a few rates (age bands x chronic conditions: 20), so the CDFs of the first
-    ``rates_kept`` rates are built once (a CDF per resident was most of the yearly draw)."""
+    ``rates_kept`` means are built once (a CDF per resident was most of the yearly draw)."""
     k = np.empty(len(uid), dtype=np.int64)
     rates = np.empty(rates_kept)
     cdfs = np.empty((rates_kept, POISSON_MAX + 1))
     kept = 0
     for i in range(len(uid)):
-        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
-        lam = (acute + follow) * days_left / year_length
-        u = draw(key, _ONSET, uid[i], year)
+        lam = onset_mean(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale, days_left,
+                         year_length)
         j = 0
         while j < kept and rates[j] != lam:
             j += 1
         if j < kept:
-            k[i] = poisson_quantile(u, cdfs[j])
+            k[i] = onset_count(key, uid[i], year, cdfs[j])
         elif kept < rates_kept:
             rates[kept], cdfs[kept] = lam, poisson_cdf(lam)
-            k[i] = poisson_quantile(u, cdfs[kept])
+            k[i] = onset_count(key, uid[i], year, cdfs[kept])
             kept += 1
         else:
-            k[i] = poisson_quantile(u, poisson_cdf(lam))
+            k[i] = onset_count(key, uid[i], year, poisson_cdf(lam))
     return k
 
 
 @njit(cache=True)
 def onset_days(key, rows, uid, k, year, days_left):
-    """Each onset's resident row and day (offset from the first day drawn), residents in order:
-    the nth onset of a resident falls on a uniform day, from its ONSET draw numbered for the year."""
+    """Each onset's resident row and ``onset_day``, residents in order."""
     total = k.sum()
     rep = np.empty(total, dtype=np.int32)
     offset = np.empty(total, dtype=np.uint16)
@@ -218,7 +266,7 @@ def onset_days(key, rows, uid, k, year, days_left):
     for i in range(len(rows)):
         for nth in range(k[i]):
             rep[j] = rows[i]
-            offset[j] = np.uint16(np.floor(draw(key, _ONSET, uid[i], (year + 1) * 4096 + nth) * days_left))
+            offset[j] = onset_day(key, uid[i], year, nth, days_left)
             j += 1
     return rep, offset
 
@@ -242,13 +290,8 @@ class Illness:
         m = self.m
         self.params = p = IllnessParams.of(s)
         old, self.rates = self.rates, rate_params(p)
-        response = m.payment.response[2]  # the county tier leads chronic care in the consortium
-        prevention = min(response.prevention + p.chronic_management, 1.0)
-        self.rule = (*self.rates, severity_cdf(p),
-                     complication_share(prevention, p.chronic_complication_share, p.management_complication_cut),
-                     np.asarray(p.admission_need, dtype=float),
-                     response.admission)
-        if old is not None and (old[1:] != self.rates[1:] or not np.array_equal(old[0], self.rates[0])):
+        self.rule = onset_rule(p, m.payment.response)
+        if old is not None and rates_differ(old, self.rates):
             self.redraw()
 
     def draw(self, ids: np.ndarray, from_day: int, newborn: bool = False) -> None:
@@ -257,8 +300,7 @@ class Illness:
         Rates are fixed for the year. Draws are keyed by (resident, year, onset number), so onset
         times do not depend on anything a policy changes (common random numbers).
         """
-        year = from_day // YEAR
-        days_left = (year + 1) * YEAR - from_day
+        year, days_left = year_left(from_day)
         r, key = self.m.res, self.m.streams.key
         if not newborn:
             self.year_onsets = None  # last year's list is done with: free it before drawing the next

@@ -101,12 +101,51 @@ def provider_response(regime: str, strength: float, tier: int, pay_link: float =
     )
 
 
+def provider_responses(p: PaymentParams) -> list[ProviderResponse]:
+    """``provider_response`` of each tier under the scenario's payment."""
+    return [provider_response(p.regime, p.response_strength, t, p.revenue_linked_pay, p.drg_from_tier) for t in range(4)]
+
+
 def per_case_payment(p) -> tuple[np.ndarray, np.ndarray]:
     """Disease-group payment (按疾病分组): by tier, whether an admission is paid per case rather
     than per bill (under DRG, or capitation with the consortium paying per case, from
     ``drg_from_tier`` up), and the case rate by severity."""
     per_case = p.regime == "drg" or (p.regime == "capitation" and p.consortium_pays_drg)
     return per_case & (np.arange(4) >= p.drg_from_tier), np.asarray(p.drg_rate, dtype=float)
+
+
+def daily_premiums(alive_by_scheme: np.ndarray, premiums) -> np.ndarray:
+    """A day's premiums by scheme, from the living members of each."""
+    return alive_by_scheme * np.asarray(premiums) / YEAR
+
+
+def daily_subsidies(p: PaymentParams, primary_staff: np.ndarray, n_county: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """A day's government subsidies: per staff member of each primary facility (一类财政保障),
+    and the county hospitals' fixed subsidy (quoted for the whole reference county, so scaled
+    by ``scale``) split evenly among the ``n_county`` of them."""
+    return (primary_staff * p.post_subsidy_per_year / YEAR,
+            np.full(n_county, p.secondary_fixed_subsidy * scale / YEAR / max(n_county, 1)))
+
+
+def daily_budget(p: PaymentParams, resident_scheme_members: int) -> float:
+    """A day's capitation budget for the consortium, per living member of the resident scheme."""
+    return p.capitation_per_resident * resident_scheme_members / YEAR
+
+
+def risk_sharing(net: float, band: float, share: float) -> float:
+    """What the fund pays the consortium at a year's end (negative: takes back) when the year's
+    ``net`` result is beyond ``band`` either way: its ``share`` of the deficit or surplus beyond it."""
+    if net < -band:
+        return share * (-band - net)  # fund tops up its share of the deficit beyond the band
+    if net > band:
+        return -share * (net - band)  # consortium returns the fund's share of the surplus beyond it
+    return 0.0
+
+
+def consortium_settles(capitation: bool, scheme):
+    """Whether the consortium, not the fund, pays the insured part of a bill of a member of
+    ``scheme`` (scalar or array): under capitation, its residents' (resident scheme) bills."""
+    return capitation & (scheme == 0)
 
 
 class Payment:
@@ -120,24 +159,23 @@ class Payment:
 
     def derive(self, s) -> None:
         self.params = p = PaymentParams.of(s)
-        self.response = [provider_response(p.regime, p.response_strength, t, p.revenue_linked_pay, p.drg_from_tier)
-                         for t in range(4)]
+        self.response = provider_responses(p)
         self.per_case = per_case_payment(p)
-        self.premium_per_resident = np.array(p.premiums)
         self.capitation = p.regime == "capitation"
 
     def daily_premiums(self) -> np.ndarray:
-        return self.m.alive_by_scheme * self.premium_per_resident / YEAR
+        return daily_premiums(self.m.alive_by_scheme, self.params.premiums)
 
     def daily(self) -> None:
         """Premiums in; subsidies and, under capitation, the day's budget out."""
         m, p, led = self.m, self.params, self.m.ledger
         led.collect_premiums(self.daily_premiums())
         primary, county = m.primary_ids, m.county_ids
-        led.government_pays(primary, m.fac.staff[primary] * p.post_subsidy_per_year / YEAR)
-        led.government_pays(county, np.full(len(county), p.secondary_fixed_subsidy * m.scale / YEAR / max(len(county), 1)))
+        posts, fixed = daily_subsidies(p, m.fac.staff[primary], len(county), m.scale)
+        led.government_pays(primary, posts)
+        led.government_pays(county, fixed)
         if self.capitation:
-            budget = p.capitation_per_resident * int(m.alive_by_scheme[0]) / YEAR
+            budget = daily_budget(p, int(m.alive_by_scheme[0]))
             led.fund_pays_consortium(budget)
             self.budget_year += budget
 
@@ -146,13 +184,8 @@ class Payment:
         if not (self.capitation or self.budget_year):
             return
         led, p = self.m.ledger, self.params
-        band = p.capitation_risk_band * self.budget_year
-        net = led.consortium - self.consortium_at_year_start
-        excess = 0.0
-        if net < -band:
-            excess = p.capitation_risk_share * (-band - net)  # fund tops up its share of the deficit beyond the band
-        elif net > band:
-            excess = -p.capitation_risk_share * (net - band)  # consortium returns the fund's share of the surplus beyond it
+        excess = risk_sharing(led.consortium - self.consortium_at_year_start, p.capitation_risk_band * self.budget_year,
+                              p.capitation_risk_share)
         if excess:
             led.fund_pays_consortium(excess)
         self.budget_year = 0.0
@@ -170,7 +203,7 @@ class Payment:
     def settle_stays(self, fid: np.ndarray, paid: np.ndarray, scheme: np.ndarray) -> None:
         """What the payer pays for stays (bills or case rates): under capitation the consortium for its residents."""
         led = self.m.ledger
-        cap = self.capitation & (scheme == 0)
+        cap = consortium_settles(self.capitation, scheme)
         if cap.any():
             led.consortium_pays(fid[cap], paid[cap])
         if (~cap).any():

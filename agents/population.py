@@ -86,6 +86,19 @@ class Residents:
             self._free = np.sort(np.concatenate([self._free, *self._released]))[::-1].copy()
             self._released = []
 
+    def born(self, rows: np.ndarray, day: int, home, female, income, trust) -> None:
+        """Newborns in ``rows`` (from ``new_rows``) on ``day``: alive, in the resident scheme, with
+        no chronic condition, contract, episode or onset yet, and the newborns' ``trust``."""
+        self.home[rows], self.female[rows], self.income[rows] = home, female, income
+        self.birth_day[rows] = day
+        self.scheme[rows] = 0
+        self.chronic[rows] = 0
+        self.trust[rows] = np.asarray(trust, dtype=np.float32)
+        self.contract[rows] = False
+        self.alive[rows] = True
+        self.episode[rows] = -1
+        self.onsets[rows] = 0
+
     def new_rows(self, k: int) -> np.ndarray:
         """Rows for ``k`` newborns with fresh uids: recycled rows first, then new ones (growing by 25%)."""
         reuse = min(k, len(self._free))

@@ -34,6 +34,30 @@ def wait_days(capacity, backlog, backlog_priority, priority_share) -> tuple[np.n
     return backlog / gen_cap, pri_backlog / pri_cap
 
 
+def queue_tables(p: QueueParams, facility_tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """By facility: visits a doctor serves a day, and the share of slots reserved (county and tertiary)."""
+    return np.asarray(p.visits_per_doctor_day)[facility_tier], np.where(facility_tier >= 2, p.reserved_slot_share, 0.0)
+
+
+def open_queues(f, visits_per_doctor: np.ndarray, reserved: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The day's capacity from the doctors present (``f.capacity``, in place), and the waits a new
+    patient expects: general, priority, and whether a priority patient uses the reserved slots."""
+    f.capacity = (f.senior + f.junior + f.village_doctors) * visits_per_doctor
+    wait_general, wait_reserved = wait_days(f.capacity, f.backlog, f.backlog_priority, reserved)
+    # referred/contracted patients may book a reserved slot or an ordinary one, whichever comes sooner:
+    # reserving slots never makes them wait longer than everyone else (seed 002: they get priority)
+    return wait_general, np.minimum(wait_reserved, wait_general), (reserved > 0) & (wait_reserved <= wait_general)
+
+
+def serve(f, reserved: np.ndarray) -> None:
+    """Today's arrivals join the queues; capacity serves them (reserved slots first for priority patients), in place."""
+    pri_cap = f.capacity * reserved
+    f.backlog_priority = f.backlog_priority + f.arrivals_priority
+    served_pri = np.minimum(f.backlog_priority, pri_cap)
+    f.backlog_priority -= served_pri
+    f.backlog = np.maximum(f.backlog + f.arrivals - (f.capacity - served_pri), 0.0)
+
+
 class Queues:
     """The outpatient queues of a model's facilities."""
 
@@ -42,25 +66,12 @@ class Queues:
 
     def derive(self, s) -> None:
         self.params = p = QueueParams.of(s)
-        tier = self.m.fac.tier
-        self.visits_per_doctor = np.asarray(p.visits_per_doctor_day)[tier]
-        self.reserved = np.where(tier >= 2, p.reserved_slot_share, 0.0)
+        self.visits_per_doctor, self.reserved = queue_tables(p, self.m.fac.tier)
 
     def open_day(self) -> None:
         """Capacity from the doctors present today, and the waits new patients expect."""
-        f = self.m.fac
-        f.capacity = (f.senior + f.junior + f.village_doctors) * self.visits_per_doctor
-        self.wait_general, wait_reserved = wait_days(f.capacity, f.backlog, f.backlog_priority, self.reserved)
-        # referred/contracted patients may book a reserved slot or an ordinary one, whichever comes sooner:
-        # reserving slots never makes them wait longer than everyone else (seed 002: they get priority)
-        self.use_reserved = (self.reserved > 0) & (wait_reserved <= self.wait_general)
-        self.wait_priority = np.minimum(wait_reserved, self.wait_general)
+        self.wait_general, self.wait_priority, self.use_reserved = open_queues(self.m.fac, self.visits_per_doctor, self.reserved)
 
     def serve(self) -> None:
-        """Today's arrivals join the queues; capacity serves them (reserved slots first for priority patients)."""
-        f = self.m.fac
-        pri_cap = f.capacity * self.reserved
-        f.backlog_priority = f.backlog_priority + f.arrivals_priority
-        served_pri = np.minimum(f.backlog_priority, pri_cap)
-        f.backlog_priority -= served_pri
-        f.backlog = np.maximum(f.backlog + f.arrivals - (f.capacity - served_pri), 0.0)
+        """Today's arrivals served."""
+        serve(self.m.fac, self.reserved)

@@ -72,6 +72,107 @@ def central_townships(county, n: int) -> np.ndarray:
     return mask
 
 
+def staff_tables(p: StaffParams, county) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """By facility of a built county: the tier's base skill, the upgraded central townships and a
+    day's pay per staff member (the day's staff change; their pay only with a lever)."""
+    tier = county.tier.astype(np.int64)
+    daily_pay = np.asarray(p.salary_per_year)[tier] / YEAR * np.asarray(p.pay_index)[tier]
+    return np.asarray(p.base_skill)[tier], central_townships(county, p.central_townships), daily_pay
+
+
+def transfer(f, towns: np.ndarray, county: np.ndarray, target: float, scale: float, day: int, term_start: np.ndarray) -> None:
+    """县管乡用: keep ``target`` senior county doctors (already scaled) on loan to the townships,
+    evenly, in place; a new posting's term and skill ramp start today."""
+    on_loan = f.loan[towns].sum()
+    delta = float(target - on_loan)
+    if delta == 0 or len(towns) == 0:
+        return
+    available = f.senior[county] - scale  # a hospital keeps at least one senior (at full county size)
+    if delta > 0:
+        delta = min(delta, float(np.maximum(available, 0).sum()))
+    share_out = np.maximum(f.senior[county], 0) / max(f.senior[county].sum(), 1e-9)
+    out = delta * share_out
+    f.senior[county] -= out
+    f.loan[county] -= out
+    f.senior[towns] += delta / len(towns)
+    f.loan[towns] += delta / len(towns)
+    if delta > 0:
+        f.loan_since[towns] = term_start[towns] = day
+
+
+def monthly_flows(f, p: StaffParams, towns: np.ndarray, county: np.ndarray, scale: float, day: int, posts_since: int,
+                  term_start: np.ndarray, hired: float, left: float) -> tuple[float, float]:
+    """A month's staff flows, in place: attrition against pay and replacement hiring, recruitment
+    to approved posts (for ``recruitment_years`` from ``posts_since``), tidal moves of county
+    juniors in peak months, and the rotation of postings whose term is over. The running totals
+    ``hired`` and ``left``, updated."""
+    pay = np.asarray(p.pay_index)[f.tier]
+    # at most everyone leaves in a month: very low pay must not drive staff negative
+    exit_rate = np.minimum(p.attrition_rate * pay ** (-p.attrition_pay_elasticity) / 12, 1.0)
+    hire_rate = p.attrition_rate / 12
+    for cadre in ("junior", "nurses", "village_doctors"):
+        stock = getattr(f, cadre)
+        gone = stock * exit_rate
+        new = stock * hire_rate
+        stock += new - gone
+        left += float(gone.sum())
+        hired += float(new.sum())
+    posts = p.approved_primary_posts * scale / (p.recruitment_years * 12)
+    if posts > 0 and day - posts_since < p.recruitment_years * YEAR:
+        f.junior[towns] += posts / len(towns)
+        hired += posts
+    month = (day // MONTH) % 12 + 1
+    want = p.tidal_share if month in p.tidal_months else 0.0
+    moved_now = -f.tidal[county].sum()
+    target = want * (f.junior[county].sum() + moved_now)
+    delta = target - moved_now
+    if abs(delta) > 1e-9 and len(towns):
+        share = (f.junior[county] - np.minimum(f.tidal[county], 0)) / max((f.junior[county] - np.minimum(f.tidal[county], 0)).sum(), 1e-9)
+        f.junior[county] -= delta * share
+        f.tidal[county] -= delta * share
+        f.junior[towns] += delta / len(towns)
+        f.tidal[towns] += delta / len(towns)
+    # a posting lasts one term; the next cohort takes over with a handover (part of the full
+    # effect) and ramps in again, so short terms cost capability
+    rotate = (f.loan > 0) & (day - term_start >= p.transfer_term_days)
+    term_start[rotate] = day
+    f.loan_since[rotate] = day - int(p.transfer_skill_lag_days * p.transfer_handover)
+    return hired, left
+
+
+def trained(training_received: list[float], person_times_per_year: float) -> None:
+    """A month of the training programme: the cumulative person-times by month, in place."""
+    training_received.append(training_received[-1] + person_times_per_year / YEAR * MONTH)
+
+
+def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarray, central: np.ndarray,
+          training_received: list[float], day: int) -> np.ndarray:
+    """Each facility's skill from the staff present on ``day``."""
+    # capability follows the senior doctors gained or lost against the original establishment, per
+    # original doctor: recruiting juniors or moving them for the season adds capacity, not capability
+    extra_seniors = np.divide(f.senior - county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
+    ramp = np.clip((day - f.loan_since) / max(p.transfer_skill_lag_days, 1), 0, 1)
+    gain = p.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
+    lagged = int(max(0, (day - p.training_lag_days) // MONTH))
+    done = training_received[min(lagged, len(training_received) - 1)] if day >= p.training_lag_days else 0.0
+    primary = f.tier == 1
+    # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;
+    # upgraded central townships and county hospitals with tertiary support gain skill (seed 004)
+    return (base_skill + np.where(f.tier >= 1, gain, 0.0)
+            + primary * (p.training_skill_per_1000 * done / 1000 + p.telemedicine_skill)
+            + central * p.central_township_skill + (f.tier == 2) * p.county_support_skill)
+
+
+def salaries(f, daily_pay: np.ndarray, nurse_salary_share: float) -> np.ndarray:
+    """A day's salaries by facility (nurses at ``nurse_salary_share`` of a doctor's pay)."""
+    return daily_pay * (f.senior + f.junior + f.village_doctors + nurse_salary_share * f.nurses)
+
+
+def staff_balance(f, initial: float, hired: float, left: float) -> float:
+    """Staff now minus (initial + hired - left): zero if every doctor is somewhere."""
+    return float(f.staff.sum() - (initial + hired - left))
+
+
 class Staff:
     """The staff of a model's facilities: postings, monthly flows, skill and salaries."""
 
@@ -92,11 +193,7 @@ class Staff:
         """Tables from the scenario; a new transfer target moves doctors, new posts restart recruitment."""
         m, old = self.m, self.params
         self.params = p = StaffParams.of(s)
-        tier = m.fac.tier
-        self.base_skill = np.asarray(p.base_skill)[tier]
-        self.central = central_townships(m.county, p.central_townships)
-        # a day's pay per staff member at each facility (the day's staff change; their pay only with a lever)
-        self.daily_pay = np.asarray(p.salary_per_year)[tier] / YEAR * np.asarray(p.pay_index)[tier]
+        self.base_skill, self.central, self.daily_pay = staff_tables(p, m.county)
         if old is None:
             return
         if (p.approved_primary_posts, p.recruitment_years) != (old.approved_primary_posts, old.recruitment_years):
@@ -106,87 +203,27 @@ class Staff:
 
     @property
     def balance(self) -> float:
-        """Staff now minus (initial + hired - left): zero if every doctor is somewhere."""
-        return float(self.m.fac.staff.sum() - (self.initial + self.hired - self.left))
+        return staff_balance(self.m.fac, self.initial, self.hired, self.left)
 
     def transfer(self, target: int) -> None:
-        """县管乡用: keep ``target`` senior county doctors on loan to the townships (evenly)."""
-        m, f, towns, county = self.m, self.m.fac, self.towns, self.county_ids
-        on_loan = f.loan[towns].sum()
-        delta = float(target * m.scale - on_loan)
-        if delta == 0 or len(towns) == 0:
-            return
-        available = f.senior[county] - m.scale  # a hospital keeps at least one senior (at full county size)
-        if delta > 0:
-            delta = min(delta, float(np.maximum(available, 0).sum()))
-        share_out = np.maximum(f.senior[county], 0) / max(f.senior[county].sum(), 1e-9)
-        out = delta * share_out
-        f.senior[county] -= out
-        f.loan[county] -= out
-        f.senior[towns] += delta / len(towns)
-        f.loan[towns] += delta / len(towns)
-        if delta > 0:
-            f.loan_since[towns] = self.term_start[towns] = m.day
+        """县管乡用: keep ``target`` senior county doctors (whole reference county) on loan to the townships."""
+        m = self.m
+        transfer(m.fac, self.towns, self.county_ids, target * m.scale, m.scale, m.day, self.term_start)
 
     def month(self) -> None:
-        """Monthly attrition against pay, replacement hiring, recruitment to approved posts, tidal moves, rotation."""
-        m, f, p, towns, county = self.m, self.m.fac, self.params, self.towns, self.county_ids
-        pay = np.asarray(p.pay_index)[f.tier]
-        # at most everyone leaves in a month: very low pay must not drive staff negative
-        exit_rate = np.minimum(p.attrition_rate * pay ** (-p.attrition_pay_elasticity) / 12, 1.0)
-        hire_rate = p.attrition_rate / 12
-        for cadre in ("junior", "nurses", "village_doctors"):
-            stock = getattr(f, cadre)
-            left = stock * exit_rate
-            hired = stock * hire_rate
-            stock += hired - left
-            self.left += float(left.sum())
-            self.hired += float(hired.sum())
-        posts = p.approved_primary_posts * m.scale / (p.recruitment_years * 12)
-        if posts > 0 and m.day - self.posts_since < p.recruitment_years * YEAR:
-            f.junior[towns] += posts / len(towns)
-            self.hired += posts
-        month = (m.day // MONTH) % 12 + 1
-        want = p.tidal_share if month in p.tidal_months else 0.0
-        moved_now = -f.tidal[county].sum()
-        target = want * (f.junior[county].sum() + moved_now)
-        delta = target - moved_now
-        if abs(delta) > 1e-9 and len(towns):
-            share = (f.junior[county] - np.minimum(f.tidal[county], 0)) / max((f.junior[county] - np.minimum(f.tidal[county], 0)).sum(), 1e-9)
-            f.junior[county] -= delta * share
-            f.tidal[county] -= delta * share
-            f.junior[towns] += delta / len(towns)
-            f.tidal[towns] += delta / len(towns)
-        # a posting lasts one term; the next cohort takes over with a handover (part of the full
-        # effect) and ramps in again, so short terms cost capability
-        rotate = (f.loan > 0) & (m.day - self.term_start >= p.transfer_term_days)
-        self.term_start[rotate] = m.day
-        f.loan_since[rotate] = m.day - int(p.transfer_skill_lag_days * p.transfer_handover)
-        self.train_month()
-
-    def train_month(self) -> None:
-        per_day = self.params.training_person_times_per_year / YEAR
-        self.training_received.append(self.training_received[-1] + per_day * MONTH)
+        """Monthly attrition against pay, replacement hiring, recruitment to approved posts, tidal moves, rotation, training."""
+        m = self.m
+        self.hired, self.left = monthly_flows(m.fac, self.params, self.towns, self.county_ids, m.scale, m.day,
+                                              self.posts_since, self.term_start, self.hired, self.left)
+        trained(self.training_received, self.params.training_person_times_per_year)
 
     def update_skill(self) -> None:
         """Skill from the staff present today."""
-        m, f, p = self.m, self.m.fac, self.params
-        # capability follows the senior doctors gained or lost against the original establishment, per
-        # original doctor: recruiting juniors or moving them for the season adds capacity, not capability
-        doctors0 = self.doctors0
-        extra_seniors = np.divide(f.senior - m.county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
-        ramp = np.clip((m.day - f.loan_since) / max(p.transfer_skill_lag_days, 1), 0, 1)
-        gain = p.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
-        lagged = int(max(0, (m.day - p.training_lag_days) // MONTH))
-        trained = self.training_received[min(lagged, len(self.training_received) - 1)] if m.day >= p.training_lag_days else 0.0
-        primary = f.tier == 1
-        # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;
-        # upgraded central townships and county hospitals with tertiary support gain skill (seed 004)
-        f.skill = (self.base_skill + np.where(f.tier >= 1, gain, 0.0)
-                   + primary * (p.training_skill_per_1000 * trained / 1000 + p.telemedicine_skill)
-                   + self.central * p.central_township_skill + (f.tier == 2) * p.county_support_skill)
+        m = self.m
+        m.fac.skill = skill(m.fac, self.params, m.county, self.doctors0, self.base_skill, self.central,
+                            self.training_received, m.day)
 
     def pay(self) -> None:
         """The day's salaries, as providers' cost."""
         f = self.m.fac
-        f.cost += self.daily_pay * (f.senior + f.junior + f.village_doctors + self.params.nurse_salary_share * f.nurses)
+        f.cost += salaries(f, self.daily_pay, self.params.nurse_salary_share)

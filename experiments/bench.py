@@ -75,8 +75,8 @@ def load_engine() -> dict:
     so the timings and the memory per resident are taken after it, and it is reported on its own.
     """
     rss, wall, cpu = _rss_bytes(), time.perf_counter(), time.process_time()
-    from reformsim.agents.reference import ReferenceModel
     from reformsim.model.model import YEAR, CountyModel
+    from reformsim.model.reference import ReferenceModel
 
     # past a new year, so the kernels of the yearly draws are loaded here too, not in the timed run
     CountyModel(rng=0, population=1_000).run_days(YEAR + 2)
@@ -130,8 +130,8 @@ def time_run(model_class: type, population: int, days: int, seed: int = 1) -> di
 
 def compare_reference(population: int, days: int, seed: int = 1) -> dict:
     """Engine and reference on the same county, population and seed."""
-    from reformsim.agents.reference import ReferenceModel
     from reformsim.model.model import CountyModel
+    from reformsim.model.reference import ReferenceModel
 
     engine = time_run(CountyModel, population, days, seed)
     reference = time_run(ReferenceModel, population, days, seed)

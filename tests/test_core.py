@@ -72,13 +72,10 @@ def test_an_episode_opens_in_a_reused_row_as_new():
     assert (e.stay_cost[ids] == 0).all() and not e.billed_deductible[ids].any()
 
 
-@pytest.mark.parametrize("model_class", ["engine", "reference"])
-def test_each_stage_gets_its_days_episodes_once_and_live(model_class):
+def test_each_stage_gets_its_days_episodes_once_and_live():
     """Whatever the calendar held (earlier bookings, today's visits with no wait), a stage's
     handler gets each episode due for it today once, open, at that stage."""
-    from reformsim.agents.reference import ReferenceModel
-
-    m = (small_model if model_class == "engine" else lambda **kw: ReferenceModel(rng=1, population=1_500))(days=0)
+    m = small_model(days=0)
     seen = []
     for mechanism, stage in ((m.beds, "discharge"), (m.beds, "down"), (m.care_seeking, "choose"), (m.care, "visit")):
         handler = getattr(mechanism, stage)
@@ -93,6 +90,32 @@ def test_each_stage_gets_its_days_episodes_once_and_live(model_class):
         setattr(mechanism, stage, check)
     m.run_days(60)
     assert sum(seen) > 1_000
+
+
+def test_each_reference_resident_walks_its_days_episode_once_per_stage_and_live(monkeypatch):
+    """The reference's form of the test above: whatever its agenda held (stale bookings, a visit
+    booked for today), a resident carries its own open episode through a stage only when that
+    stage is due today, and through each stage at most once a day."""
+    from reformsim.agents.episodes import Stage
+    from reformsim.model.reference import ReferenceModel, Resident
+
+    m = ReferenceModel(rng=1, population=1_500)
+    seen = set()
+    for stage, name in Resident.STAGES.items():
+        handler = getattr(Resident, name)
+
+        def check(self, ep, _handler=handler, _stage=stage):
+            e = m.ep
+            assert e.open[ep] and e.due[ep] == m.day and e.stage[ep] == _stage, _stage
+            assert self.alive and self.episode == ep, _stage
+            assert (m.day, self.uid, _stage) not in seen, _stage
+            seen.add((m.day, self.uid, _stage))
+            _handler(self, ep)
+
+        monkeypatch.setattr(Resident, name, check)
+    m.run_days(60)
+    assert len(seen) > 1_000
+    assert {stage for _, _, stage in seen} == set(Stage)
 
 
 def test_money_is_conserved_every_step(baseline_run):

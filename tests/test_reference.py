@@ -17,16 +17,19 @@ the same decisions. Two checks:
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
+from pathlib import Path
 
 import mesa
 import numpy as np
 import pytest
-from reformsim.agents.reference import ReferenceModel, Resident
+from reformsim.model import reference
 from reformsim.model.metrics import timeseries
 from reformsim.model.model import CountyModel
-from reformsim.model.params import Scenario, with_value
+from reformsim.model.params import Scenario, TimelineEvent, with_value
+from reformsim.model.reference import ReferenceModel, Resident
 
 AMPLE_BEDS = {"facilities.township_beds": 4_000, "facilities.community_beds": 1_000,
               "facilities.county_beds": [150_000, 65_000], "facilities.tertiary_beds": 60_000}
@@ -95,13 +98,69 @@ def _assert_statistically_equal(engine: CountyModel, reference: ReferenceModel, 
 
 def test_residents_are_mesa_agents_driven_by_their_own_step():
     m = ReferenceModel(rng=4, population=800)
+    assert not isinstance(m, CountyModel)
     assert len(m.residents) == m.res.n
     assert all(isinstance(a, Resident) and isinstance(a, mesa.Agent) for a in m.residents[:50])
     assert len(m.agents) == m.res.n + len(m.facilities)
     m.run_days(30)
     assert m.ep.opened > 0 and m.ep.closed.sum() > 0
-    assert len(m.residents) == m.res.n  # newborns get agents too
+    assert len(m.residents) == m.res.n  # newborns get agents too (in the row they live in)
+    living = int(m.res.alive[: m.res.n].sum())
+    assert len(m.agents_by_type[Resident]) == living == m.alive_by_scheme.sum()  # the dead leave the model
     assert abs(m.ledger.close_step()["money_residual"]) < 1e-6
+
+
+# What the reference may take from ``agents``: the mechanisms' rules (scalar functions of one case,
+# pure functions of the facilities' arrays and of parameters), their parameters' typed views and
+# constants, and the world's data structures and builders. No stage, batch kernel or method.
+ALLOWED = {
+    "beds": {"BedParams", "bed_tables", "free_beds", "moved_discharge_day", "stay", "unreserved_beds"},
+    "billing": {"BillingParams", "bed_day_prices", "bed_days", "oop_tables", "provider_cost", "stay_bill", "stay_bill_terms",
+                "visit_bill_table", "visit_kind", "visit_prices"},
+    "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "referral_tier", "treatment_works", "triaged"},
+    "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
+               "expected_oop", "perceived_quality", "slot_tables"},
+    "contracts": {"ContractParams", "contracted"},
+    "demography": {"DemographyParams", "MONTH", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
+                   "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
+    "episodes": {"EpisodePool", "Outcome", "Stage"},
+    "facilities": {"AGENT_CLASS", "Facility", "FacilityState"},
+    "illness": {"IllnessParams", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule", "poisson_cdf",
+                "rate_params", "rates_differ", "year_left"},
+    "lifetable": {"AGE_GROUPS", "age_group", "cumulative_hazard", "hazard_schedule", "period_life_expectancy"},
+    "payment": {"PaymentParams", "consortium_settles", "daily_budget", "daily_premiums", "daily_subsidies", "per_case_payment",
+                "provider_responses", "risk_sharing"},
+    "population": {"FEMALE_SHARE", "age_on", "generate_residents"},
+    "queues": {"QueueParams", "open_queues", "queue_tables", "serve"},
+    "staff": {"StaffParams", "monthly_flows", "salaries", "skill", "staff_balance", "staff_tables", "trained", "transfer"},
+    "streams": {"Streams"},
+}
+
+
+def test_the_reference_calls_no_engine_stage_kernel_or_private_method():
+    """Issue 17: the reference shares the mechanisms' rules with the engine and nothing else.
+    Every name it takes from ``agents`` (imported, or read off an imported module) is in
+    ``ALLOWED``; it touches nothing private of another module and never imports the engine."""
+    tree = ast.parse(Path(reference.__file__).read_text())
+    modules, used = {}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            assert not any(a.name.startswith("reformsim.model.model") for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            assert module != "reformsim.model.model" and not (node.level and module == "model"), "imports the engine"
+            if module == "reformsim.agents":
+                modules.update({a.asname or a.name: a.name for a in node.names})
+            elif module.startswith("reformsim.agents."):
+                used.update((module.rsplit(".", 1)[1], a.name) for a in node.names)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            assert not node.attr.startswith("_") or node.attr.startswith("__"), f"private: {node.attr}"
+            if isinstance(node.value, ast.Name) and node.value.id in modules:
+                used.add((modules[node.value.id], node.attr))
+    assert used, "the check found no use of agents at all"
+    outside = sorted(f"{m}.{name}" for m, name in used if name not in ALLOWED.get(m, ()))
+    assert not outside, f"the reference calls {', '.join(outside)}"
 
 
 def test_with_beds_to_spare_the_reference_repeats_the_engine_day_by_day():
@@ -118,6 +177,37 @@ def test_with_beds_to_spare_the_reference_repeats_the_engine_day_by_day():
     assert engine.ep.opened == reference.ep.opened
     assert np.array_equal(engine.ep.closed, reference.ep.closed)
     assert np.array_equal(engine.res.trust, reference.res.trust)
+
+
+def test_levers_on_a_timeline_act_alike_in_both_across_a_year():
+    """Levers (a day-0 lever, capitation, onset rates redrawn mid-year and at the new year,
+    contract rates, seniors on loan, approved posts) and the new year (chronic conditions, rows
+    of the dead given to newborns, the year's onsets, contracts renewed, risk sharing) with beds to
+    spare: the same runs day by day. The conservation residual is rounding noise of each model's
+    own order of sums (a consortium account makes it ~1e-9 here), so each is held to zero instead."""
+    events = ((0, "policy.reserved_slot_share", 0.3), (30, "payment.regime", "capitation"),
+              (60, "illness.incidence_scale", 1.3), (90, "policy.contract_rate", 0.6),
+              (100, "staff.transfer_seniors_to_townships", 46), (120, "staff.approved_primary_posts", 212),
+              (365, "illness.incidence_scale", 1.1))
+    s = _ample_beds().model_copy(update={"timeline": [TimelineEvent(day=d, path=p, value=v) for d, p, v in events]})
+    engine = CountyModel(s, rng=2, population=1_500)
+    reference = ReferenceModel(s, rng=2, population=1_500)
+    for day in range(380):
+        engine.step()
+        reference.step()
+        a, b = engine.today.row, reference.today.row
+        for key, va in a.items():
+            vb = b[key]
+            if key == "money_residual":
+                flows = a["premiums"] + a["subsidies"] + a["oop"]
+                assert max(abs(va), abs(vb)) <= 1e-9 * flows + 1e-6, f"day {day}: money not conserved"
+                continue
+            same = (math.isnan(va) and math.isnan(vb)) or abs(va - vb) <= 1e-9 * max(1.0, abs(va))
+            assert same, f"day {day}: {key} engine {va} vs reference {vb}"
+    assert np.array_equal(engine.res.trust, reference.res.trust)
+    assert np.array_equal(engine.res.chronic, reference.res.chronic)
+    assert np.array_equal(engine.res.contract, reference.res.contract)
+    assert np.array_equal(engine.fac.skill, reference.fac.skill)
 
 
 def test_reference_agrees_with_engine_on_the_default_county():

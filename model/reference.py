@@ -1,0 +1,655 @@
+"""The per-resident reference model: an independent oracle for the engine (``model/model.py``).
+
+Each resident is a ``mesa.Agent`` (``Resident``) whose ``step()`` walks its own life one day at a
+time with plain ``if``s: its background death, its onsets, and its episode's stage due today
+(choose a provider, visit, be admitted or treated as an outpatient, move down to a township bed,
+be discharged), with its bills and its outcome. ``ReferenceModel`` holds the same world as the
+engine, built by the same public builders (the county, the residents' rows, the facilities, the
+episodes' rows, the ledger), and a clock of its own: each day the facility-level processes (levers,
+staff, queues, money, the census) and then the residents with business that day.
+
+The reference shares only the mechanisms' rules with the engine (``agents/*``: scalar functions
+of one case, pure functions of the facilities' arrays, the parameters' typed views), never the
+engine's stages, compiled batch kernels or private methods (``tests/test_reference.py`` reads
+this module to hold it to that). For one seed the two make the same decisions from the same
+common random numbers, so ``tests/test_reference.py`` can hold the engine's batches, masks and
+gathers to what one resident after another does.
+
+The one designed difference: the engine allocates a day's beds in a batch (priority patients
+first), the reference in the order residents are served: those leaving a bed first (dying,
+moving down, discharged), so a bed freed today is free for today's admissions as in the engine,
+then the others in the order they were booked. When the last free beds of a facility are
+contested on a day, the two may admit different patients.
+
+It is slow (tens of microseconds per resident-stage, and every resident is a Python object): use
+it for populations of a few thousand (``tests/test_reference.py``, ``reformsim bench``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+import mesa
+import numpy as np
+from reformsim.agents import (
+    beds,
+    billing,
+    care,
+    choice,
+    contracts,
+    demography,
+    illness,
+    lifetable,
+    payment,
+    queues,
+    staff,
+)
+from reformsim.agents.episodes import EpisodePool, Outcome, Stage
+from reformsim.agents.facilities import AGENT_CLASS, Facility, FacilityState
+from reformsim.agents.population import FEMALE_SHARE, age_on, generate_residents
+from reformsim.agents.streams import Streams
+
+from .county import REFERENCE_POPULATION, build_county
+from .ledger import Ledger
+from .metrics import Daily, make_datacollector
+from .params import Scenario, with_value
+
+YEAR, MONTH = demography.YEAR, demography.MONTH
+
+
+def _one(x) -> np.ndarray:
+    """A length-1 array: the world's data structures (ledger, episode rows) take arrays."""
+    return np.array((x,))
+
+
+@lru_cache(maxsize=256)
+def _poisson_cdf(mean: float) -> np.ndarray:
+    """``illness.poisson_cdf``, kept per mean: residents share a few onset rates."""
+    return illness.poisson_cdf(mean)
+
+
+class Resident(mesa.Agent):
+    """One resident. Its attributes live in row ``rid`` of the model's ``Residents`` arrays (a row
+    is given to a newborn once its resident has died), its open episode in a row of the model's
+    ``EpisodePool``; its draws are keyed by ``uid``."""
+
+    model: ReferenceModel
+    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge"}
+
+    def __init__(self, model: ReferenceModel, rid: int):
+        super().__init__(model)
+        self.rid = int(rid)
+        self.uid = int(model.res.uid[rid])
+        self.onset_days: frozenset[int] = frozenset()  # this year's days with an onset
+
+    @property
+    def alive(self) -> bool:
+        r = self.model.res
+        return bool(r.alive[self.rid]) and int(r.uid[self.rid]) == self.uid  # not a newborn since given the row
+
+    @property
+    def episode(self) -> int:
+        return int(self.model.res.episode[self.rid])
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        """Today's business: die if today is the day, fall ill, and carry the open episode through
+        each stage due today (a choice may book a visit for today)."""
+        m = self.model
+        if not self.alive:
+            return
+        if m.res.death_day[self.rid] == m.day:
+            self.die(excess=False)
+            return
+        if m.day in self.onset_days:
+            self.fall_ill()
+        ep = self.episode
+        while ep >= 0 and m.ep.due[ep] == m.day:
+            getattr(self, self.STAGES[m.ep.stage[ep]])(ep)
+            ep = self.episode
+
+    def schedule(self, ep: int, stage: Stage, day: int) -> None:
+        """The episode goes to ``stage`` on ``day``."""
+        m = self.model
+        m.ep.stage[ep], m.ep.due[ep] = stage, day
+        m.book(self, int(day), leaving=stage in (Stage.DOWN, Stage.DISCHARGE))
+
+    # ------------------------------------------------------------------ life
+    def born(self) -> None:
+        """A newborn's day of background death, and its onsets from tomorrow."""
+        m = self.model
+        self.plan_death(m.day)
+        self.draw_onsets(m.day + 1)
+
+    def plan_death(self, day: int) -> None:
+        """The day of background death (from ``day`` on), booked."""
+        m, r = self.model, self.model.res
+        d = demography.death_day(m.streams.key, self.uid, int(r.birth_day[self.rid]), day, *m.hazard)
+        r.death_day[self.rid] = d
+        m.book(self, int(d), leaving=True)
+
+    def draw_onsets(self, from_day: int) -> None:
+        """The onsets from ``from_day`` to the end of its year (a Poisson count at this resident's
+        rates, each on a uniform day), booked."""
+        m, r = self.model, self.model.res
+        year, days_left = illness.year_left(from_day)
+        mean = illness.onset_mean(age_on(from_day, int(r.birth_day[self.rid])), int(r.chronic[self.rid]), *m.rates,
+                                  days_left, YEAR)
+        k = illness.onset_count(m.streams.key, self.uid, year, _poisson_cdf(mean))
+        self.onset_days = frozenset(from_day + illness.onset_day(m.streams.key, self.uid, year, nth, days_left)
+                                    for nth in range(k))
+        for d in sorted(self.onset_days):
+            m.book(self, d)
+
+    def grow_older(self) -> None:
+        """A year on: hypertension or diabetes may come with age."""
+        m, r, rid = self.model, self.model.res, self.rid
+        chances = demography.chronic_chances(age_on(m.day, int(r.birth_day[rid])), *m.chronic_scales)
+        r.chronic[rid] = demography.with_new_chronic(m.streams.key, self.uid, m.day // YEAR, int(r.chronic[rid]), *chances)
+
+    def die(self, excess: bool) -> None:
+        """Death: the open episode ends as DIED and its bed is freed, the contract ends, the row
+        is free for a newborn from the next year on; counted by age group for the life table."""
+        m, r, rid = self.model, self.model.res, self.rid
+        r.alive[rid] = False
+        if r.contract[rid]:
+            r.contract[rid] = False
+            m.contract_count -= 1
+        r.release(_one(rid))
+        m.alive_by_scheme[r.scheme[rid]] -= 1
+        ep = self.episode
+        if ep >= 0:
+            self.leave_bed(ep)
+            m.ep.close(_one(ep), Outcome.DIED, r.episode)
+        group = lifetable.age_group(age_on(m.day, int(r.birth_day[rid])))
+        m.month_deaths[demography.month_slot(m.day), group] += 1
+        m.year_deaths[m.day // YEAR][group] += 1
+        m.today.deaths += 1
+        m.today.excess_deaths += excess
+        self.remove()
+
+    def fall_ill(self) -> None:
+        """An onset (one a day at most): a new episode, to choose care today, unless one is open
+        (the onset then merges into it)."""
+        m, r, rid = self.model, self.model.res, self.rid
+        ctr = int(r.onsets[rid])
+        r.onsets[rid] += 1
+        if r.episode[rid] >= 0:
+            return
+        sev, need = illness.onset_kind(m.streams.key, self.uid, ctr, age_on(m.day, int(r.birth_day[rid])),
+                                       int(r.chronic[rid]), *m.onset_rule)
+        ep = int(m.ep.begin(_one(rid), r, _one(self.uid), np.array((sev,), dtype=np.int8), _one(need), m.day, _one(ctr))[0])
+        r.episode[rid] = ep
+        m.today.episodes += 1
+        self.schedule(ep, Stage.CHOOSE, m.day)
+
+    # ------------------------------------------------------------------ the episode's stages
+    def choose(self, ep: int) -> None:
+        """Self-care or one of the home's facilities, by the logit rule and this step's draw; a
+        facility is booked after its queue's wait. After too many steps the resident gives up."""
+        m, r, e, f = self.model, self.model.res, self.model.ep, self.model.fac
+        e.steps[ep] += 1
+        step = int(e.steps[ep])
+        if step > choice.MAX_STEPS:
+            self.close(ep, True, Outcome.REFERRED_ON)
+            return
+        home, sev, scheme = int(e.home[ep]), int(e.severity[ep]), int(e.scheme[ep])
+        letter, referred_tier, contract = bool(e.has_referral[ep]), int(e.referred_tier[ep]), bool(r.contract[self.rid])
+        slot_fac, slot_tier = m.slot_facility[home], m.slot_tier[home]
+        t = np.maximum(slot_tier, 0)
+        oop = choice.expected_oop(m.oop_visit[scheme, t, int(letter)], m.oop_stay[scheme, t, int(letter)],
+                                  m.admission_need[sev])
+        alt = choice.choose_slot(m.coefficients, m.streams.key, self.uid, int(e.key[ep]), step, sev, letter, referred_tier,
+                                 contract, int(e.income[ep]), r.trust[self.rid], slot_fac, slot_tier,
+                                 choice.perceived_quality(f.skill[slot_fac], sev), oop, m.county.slot_travel[home],
+                                 m.wait_general, m.wait_priority, np.empty(len(slot_fac) + 1))
+        fid = int(slot_fac[alt - 1]) if alt else -1
+        decision, attended, first, bypass = choice.choice_counts(letter, int(f.tier[fid]) if alt else -1, referred_tier,
+                                                                 step == 1, sev)
+        t = m.today
+        t.referral_decisions += decision
+        t.referrals_attended += attended
+        t.first_contacts += first
+        t.bypass += bypass
+        if not alt:
+            self.close(ep, True, Outcome.REFERRED_ON if letter else Outcome.SELF_TREATED)
+            return
+        e.facility[ep] = fid
+        priority, day = choice.booking(letter, contract, bool(m.use_reserved[fid]), m.wait_general[fid], m.wait_priority[fid],
+                                       m.day)
+        if priority:
+            f.arrivals_priority[fid] += 1
+        else:
+            f.arrivals[fid] += 1
+        self.schedule(ep, Stage.VISIT, day)
+
+    def visit(self, ep: int) -> None:
+        """A billed visit; the facility refers up, admits, or treats as an outpatient."""
+        m, e, f = self.model, self.model.ep, self.model.fac
+        fid = int(e.facility[ep])
+        tier = int(f.tier[fid])
+        self.pay_visit(ep, fid, tier)
+        then, e.treated_day[ep] = care.triaged(f.skill[fid], tier, m.keep[tier], int(e.severity[ep]), bool(e.needs_bed[ep]),
+                                               int(e.treated_day[ep]), m.day)
+        if then == care.REFER:
+            self.refer_up(ep, tier)
+        elif then == care.ADMIT:
+            self.admit(ep, fid, tier)
+        elif self.treated(ep, fid, tier):
+            self.close(ep, False, Outcome.RESOLVED)
+        else:
+            self.schedule(ep, Stage.CHOOSE, m.day + 2)  # not better: seek care again
+
+    def refer_up(self, ep: int, tier: int) -> None:
+        """A referral letter to the next tier up; choose again tomorrow."""
+        m, e = self.model, self.model.ep
+        e.referred_tier[ep] = care.referral_tier(tier)
+        e.has_referral[ep] = True
+        m.today.referrals_up += 1
+        self.schedule(ep, Stage.CHOOSE, m.day + 1)
+
+    def admit(self, ep: int, fid: int, tier: int) -> None:
+        """A bed if one is free: with a letter or a contract (priority) any free bed, else only
+        beds outside the reserved share. Turned away: referred up, or at the top tier choose again tomorrow."""
+        m, e, f = self.model, self.model.ep, self.model.fac
+        priority = bool(e.has_referral[ep]) or bool(m.res.contract[self.rid])
+        free = beds.free_beds(f.beds[fid], f.occupied[fid], f.occupied_priority[fid])
+        if not priority:
+            free = min(beds.unreserved_beds(f.beds[fid], m.bed_reserved[fid], f.occupied[fid]), free)
+        if free < 1:
+            if tier < 3:
+                self.refer_up(ep, tier)
+            else:
+                self.schedule(ep, Stage.CHOOSE, m.day + 1)  # each try counts: after MAX_STEPS the resident gives up
+            return
+        (f.occupied_priority if priority else f.occupied)[fid] += 1
+        e.bed_facility[ep], e.admit_tier[ep], e.bed_since[ep], e.admit_day[ep] = fid, tier, m.day, m.day
+        e.has_referral[ep] = priority  # the priority-bed marker travels with the stay
+        f.admissions_today[fid] += 1
+        m.today.admissions[tier] += 1
+        los, down, acute = beds.stay(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), tier, *m.stay_rule)
+        e.discharge_day[ep] = m.day + los
+        if down:
+            self.schedule(ep, Stage.DOWN, m.day + acute)
+        else:
+            self.schedule(ep, Stage.DISCHARGE, m.day + los)
+
+    def move_down(self, ep: int) -> None:
+        """After the acute part, to the home township's beds if one is free (the stay so far is billed)."""
+        m, e, f = self.model, self.model.ep, self.model.fac
+        dest = int(m.county.slot_facility[e.home[ep], 1])
+        if beds.free_beds(f.beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
+            self.schedule(ep, Stage.DISCHARGE, int(e.discharge_day[ep]))
+            return
+        self.pay_stay(ep)
+        e.has_referral[ep] = False
+        f.occupied[dest] += 1
+        e.bed_facility[ep], e.bed_since[ep] = dest, m.day
+        m.today.referrals_down += 1
+        self.schedule(ep, Stage.DISCHARGE, int(beds.moved_discharge_day(int(e.discharge_day[ep]), m.day)))
+
+    def discharge(self, ep: int) -> None:
+        """The stay is billed; the treatment works, or the resident seeks care again tomorrow."""
+        m, e = self.model, self.model.ep
+        tier = int(e.admit_tier[ep])
+        self.pay_stay(ep)
+        t = m.today
+        t.stays[tier] += 1
+        t.stay_cost[tier] += e.stay_cost[ep]
+        t.stay_days[tier] += m.day - e.admit_day[ep]
+        if self.treated(ep, max(int(e.facility[ep]), 0), tier):
+            self.close(ep, False, Outcome.RESOLVED)
+        else:
+            self.schedule(ep, Stage.CHOOSE, m.day + 1)
+
+    # ------------------------------------------------------------------ parts of a stage
+    def treated(self, ep: int, fid: int, tier: int) -> bool:
+        """Whether treatment at ``fid`` resolves the episode; trust in ``tier`` learns from it."""
+        m, e, p = self.model, self.model.ep, self.model.care_params
+        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.fac.skill[fid],
+                                  int(e.severity[ep]), p.below_need_success, p.treat_success)
+        trust = m.res.trust
+        trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
+        return ok
+
+    def close(self, ep: int, untreated: bool, outcome: Outcome) -> None:
+        """The episode ends with ``outcome``, unless the excess risk of no or delayed care kills."""
+        m, e = self.model, self.model.ep
+        if care.killed(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), int(e.start[ep]), int(e.treated_day[ep]),
+                       m.day, untreated, *m.fatality):
+            self.die(excess=True)
+        else:
+            m.ep.close(_one(ep), outcome, m.res.episode)
+
+    def pay_visit(self, ep: int, fid: int, tier: int) -> None:
+        """One visit's bill (its kind's column of the visit bill table), paid and booked."""
+        m, e, f, led = self.model, self.model.ep, self.model.fac, self.model.ledger
+        revisit = bool(e.visits[ep] > 0)
+        e.visits[ep] += 1
+        scheme = int(e.scheme[ep])
+        bill = m.visit_bill[:, billing.visit_kind(scheme, tier, bool(e.has_referral[ep]), revisit)]
+        service, drug, test, oop, insured, subsidy, cost = (float(x) for x in bill)
+        led.resident_pays(_one(fid), _one(oop))
+        m.settle(fid, insured, scheme)
+        led.book_parts(_one(service), _one(drug), _one(test))
+        led.government_pays(_one(fid), _one(subsidy))
+        f.cost[fid] += cost
+        f.visits_today[fid] += 1
+        t = m.today
+        t.visits[tier] += 1
+        t.visit_cost[tier] += service + drug + test
+        t.oop_outpatient += oop
+        t.revisits += revisit
+
+    def pay_stay(self, ep: int) -> None:
+        """The bill for the bed-days at the current bed facility, paid and booked; the bed is freed."""
+        m, e, f, led, u = self.model, self.model.ep, self.model.fac, self.model.ledger, self.model.bed_units
+        fid = int(e.bed_facility[ep])
+        tier, scheme = int(f.tier[fid]), int(e.scheme[ep])
+        days = billing.bed_days(m.day, int(e.bed_since[ep]))
+        service, drug, test, oop, paid = billing.stay_bill(
+            days, tier, scheme, int(e.severity[ep]), bool(e.visits[ep] > 1),
+            bool(e.has_referral[ep]) or e.referred_tier[ep] >= 0, not e.billed_deductible[ep], int(e.admit_tier[ep]),
+            *m.stay_bill_rule)
+        e.billed_deductible[ep] = True
+        e.stay_cost[ep] += service + drug + test
+        led.resident_pays(_one(fid), _one(oop))
+        m.settle(fid, paid, scheme)
+        led.book_parts(_one(service), _one(drug), _one(test))
+        led.government_pays(_one(fid), _one(u.subsidy[tier] * days))
+        f.cost[fid] += billing.provider_cost(u, tier, test, days)
+        m.today.oop_inpatient += oop
+        m.today.bed_days += days
+        self.leave_bed(ep)
+
+    def leave_bed(self, ep: int) -> None:
+        """Free the episode's bed, if it has one (a priority bed if it came with priority)."""
+        e, f = self.model.ep, self.model.fac
+        fid = int(e.bed_facility[ep])
+        if fid >= 0:
+            (f.occupied_priority if e.has_referral[ep] else f.occupied)[fid] -= 1
+            e.bed_facility[ep] = -1
+
+
+class ReferenceModel(mesa.Model):
+    """The county of ``CountyModel``, stepped one resident at a time.
+
+    Same constructor and outputs as ``CountyModel`` (``summarize``/``timeseries`` work on it).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, rng: int = 0, population: int | None = None):
+        seed = int(rng)
+        super().__init__(rng=seed)
+        scenario = scenario or Scenario()
+        if population is not None:
+            scenario = with_value(scenario, "county.population", int(population))
+        self.base_scenario = scenario
+        self.p = scenario.model_copy(deep=True)
+        self.seed = seed
+        self.day = 0
+        self.streams = Streams(seed)
+        self.timeline = defaultdict(list)
+        for ev in self.p.timeline:
+            self.timeline[ev.day].append(ev)
+        # the world, from the engine's builders
+        self.county = c = build_county(self.p.county, self.p.facilities, seed)
+        self.scale = 1.0 if self.p.county.facilities_csv else self.p.county.population / REFERENCE_POPULATION
+        self.res = generate_residents(c, self.p.population, np.random.default_rng([seed, 0xB0]))
+        self.fac = FacilityState.from_county(c)
+        self.primary_ids, self.county_ids = np.flatnonzero(self.fac.tier <= 1), np.flatnonzero(self.fac.tier == 2)
+        self.towns = np.flatnonzero(c.kind == "township")
+        self.alive_by_scheme = np.bincount(self.res.scheme[: self.res.n], minlength=2).astype(np.int64)
+        self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(c.kind)]
+        self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
+        self.slot_facility, self.slot_tier = choice.slot_tables(c.slot_facility, self.fac.tier)
+        self.home_cdf = demography.cdf(c.home_population[c.homes])
+        # the second clock: residents with business on a day, those leaving a bed first
+        self.agenda: dict[int, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
+        self.onsets_through, self.year_start = -1, 0  # the last day served; the day the year's onsets were drawn from
+        # the staff's books, the capitation year, the life table's deaths and person-years
+        self.doctors0 = c.senior + c.junior
+        self.initial_staff = float(self.fac.staff.sum())
+        self.hired = self.left = 0.0
+        self.posts_since = 0
+        self.term_start = np.zeros(c.n_facilities, dtype=np.int64)
+        self.training_received = [0.0]
+        self.budget_year = self.consortium_at_year_start = 0.0
+        groups = len(lifetable.AGE_GROUPS)
+        self.month_deaths, self.month_py = np.zeros((12, groups)), np.zeros((12, groups))
+        self.year_deaths = defaultdict(lambda: np.zeros(groups))
+        self.year_py = defaultdict(lambda: np.zeros(groups))
+        self.life_expectancy = float("nan")
+        self.contract_count = 0
+        self.views: dict = {}
+        self.residents = [Resident(self, rid) for rid in range(self.res.n)]
+        self.derive()
+        self.ledger = Ledger(self.fac.revenue, payment.daily_premiums(self.alive_by_scheme, self.payment_params.premiums)
+                             * self.p.insurance.initial_fund_days)
+        for resident in self.residents:
+            resident.plan_death(0)
+        self.draw_year()
+        if self.p.staff.transfer_seniors_to_townships:
+            self.transfer(self.p.staff.transfer_seniors_to_townships)
+        self.apply_timeline(0)
+        self.update_skill()
+        self.open_day()
+        self.today = Daily(self)
+        self.datacollector = make_datacollector()
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        self.day = day = self.steps - 1
+        self.today = Daily(self)
+        if day > 0:
+            self.apply_timeline(day)
+        if day > 0 and day % YEAR == 0:
+            self.share_risk()
+            for resident in self.living():
+                resident.grow_older()
+            self.res.recycle()  # last year's dead's rows go to newborns
+            self.draw_year()
+            self.renew_contracts()
+        if day % MONTH == 0:
+            if day > 0:
+                self.hired, self.left = staff.monthly_flows(self.fac, self.staff_params, self.towns, self.county_ids,
+                                                            self.scale, day, self.posts_since, self.term_start,
+                                                            self.hired, self.left)
+                staff.trained(self.training_received, self.staff_params.training_person_times_per_year)
+            self.census()
+            if self.choice_params.trust_social_weight > 0:
+                choice.drift_trust(self.res.trust, self.res.home, np.flatnonzero(self.res.alive[: self.res.n]),
+                                   len(self.county.homes), self.choice_params.trust_social_weight)
+        self.update_skill()
+        self.open_day()
+        self.fac.start_day()
+        self.births()
+        self.onsets_through = day
+        leaving, others = self.agenda.pop(day, ({}, {}))
+        for resident in [*leaving, *(r for r in others if r not in leaving)]:
+            resident.step()
+        self.pay_day()
+        self.fac.cost += staff.salaries(self.fac, self.daily_pay, self.staff_params.nurse_salary_share)
+        queues.serve(self.fac, self.slot_reserved)
+        self.fac.visits_total += self.fac.visits_today
+        self.today.finish()
+        self.datacollector.collect(self)
+
+    def run_days(self, days: int, progress=None) -> None:
+        for _ in range(days):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    def book(self, resident: Resident, day: int, leaving: bool = False) -> None:
+        """``resident`` has business on ``day``: served with those leaving a bed, or after them."""
+        self.agenda[day][0 if leaving else 1][resident] = None
+
+    def living(self) -> list[Resident]:
+        r = self.res
+        return [self.residents[rid] for rid in np.flatnonzero(r.alive[: r.n]).tolist()]
+
+    # ------------------------------------------------------------------ the county's processes
+    def births(self) -> None:
+        """Today's newborns, each a new resident in a row of the dead where there is one."""
+        r, p = self.res, self.demography_params
+        n = demography.birth_count(self.streams.key, self.day,
+                                   demography.expected_births(p.crude_birth_rate, int(self.alive_by_scheme.sum())))
+        if n == 0:
+            return
+        home, female, income = zip(*(demography.newborn(self.streams.key, self.day, k, self.home_cdf, self.income_cdf,
+                                                        FEMALE_SHARE) for k in range(n)), strict=True)
+        rows = r.new_rows(n)
+        r.born(rows, self.day, home, female, income, p.initial_trust)
+        self.alive_by_scheme[0] += n
+        self.today.births += n
+        for rid in rows.tolist():
+            resident = Resident(self, rid)
+            if rid < len(self.residents):
+                self.residents[rid] = resident
+            else:
+                self.residents.append(resident)
+            resident.born()
+
+    def draw_year(self) -> None:
+        """The living's onsets of the year that starts today."""
+        self.year_start = self.day
+        for resident in self.living():
+            resident.draw_onsets(self.day)
+
+    def renew_contracts(self) -> None:
+        """Family-doctor contracts for a year, by each resident's draw against its group's rate."""
+        r, p = self.res, self.contract_params
+        r.contract[: r.n] = contracts.contracted(r, self.streams, p.contract_rate, p.contract_rate_key, self.day)
+        self.contract_count = int(np.count_nonzero(r.contract[: r.n]))
+
+    def census(self) -> None:
+        """Monthly person-years, and the trailing year's life expectancy."""
+        r = self.res
+        py = demography.person_years(r.alive[: r.n], r.birth_day[: r.n], self.day)
+        slot = demography.month_slot(self.day)
+        self.month_py[slot] = py
+        self.year_py[self.day // YEAR] += py
+        self.life_expectancy = lifetable.period_life_expectancy(self.month_deaths.sum(0), self.month_py.sum(0))
+        self.month_deaths[slot] = 0.0
+
+    def transfer(self, target: int) -> None:
+        staff.transfer(self.fac, self.towns, self.county_ids, target * self.scale, self.scale, self.day, self.term_start)
+
+    def update_skill(self) -> None:
+        self.fac.skill = staff.skill(self.fac, self.staff_params, self.county, self.doctors0, self.base_skill, self.central,
+                                     self.training_received, self.day)
+
+    def open_day(self) -> None:
+        self.wait_general, self.wait_priority, self.use_reserved = queues.open_queues(self.fac, self.visits_per_doctor,
+                                                                                      self.slot_reserved)
+
+    def pay_day(self) -> None:
+        """Premiums in; subsidies and, under capitation, the consortium's budget out."""
+        led, p = self.ledger, self.payment_params
+        led.collect_premiums(payment.daily_premiums(self.alive_by_scheme, p.premiums))
+        posts, fixed = payment.daily_subsidies(p, self.fac.staff[self.primary_ids], len(self.county_ids), self.scale)
+        led.government_pays(self.primary_ids, posts)
+        led.government_pays(self.county_ids, fixed)
+        if self.capitation:
+            budget = payment.daily_budget(p, int(self.alive_by_scheme[0]))
+            led.fund_pays_consortium(budget)
+            self.budget_year += budget
+
+    def share_risk(self) -> None:
+        """The capitation year's end: the fund shares the consortium's result beyond the risk band."""
+        if not (self.capitation or self.budget_year):
+            return
+        led = self.ledger
+        p = self.payment_params
+        excess = payment.risk_sharing(led.consortium - self.consortium_at_year_start, p.capitation_risk_band * self.budget_year,
+                                      p.capitation_risk_share)
+        if excess:
+            led.fund_pays_consortium(excess)
+        self.budget_year = 0.0
+        self.consortium_at_year_start = led.consortium
+
+    def settle(self, fid: int, amount: float, scheme: int) -> None:
+        """The insured part of a bill (or a case rate): the consortium pays its residents' under
+        capitation, the scheme's fund the rest."""
+        if payment.consortium_settles(self.capitation, scheme):
+            self.ledger.consortium_pays(_one(fid), _one(amount))
+        else:
+            self.ledger.fund_pays(_one(fid), _one(amount), _one(scheme))
+
+    # ------------------------------------------------------------------ levers
+    def derive(self) -> None:
+        """Every table from the current parameters; the world changes only where a mechanism's
+        own parameters did (onset rates, contract rates, approved posts, seniors on loan)."""
+        s, old, tier = self.p, self.views, self.fac.tier
+        self.payment_params = payment.PaymentParams.of(s)
+        response = payment.provider_responses(self.payment_params)
+        per_case = payment.per_case_payment(self.payment_params)
+        self.capitation = self.payment_params.regime == "capitation"
+        bill = billing.BillingParams.of(s)
+        visit_units, self.bed_units = billing.visit_prices(bill.prices), billing.bed_day_prices(bill.prices, 1.0)
+        self.oop_visit, self.oop_stay = billing.oop_tables(visit_units, self.bed_units, bill.schemes, bill.los_days)
+        self.visit_bill = billing.visit_bill_table(visit_units, bill.schemes, bill.mutual_recognition)
+        self.stay_bill_rule = billing.stay_bill_terms(self.bed_units, response, bill, per_case)
+        ill = illness.IllnessParams.of(s)
+        self.rates, self.onset_rule = illness.rate_params(ill), illness.onset_rule(ill, response)
+        self.demography_params = demography.DemographyParams.of(s)
+        self.income_cdf = demography.cdf(self.demography_params.income_band_shares)
+        e0 = self.demography_params.life_expectancy_table
+        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+        self.chronic_scales = (self.demography_params.hypertension_scale, self.demography_params.diabetes_scale)
+        self.contract_params = contracts.ContractParams.of(s)
+        self.choice_params = choice.ChoiceParams.of(s)
+        self.coefficients = choice.coefficients(self.choice_params)
+        self.admission_need = np.asarray(s.illness.admission_need, dtype=float)
+        self.care_params = care.CareParams.of(s)
+        self.keep, self.fatality = care.care_tables(self.care_params, response)
+        self.bed_reserved, self.stay_rule = beds.bed_tables(beds.BedParams.of(s), tier, response)
+        self.staff_params = p = staff.StaffParams.of(s)
+        self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
+        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(queues.QueueParams.of(s), tier)
+        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p}
+        if self.contract_params != old.get("contracts"):
+            self.renew_contracts()
+        if not old:
+            return
+        if illness.rates_differ(old["rates"], self.rates):
+            self.redraw_onsets()
+        was = old["staff"]
+        if (p.approved_primary_posts, p.recruitment_years) != (was.approved_primary_posts, was.recruitment_years):
+            self.posts_since = self.day
+        if p.transfer_seniors_to_townships != was.transfer_seniors_to_townships:
+            self.transfer(p.transfer_seniors_to_townships)
+
+    def redraw_onsets(self) -> None:
+        """New onset rates: the living redraw the rest of the year's onsets from the first day still to come."""
+        from_day = self.onsets_through + 1
+        if from_day // YEAR != self.year_start // YEAR:
+            return  # that year's draw is still to come, and will use the new rates
+        self.year_start = from_day
+        for resident in self.living():
+            resident.draw_onsets(from_day)
+
+    def set_lever(self, path: str, value) -> None:
+        """Change one scenario field from today on (a field set to its current value changes nothing)."""
+        old = self.p
+        new = with_value(old, path, value)
+        new.timeline = old.timeline
+        if new == old:
+            return
+        self.p = new
+        self.derive()
+        self.update_skill()
+        self.open_day()
+
+    def apply_timeline(self, day: int) -> None:
+        for ev in self.timeline.pop(day, []):
+            self.set_lever(ev.path, ev.value)
+
+    # ------------------------------------------------------------------ what the metrics read
+    def facility(self, fid: int) -> Facility:
+        return self.facilities[fid]
+
+    @property
+    def staff_balance(self) -> float:
+        return staff.staff_balance(self.fac, self.initial_staff, self.hired, self.left)
