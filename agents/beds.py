@@ -184,6 +184,7 @@ class Beds:
             eps, fid, pri, fits, f.tier, m.day, f.occupied, f.occupied_priority, f.admissions_today,
             m.today.admissions, e.bed_facility, e.admit_tier, e.bed_since, e.admit_day, e.has_referral)
         if len(away):
+            m.today.turned_away += np.bincount(away_tier, minlength=4)
             up = away_tier < 3
             m.care.refer_up(away[up], away_tier[up])
             # no tertiary bed: choose again tomorrow; each try counts, so after MAX_STEPS the resident gives up

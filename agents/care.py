@@ -186,6 +186,7 @@ class Treatment:
         m.billing.bill_visits(eps, fid)
         then = triage(eps, fid, e.severity, e.needs_bed, e.treated_day, f.skill, f.tier, self.keep, m.day)
         refer = then == REFER
+        m.today.ladder_visits += int(np.count_nonzero(refer & (f.tier[fid] <= 1)))
         self.refer_up(eps[refer], f.tier[fid[refer]])
         admit = then == ADMIT
         m.beds.admit(eps[admit], fid[admit])
@@ -217,6 +218,8 @@ class Treatment:
         if len(eps) == 0:
             return
         m, e = self.m, self.m.ep
+        if untreated:
+            m.today.untreated += np.bincount(e.severity[eps], minlength=4)
         kills = dies(m.streams.key, eps, e.person, e.key, e.severity, e.start, e.treated_day, m.day, untreated, *self.fatality)
         if not kills.any():
             m.end(eps, outcome)

@@ -395,6 +395,8 @@ class CareSeeking:
         t.referrals_attended += int(tally[1])
         t.first_contacts += int(tally[2])
         t.bypass += int(tally[3])
+        first = (alt > 0) & (e.steps[eps] == 1)
+        np.add.at(t.first_contact, (e.severity[eps[first]], f.tier[fid[first]]), 1)
         m.care.close(gave_up, True, Outcome.REFERRED_ON)
         m.care.close(own, True, np.where(own_letter, Outcome.REFERRED_ON, Outcome.SELF_TREATED))
         m.schedule(booked, Stage.VISIT, visit_day)

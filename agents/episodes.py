@@ -93,6 +93,7 @@ class EpisodePool:
         self._n_free = capacity
         self.opened = 0
         self.closed = np.zeros(len(Outcome), dtype=np.int64)
+        self.ended_by_severity = np.zeros(4, dtype=np.int64)  # episodes closed so far, by severity
 
     @property
     def capacity(self) -> int:
@@ -157,6 +158,7 @@ class EpisodePool:
         if not _close(ids, self.open, self.due, self._free, self._n_free, self.resident, open_episode):
             raise RuntimeError("an episode was closed twice")
         self._n_free += len(ids)
+        self.ended_by_severity += np.bincount(self.severity[ids], minlength=4)
         outcome = np.asarray(outcome, dtype=np.int64)
         if outcome.ndim == 0:
             self.closed[outcome] += len(ids)

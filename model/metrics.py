@@ -16,7 +16,7 @@ from mesa import DataCollector
 from reformsim.agents.lifetable import period_life_expectancy
 
 from . import VERSION
-from .params import TIERS
+from .params import SEVERITIES, TIERS
 
 if TYPE_CHECKING:
     from .model import CountyModel
@@ -33,7 +33,11 @@ _SCALARS = (
     "primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share",
 )
 _TIERED_KEYS = tuple(f"{k}_{t}" for k in _TIERED for t in TIERS)
-DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS)
+# the care pathway by severity: first contacts by (severity, tier), episodes ended, episodes ended
+# without adequate care; primary visits that end in an upward referral; patients turned away from beds
+_PATHWAY_KEYS = (*(f"first_contacts_{s}_{t}" for s in SEVERITIES for t in TIERS), *(f"ended_{s}" for s in SEVERITIES),
+                 *(f"untreated_{s}" for s in SEVERITIES), "ladder_visits", *(f"turned_away_{t}" for t in TIERS))
+DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS, *_PATHWAY_KEYS)
 _TIER_COUNTERS = _TIERED[:6]  # filled by the engine during the day; the rest are stocks read at its end
 _COUNTS = ("episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended", "first_contacts",
            "bypass", "revisits", "deaths", "excess_deaths", "births")
@@ -50,6 +54,11 @@ class Daily:
         for k in _COUNTS:
             setattr(self, k, 0)
         self.oop_outpatient = self.oop_inpatient = self.bed_days = 0.0
+        self.first_contact = np.zeros((4, 4))  # by (severity, tier)
+        self.untreated = np.zeros(4)  # by severity
+        self.ladder_visits = 0
+        self.turned_away = np.zeros(4)  # by tier
+        self._ended = model.ep.ended_by_severity.copy()  # the pool's count when the day began
         self.row: dict[str, float] = {}
 
     def finish(self) -> None:
@@ -82,6 +91,9 @@ class Daily:
         row["contract_rate"] = float(m.contract_count / max(row["alive"], 1))  # kept count, like "alive"
         row["life_expectancy"] = float(m.life_expectancy)
         row["drug_revenue"], row["service_revenue"], row["test_revenue"] = led.drug, led.service, led.test
+        pathway = np.concatenate([self.first_contact.ravel(), m.ep.ended_by_severity - self._ended, self.untreated,
+                                  [self.ladder_visits], self.turned_away]).tolist()
+        row.update(zip(_PATHWAY_KEYS, pathway, strict=True))
         self.row = row
 
 
@@ -249,6 +261,7 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
         "service_revenue_share": ratio(float(parts["service_revenue"]), parts_total),
         "avg_length_of_stay": ratio(float(s[[f"stay_days_{t}" for t in TIERS]].sum()), float(stays.sum())),
         "revisit_rate": ratio(s["revisits"], v.sum()),
+        **pathway_figures(s),
         "fund_balance": float(ts["fund_balance"].iloc[-1]),
         "provider_surplus": {t: float(last[f"surplus_{t}"].iloc[-1] - (ts[f"surplus_{t}"].iloc[-len(last) - 1] if len(ts) > len(last) else 0.0))
                              for t in TIERS},
@@ -262,6 +275,22 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
         "seed": model.seed,
         "version": VERSION,
     }
+    return out
+
+
+def pathway_figures(s) -> dict:
+    """Where care pathways go, from a year's sums of the daily counters ``s``: first contacts by
+    tier for each severity (``first_contact_<severity>``), the share of ended episodes of each
+    severity that ended without adequate care (``untreated_share``), the share of primary visits
+    that ended in an upward referral (``ladder_share``) and the share of admission attempts turned
+    away by tier (``turnaway_share``)."""
+    out = {}
+    for sev in SEVERITIES:
+        first = np.array([s[f"first_contacts_{sev}_{t}"] for t in TIERS], dtype=float)
+        out[f"first_contact_{sev}"] = {t: ratio(first[i], first.sum()) for i, t in enumerate(TIERS)}
+    out["untreated_share"] = {sev: ratio(s[f"untreated_{sev}"], s[f"ended_{sev}"]) for sev in SEVERITIES}
+    out["ladder_share"] = ratio(s["ladder_visits"], s["visits_village"] + s["visits_township"])
+    out["turnaway_share"] = {t: ratio(s[f"turned_away_{t}"], s[f"turned_away_{t}"] + s[f"admissions_{t}"]) for t in TIERS}
     return out
 
 

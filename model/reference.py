@@ -212,6 +212,8 @@ class Resident(mesa.Agent):
         t.referrals_attended += attended
         t.first_contacts += first
         t.bypass += bypass
+        if first:
+            t.first_contact[sev, int(f.tier[fid])] += 1
         if not alt:
             self.close(ep, True, Outcome.REFERRED_ON if letter else Outcome.SELF_TREATED)
             return
@@ -233,6 +235,7 @@ class Resident(mesa.Agent):
         then, e.treated_day[ep] = care.triaged(f.skill[fid], tier, m.keep[tier], int(e.severity[ep]), bool(e.needs_bed[ep]),
                                                int(e.treated_day[ep]), m.day)
         if then == care.REFER:
+            m.today.ladder_visits += tier <= 1
             self.refer_up(ep, tier)
         elif then == care.ADMIT:
             self.admit(ep, fid, tier)
@@ -258,6 +261,7 @@ class Resident(mesa.Agent):
         if not priority:
             free = min(beds.unreserved_beds(f.beds[fid], m.bed_reserved[fid], f.occupied[fid]), free)
         if free < 1:
+            m.today.turned_away[tier] += 1
             if tier < 3:
                 self.refer_up(ep, tier)
             else:
@@ -316,6 +320,8 @@ class Resident(mesa.Agent):
     def close(self, ep: int, untreated: bool, outcome: Outcome) -> None:
         """The episode ends with ``outcome``, unless the excess risk of no or delayed care kills."""
         m, e = self.model, self.model.ep
+        if untreated:
+            m.today.untreated[int(e.severity[ep])] += 1
         if care.killed(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), int(e.start[ep]), int(e.treated_day[ep]),
                        m.day, untreated, *m.fatality):
             self.die(excess=True)
