@@ -36,8 +36,15 @@ class Job:
 class Plan:
     """The distinct runs of a set of rows, and for each row its (base, lever) run per seed."""
 
-    jobs: dict[RunKey, Job]
-    pairs: dict[str, list[tuple[RunKey | None, RunKey]]]
+    population: int | None
+    jobs: dict[RunKey, Job] = field(default_factory=dict)
+    pairs: dict[str, list[tuple[RunKey | None, RunKey]]] = field(default_factory=dict)
+
+    def add(self, scn: Scenario, seed: int, days: int, figure: str) -> RunKey:
+        """A run measuring ``figure`` (merged with an equal run already planned)."""
+        key = (scn.hash(), seed, days, self.population)
+        self.jobs.setdefault(key, Job(scn, seed, days, self.population)).figures.add(figure)
+        return key
 
 
 def plan(rows: Sequence[Row], seeds: Sequence[int], population: int | None,
@@ -47,24 +54,18 @@ def plan(rows: Sequence[Row], seeds: Sequence[int], population: int | None,
     ``patch`` (parameter field -> value) applies to every run; ``patches`` gives one per seed
     instead (an ensemble member paired with each seed), so parameter uncertainty enters the spread.
     """
-    jobs: dict[RunKey, Job] = {}
-    pairs: dict[str, list[tuple[RunKey | None, RunKey]]] = {}
-
-    def add(scn: Scenario, seed: int, days: int, figure: str) -> RunKey:
-        key = (scn.hash(), seed, days, population)
-        jobs.setdefault(key, Job(scn, seed, days, population)).figures.add(figure)
-        return key
-
+    p = Plan(population)
     for r in rows:
         if r.status != "expressible":
             continue
         assert r.experiment is not None
         days, figure = r.experiment.days, r.measure.figure
-        pairs[r.id] = []
+        p.pairs[r.id] = []
         for i, seed in enumerate(seeds):
             base, lever = arms(r, population, patches[i] if patches is not None else patch)
-            pairs[r.id].append((None if base is None else add(base, seed, days, figure), add(lever, seed, days, figure)))
-    return Plan(jobs, pairs)
+            p.pairs[r.id].append((None if base is None else p.add(base, seed, days, figure),
+                                  p.add(lever, seed, days, figure)))
+    return p
 
 
 def run_plan(p: Plan, executor: Executor | None = None,
