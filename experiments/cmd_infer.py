@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from .backends import BACKENDS, BackendError, open_executor
 from .calibrate import load_spec
@@ -48,8 +49,10 @@ def cmd_infer(args: argparse.Namespace) -> int:
     rows = [r for r in load_evidence(args.evidence) if r.role == "training" and r.status == "expressible"]
     out = output_folder(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    db = out / "abc.db"
-    db.unlink(missing_ok=True)  # a fresh run: pyabc appends runs to an existing database
+    # pyabc writes its history as it goes: into a temporary database, renamed over abc.db at the end,
+    # so an interrupted run leaves the last finished run's database as it was
+    db = out / ".abc.db.tmp"
+    db.unlink(missing_ok=True)
     try:
         with open_executor(args.backend, args.workers, args.address) as (pool, slots):
             post = infer(spec, base, rows, population=args.population,
@@ -57,6 +60,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
                          generations=args.generations, max_simulations=args.max_simulations, db=db, rng_seed=args.seed)
     except BackendError as exc:
         raise UsageError(str(exc)) from None
+    os.replace(db, out / "abc.db")
     ident = widths(post.table, post.prior)
     central = post.ensemble.central()
     header = (f"ABC-SMC (pyabc) to {len(spec.targets)} levels and training rows {', '.join(r.id for r in rows)}\n"

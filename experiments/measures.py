@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from reformsim.model.metrics import flatten_summary, ratio, summarize, timeseries
@@ -102,6 +103,7 @@ class ProbeCounter:
         return ratio(float(self.hits), float(self.selected))
 
 
+@cache
 def summary_figures(population: int = 2_000) -> set[str]:
     """Every flat numeric summary key (from a one-day run of a tiny county)."""
     m = CountyModel(Scenario(), rng=0, population=population)
