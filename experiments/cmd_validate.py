@@ -16,7 +16,7 @@ from .scoreboard import counts, markdown, scoreboard, write
 
 # --quick: few seeds on a small county, a few minutes on 2 cores; the full run: more of both
 QUICK = {"seeds": 3, "population": 10_000}
-FULL = {"seeds": 8, "population": 30_000}
+FULL = {"seeds": 6, "population": 20_000}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -24,6 +24,7 @@ from .compare import mean_interval
 from .evidence_file import Row
 from .io import atomic_write, write_parquet
 
+EDGE = 6.0  # the forest plot's half-width, in published half-ranges
 ROLE_LABEL = {"training": "in-sample (training)", "held_out": "out-of-sample (held out)", "check": "seed-reported check"}
 
 
@@ -161,10 +162,14 @@ def plot(board: pd.DataFrame, path: str | Path) -> Path:
             want = {"+": 1.0, "-": -1.0, "0": 0.0}[r.direction]
             ax.plot([want], [y], marker="|", color="0.5", ms=12)
             x = lo = hi = float(np.sign(r.mean - ref))
-        ax.errorbar([x], [y], xerr=[[max(x - lo, 0)], [max(hi - x, 0)]], fmt="o", color=colours[r.role], ms=4, capsize=2)
+        # beyond the axis a row is drawn at its edge as an arrowhead pointing out
+        cx, clo, chi = (float(np.clip(v, -EDGE, EDGE)) for v in (x, lo, hi))
+        marker = "o" if cx == x else (">" if x > 0 else "<")
+        ax.errorbar([cx], [y], xerr=[[max(cx - clo, 0)], [max(chi - cx, 0)]], fmt=marker, color=colours[r.role], ms=5,
+                    capsize=2)
     ax.axvline(0, color="0.4", lw=0.8, ls=":")
     ax.set_yticks(range(len(g), 0, -1), [f"{r.id} ({r.role.replace('_', '-')})" for r in g.itertuples()], fontsize=7)
-    ax.set_xlim(-6, 6)
+    ax.set_xlim(-EDGE - 0.5, EDGE + 0.5)
     ax.set_xlabel("(simulated − published) / published half-range   (grey: the published range)")
     ax.set_title("Evidence scoreboard: simulated effects (90% seed interval) against published ones", fontsize=9)
     for role, c in colours.items():
