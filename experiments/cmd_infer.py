@@ -8,11 +8,11 @@ import os
 from .backends import BACKENDS, BackendError, open_executor
 from .calibrate import load_spec
 from .cli import UsageError, output_folder, positive_int
-from .ensemble import write_ensemble
+from .ensemble import apply, write_ensemble
 from .evidence_file import load_evidence
 from .identifiability import markdown, pair_plot, widths
 from .io import atomic_write, write_parquet
-from .scenario import load_scenario
+from .scenario import dump_scenario, load_scenario
 
 
 def default_priors() -> str:
@@ -67,7 +67,11 @@ def cmd_infer(args: argparse.Namespace) -> int:
               f"{len(post.ensemble.members)} particles, {len(post.history)} generations, "
               f"{int(post.history.simulations.sum())} simulations, {post.seconds:.0f} s, {args.population} residents\n"
               f"central member: {central + 1}")
+    central_scn = apply(base, post.ensemble.members[central].set).model_copy(
+        update={"name": f"{base.name}-central", "description": f"{base.description} (central member of {out / 'ensemble.toml'})"})
+    central_text = f"# The ensemble's central member (reformsim infer)\n{dump_scenario(central_scn)}"
     written = [write_ensemble(post.ensemble, out / "ensemble.toml", header),
+               atomic_write(out / "central.toml", lambda p: p.write_text(central_text, encoding="utf-8")),
                write_parquet(out / "posterior.parquet", post.table),
                atomic_write(out / "generations.csv", lambda p: post.history.to_csv(p, index=False)),
                atomic_write(out / "identifiability.csv", lambda p: ident.to_csv(p, index=False)),

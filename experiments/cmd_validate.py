@@ -15,7 +15,7 @@ from .paired import effects, plan, run_plan
 from .scoreboard import counts, markdown, scoreboard, write
 
 # --quick: few seeds on a small county, a few minutes on 2 cores; the full run: more of both
-QUICK = {"seeds": 3, "population": 10_000}
+QUICK = {"seeds": 3, "population": 6_000}
 FULL = {"seeds": 6, "population": 20_000}
 
 

@@ -141,3 +141,22 @@ def test_sweep_pairs_each_replication_seed_with_its_member(tmp_path):
     by_seed = {}
     for t in tasks:
         assert by_seed.setdefault(t.seed, t.member) == t.member
+
+
+def test_compare_command_with_an_ensemble_names_the_members_drawn(tmp_path, capsys):
+    path = two_members(tmp_path)
+    out = tmp_path / "c"
+    assert main(["compare", "baseline", "panjin", "--ensemble", str(path), "--seeds", "2", "--years", "0.05",
+                 "--population", "1500", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert f"ensemble {path}: 2 members" in printed and "parameter uncertainty" in printed
+    assert (out / "comparison.parquet").exists()
+
+
+def test_infer_refuses_a_priors_file_without_parameters(tmp_path, capsys):
+    bad = tmp_path / "levels.toml"
+    bad.write_text("[targets.visits_per_capita]\nvalue = 6.0\n")
+    assert main(["infer", "--targets", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nothing to infer" in err
+    assert not (tmp_path / "o").exists()
