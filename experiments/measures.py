@@ -60,9 +60,10 @@ def _chronic(m: CountyModel, ev: dict) -> np.ndarray:
 
 
 PROBES: dict[str, Probe] = {
-    # R1 Yancheng: residents with an illness who go to primary care first
-    "first_contact_primary_share": Probe(
-        "First contacts at village or township/community care", _first_care, lambda m, ev: _tier(m, ev) <= 1),
+    # R1 Yancheng's "two-week illness": minor and common episodes, the ones a two-week survey counts
+    "minor_first_contact_primary_share": Probe(
+        "First contacts for minor or common illness at village or township/community care",
+        lambda m, ev: _first_care(m, ev) & (ev["severity"] <= 1), lambda m, ev: _tier(m, ev) <= 1),
     # P7: a general (county or tertiary) hospital as the first contact
     "first_contact_hospital_share": Probe(
         "First contacts at county or tertiary hospitals", _first_care, lambda m, ev: _tier(m, ev) >= 2),
