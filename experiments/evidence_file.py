@@ -35,7 +35,6 @@ from reformsim.model.params import Scenario, first_error, with_value
 
 from .scenario import ScenarioError, load_scenario
 
-ROLES = ("training", "held_out", "check")
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 

@@ -577,7 +577,7 @@ class Results:
         if meta_path.exists():
             meta = read_json(meta_path)
             if meta.get("sweep_hash") != spec.sweep_hash():
-                raise SweepError(f"{self.out} holds a different sweep ('{meta.get('name')}', spec or base scenario changed); use another --out")
+                raise SweepError(f"{self.out} holds a different sweep ('{meta.get('name')}', spec, base scenario or ensemble changed); use another --out")
         elif self.out.exists() and any(p.name not in _OWN_FILES or any(p.glob("part-*")) for p in self.out.iterdir()):
             # (only our own files, no parts: a start killed before sweep.json; start afresh)
             raise SweepError(f"{self.out} exists and is not a sweep folder; use another --out")
