@@ -110,6 +110,7 @@ class Parameter:
     upper: float
     mode: str = "set"
     match: str | None = None  # a target proportional to this parameter: solved by ratio matching
+    source: str = ""  # where its range comes from (a prior's reason)
 
     def apply(self, base: Scenario, scn: Scenario, x: float) -> Scenario:
         """``scn`` with this parameter at ``x`` (``shift``/``scale`` act on the value in ``base``)."""
@@ -224,7 +225,7 @@ def _parameter(name: str, p: Any, source: str, base: Scenario) -> Parameter:
     where = f"{source}: parameter '{name}'"
     if not isinstance(p, dict):
         raise CalibrationError(f"{where} must be a table")
-    unknown = set(p) - {"paths", "path", "lower", "upper", "mode", "match"}
+    unknown = set(p) - {"paths", "path", "lower", "upper", "mode", "match", "source"}
     if unknown:
         raise CalibrationError(f"{where}: unknown key '{sorted(unknown)[0]}'")
     paths = p.get("paths", [p["path"]] if "path" in p else [])
@@ -239,7 +240,7 @@ def _parameter(name: str, p: Any, source: str, base: Scenario) -> Parameter:
     match = p.get("match")
     if match is not None and (match not in METRICS or mode == "shift"):
         raise CalibrationError(f"{where}: match must name a known target and needs mode set or scale, got '{match}'")
-    par = Parameter(name, tuple(paths), lo, hi, mode, match)
+    par = Parameter(name, tuple(paths), lo, hi, mode, match, str(p.get("source", "")))
     for x in (lo, hi):  # both ends must give a valid scenario
         try:
             par.apply(base, base, x)

@@ -23,6 +23,8 @@ COMMANDS = [
     "reformsim.experiments.cmd_viz",
     "reformsim.experiments.cmd_sweep",
     "reformsim.experiments.cmd_calibrate",
+    "reformsim.experiments.cmd_validate",
+    "reformsim.experiments.cmd_infer",
     "reformsim.experiments.cmd_bench",
 ]
 

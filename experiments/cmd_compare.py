@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from .cli import UsageError, days_from_years, output_folder, positive_float, positive_int
 from .compare import compare, format_comparison, write_comparison
+from .ensemble import load_ensemble
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--years", type=positive_float, default=5.0, help="simulated years (default 5)")
     p.add_argument("--population", type=positive_int, default=None, help="scale the generated county to N residents")
     p.add_argument("--workers", type=positive_int, default=1, help="runs in parallel processes (default 1)")
+    p.add_argument("--ensemble", default=None,
+                   help="an ensemble file from `reformsim infer`: each seed runs every scenario with the member it "
+                        "draws, so intervals include parameter uncertainty as well as seed noise")
     p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
@@ -37,8 +41,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     days = days_from_years(args.years)
     out = output_folder(args.out)
     seeds = list(range(1, args.seeds + 1))
+    members = None
+    if args.ensemble:
+        ens = load_ensemble(args.ensemble)
+        members = ens.draw(seeds)
+        drawn = sorted({ens.member_for(s) + 1 for s in seeds})
+        print(f"ensemble {args.ensemble}: {len(ens.members)} members; seeds drew members {drawn} "
+              f"(intervals: seed noise and parameter uncertainty)")
     with tqdm(total=len(scenarios) * len(seeds), unit="run", disable=args.quiet, desc="compare") as bar:
-        comp = compare(scenarios, seeds, days, args.population, args.workers, bar.update)
+        comp = compare(scenarios, seeds, days, args.population, args.workers, bar.update, members)
     print(format_comparison(comp))
     written = write_comparison(comp, out)
     print(f"wrote {', '.join(str(p) for p in written)}")

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flush-seconds", type=positive_float, default=30.0,
                    help="... or every S seconds, whichever comes first (default 30)")
     p.add_argument("--limit", type=positive_int, default=None, help="start at most N unfinished runs, then stop")
+    p.add_argument("--ensemble", default=None,
+                   help="an ensemble file from `reformsim infer`: each replication seed runs with the member it draws")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
@@ -40,9 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import load_spec, run_sweep
+    from .ensemble import load_ensemble
+    from .sweep import load_spec, run_sweep, with_ensemble
 
     spec = load_spec(args.spec)
+    if args.ensemble:
+        spec = with_ensemble(spec, load_ensemble(args.ensemble))
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")

@@ -25,6 +25,7 @@ from reformsim.model.params import Scenario
 from scipy import stats
 
 from .backends import open_executor
+from .ensemble import apply as apply_member
 from .io import atomic_write, write_parquet
 from .runner import run
 
@@ -78,15 +79,19 @@ def _one_run(scenario: Scenario, seed: int, days: int, population: int | None) -
 
 
 def compare(scenarios: Sequence[Scenario], seeds: Sequence[int], days: int, population: int | None = None,
-            workers: int = 1, progress: Callable[[int], None] | None = None) -> Comparison:
+            workers: int = 1, progress: Callable[[int], None] | None = None,
+            members: Sequence[dict] | None = None) -> Comparison:
     """Run every scenario with every seed; differences are paired by seed against ``scenarios[0]``.
 
+    ``members`` (one scenario patch per seed, from an ensemble) gives every scenario run with a
+    seed that seed's parameter set: still paired, but the spread now includes parameter uncertainty.
     ``progress`` is called with 1 after each finished run.
     """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, got {names}")
-    jobs = [(s, seed) for s in scenarios for seed in seeds]
+    patch = dict(zip(seeds, members, strict=True)) if members is not None else {}
+    jobs = [(apply_member(s, patch.get(seed, {})), seed) for s in scenarios for seed in seeds]
     results: dict[tuple[str, int], tuple[dict, pd.DataFrame]] = {}
     if workers <= 1:  # in this process, so progress moves run by run
         for s, seed in jobs:

@@ -115,6 +115,8 @@ class SweepSpec:
     targets: tuple[str, ...] = ()
     text: str = ""
     raw: dict = field(default_factory=dict)
+    # an ensemble (``--ensemble``): each replication seed runs with the member it draws
+    member_patches: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def problem(self) -> dict:
         """The SALib problem dict (categorical factors are an index on [0, n_levels))."""
@@ -128,7 +130,10 @@ class SweepSpec:
     def sweep_hash(self) -> str:
         """Identity of the sweep: the parsed spec and the resolved base scenario."""
         runs = {k: v for k, v in self.raw.items() if k not in _NOT_RUN_KEYS}
-        blob = json.dumps({"spec": runs, "base": self.base.hash()}, sort_keys=True, default=str)
+        identity = {"spec": runs, "base": self.base.hash()}
+        if self.member_patches:  # another ensemble is another sweep
+            identity["members"] = {str(k): v for k, v in self.member_patches.items()}
+        blob = json.dumps(identity, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -485,6 +490,7 @@ class RunTask:
     summary_keys: tuple[str, ...] | None
     timeseries_every: int
     timeseries_columns: tuple[str, ...] | None
+    member: dict[str, Any] = field(default_factory=dict)  # the ensemble member's fields for this seed
 
 
 @dataclass
@@ -495,6 +501,14 @@ class RunOutcome:
     error: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     timeseries: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def with_ensemble(spec: SweepSpec, ensemble) -> SweepSpec:
+    """``spec`` with each replication seed paired with the ensemble member it draws."""
+    import dataclasses
+
+    seeds = replication_seeds(spec.seed, spec.replications)
+    return dataclasses.replace(spec, member_patches=dict(zip(seeds, ensemble.draw(seeds), strict=True)))
 
 
 def apply_values(base: Scenario, values: dict[str, Any]) -> Scenario:
@@ -515,7 +529,7 @@ def run_one(task: RunTask) -> RunOutcome:
 
     t0 = time.perf_counter()
     try:
-        scenario = apply_values(task.base, task.values)
+        scenario = apply_values(task.base, {**task.member, **task.values})  # a swept factor overrides the member
         result = run(scenario, task.seed, task.days, task.population)
         summary = summary_columns(result.summary, task.summary_keys)
         ts = _subsample(result.timeseries, task.timeseries_every, task.timeseries_columns, task.run_id)
@@ -563,7 +577,7 @@ class Results:
         if meta_path.exists():
             meta = read_json(meta_path)
             if meta.get("sweep_hash") != spec.sweep_hash():
-                raise SweepError(f"{self.out} holds a different sweep ('{meta.get('name')}', spec or base scenario changed); use another --out")
+                raise SweepError(f"{self.out} holds a different sweep ('{meta.get('name')}', spec, base scenario or ensemble changed); use another --out")
         elif self.out.exists() and any(p.name not in _OWN_FILES or any(p.glob("part-*")) for p in self.out.iterdir()):
             # (only our own files, no parts: a start killed before sweep.json; start afresh)
             raise SweepError(f"{self.out} exists and is not a sweep folder; use another --out")
@@ -716,8 +730,9 @@ def tasks_for(spec: SweepSpec, params: pa.Table, run_ids: Iterable[int]) -> Iter
     cols = params.to_pydict()
     for rid in run_ids:
         values = {f.path: cols[f.name][rid] for f in spec.factors}
-        yield RunTask(rid, int(cols["seed"][rid]), spec.base, values, spec.days, spec.population,
-                      spec.summary_keys, spec.timeseries_every, spec.timeseries_columns)
+        seed = int(cols["seed"][rid])
+        yield RunTask(rid, seed, spec.base, values, spec.days, spec.population, spec.summary_keys,
+                      spec.timeseries_every, spec.timeseries_columns, spec.member_patches.get(seed, {}))
 
 
 def run_sweep(spec: SweepSpec, out: str | Path, executor: Executor, slots: int, *, backend: str = "local",

@@ -127,6 +127,13 @@ def county_internal_visit_share(visits):
     return ratio(v0 + v1 + v2, v0 + v1 + v2 + v3)
 
 
+def primary_share_of_all_visits(visits):
+    """基层诊疗量占比 as cities report it: village and township/community visits over all visits,
+    out-of-county ones included (seed 004 Tongren's 58.56%)."""
+    v0, v1, v2, v3 = _tiers(visits)
+    return ratio(v0 + v1, v0 + v1 + v2 + v3)
+
+
 def county_internal_inpatient_share(admissions):
     """县域内住院率: admissions at township and county facilities over all admissions."""
     a0, a1, a2, a3 = _tiers(admissions)
@@ -240,14 +247,19 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
     fortnight = ts.tail(14)
     two_week = ratio(float(fortnight[[f"visits_{t}" for t in TIERS]].to_numpy().sum()), float(fortnight["alive"].iloc[-1]))
     by_tier = lambda a, b: {t: ratio(a[i], b[i]) for i, t in enumerate(TIERS)}  # noqa: E731
+    stay_costs = np.array([s[f"stay_cost_{t}"] for t in TIERS])
+    per_capita = lambda a: {t: float(a[i] / alive / years) for i, t in enumerate(TIERS)}  # noqa: E731
     out = {
         "primary_visit_share": primary_visit_share(v),
+        "primary_share_all_visits": primary_share_of_all_visits(v),
         "county_internal_visit_share": county_internal_visit_share(v),
         "county_internal_inpatient_share": county_internal_inpatient_share(adm),
         "life_expectancy": le,
         "visits_per_capita": float(v.sum() / alive / years),
         "admissions_per_capita": float(adm.sum() / alive / years),
         "two_week_visit_rate": two_week,
+        "visits_by_tier": per_capita(v),
+        "admissions_by_tier": per_capita(adm),
         "referrals_up": float(s["referrals_up"]),
         "referrals_down": float(s["referrals_down"]),
         "referral_attendance": ratio(s["referrals_attended"], s["referral_decisions"]),
@@ -256,6 +268,10 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
         "bed_occupancy": {t: float(last[f"occupancy_{t}"].mean()) for t in TIERS},
         "cost_per_visit": by_tier(np.array([s[f"visit_cost_{t}"] for t in TIERS]), v),
         "cost_per_stay": by_tier(np.array([s[f"stay_cost_{t}"] for t in TIERS]), stays),
+        "cost_per_stay_all": ratio(float(stay_costs.sum()), float(stays.sum())),
+        "oop_per_stay": ratio(float(s["oop_inpatient"]), float(stays.sum())),
+        "outpatient_spending_per_capita": float(sum(s[f"visit_cost_{t}"] for t in TIERS) / alive / years),
+        "inpatient_spending_per_capita": float(stay_costs.sum() / alive / years),
         "oop_share": ratio(oop, total_bills),
         "drug_share": ratio(float(parts["drug_revenue"]), parts_total),
         "service_revenue_share": ratio(float(parts["service_revenue"]), parts_total),

@@ -385,6 +385,8 @@ def optional_command_cases() -> Iterator[BadInput]:
         yield from sweep_cases()
     if importlib.util.find_spec("reformsim.experiments.calibrate") is not None:
         yield from calibrate_cases()
+    if importlib.util.find_spec("reformsim.experiments.evidence_file") is not None:
+        yield from evidence_cases()
 
 
 # a valid, tiny sweep: what every sweep case breaks (the positive control runs it)
@@ -531,6 +533,47 @@ def calibrate_cases() -> Iterator[BadInput]:
     yield calibrate_case("calibrate:gbk", 'source = "国家卫健委"\n'.encode("gbk"), "UTF-8")
     yield BadInput("calibrate:missing-file", {}, ["calibrate", "--targets", "{dir}/nowhere.toml", "--out", "{dir}/out",
                                                   "--quiet"], "not found", "calibrate")
+
+
+# a valid evidence row (what every evidence case breaks) and a valid one-member ensemble
+EVIDENCE = {"rows": [{
+    "id": "T1", "citation": "c", "setting": "s", "design": "d", "role": "held_out",
+    "published": {"text": "t", "point": -0.1, "low": -0.2, "high": -0.05},
+    "measure": {"figure": "cost_per_visit_county", "effect": "relative"},
+    "experiment": {"lever": {"prices.drug_markup": 0.0}},
+}]}
+ENSEMBLE = {"parameters": ["q"], "members": [{"weight": 1.0, "values": {"q": 3.0}, "set": {"behaviour.beta_quality": 3.0}}]}
+
+
+def evidence_cases() -> Iterator[BadInput]:
+    """Bad evidence files (validate) and ensemble files (compare): one line naming the row or member."""
+    r = "rows.0"
+    bad = {
+        "role": (f"{r}.role", "sometimes", "row T1: role"), "no-citation": (f"{r}.citation", ..., "row T1: citation"),
+        "unknown-key": (f"{r}.colour", "red", "row T1: colour"),
+        "interval-reversed": (f"{r}.published.low", 0.0, "row T1: published"),
+        "point-nan": (f"{r}.published.point", math.nan, "row T1: published.point"),
+        "figure-unknown": (f"{r}.measure.figure", "happiness", "happiness"),
+        "effect-unknown": (f"{r}.measure.effect", "vibes", "row T1: measure.effect"),
+        "per-zero": (f"{r}.measure.per", 0.0, "per cannot be 0"),
+        "lever-unknown-field": (f"{r}.experiment.lever", {"prices.nothing": 1.0}, "prices.nothing"),
+        "lever-bad-value": (f"{r}.experiment.lever", {"prices.drug_markup": -1.0}, "drug_markup"),
+        "scenario-unknown": (f"{r}.experiment.scenario", "atlantis", "atlantis"),
+        "no-experiment": (f"{r}.experiment", ..., "needs an [experiment]"),
+        "no-rows": ("rows", [], "no [[rows]]"),
+    }
+    for tag, (path, value, expect) in bad.items():
+        yield BadInput(f"evidence:{tag}", {"evidence.toml": _toml(_mutated(EVIDENCE, path, value)).encode()},
+                       ["validate", "--evidence", "{dir}/evidence.toml", "--out", "{dir}/out", "--quiet"], expect, "evidence")
+    m = "members.0"
+    for tag, (path, value, expect) in {
+        "weight-negative": (f"{m}.weight", -1.0, "weight"), "field-unknown": (f"{m}.set", {"behaviour.nope": 1.0}, "nope"),
+        "value-missing": (f"{m}.values", {}, "no value for parameter 'q'"), "no-members": ("members", [], "members"),
+        "field-bad-value": (f"{m}.set", {"behaviour.trust_learning_rate": 5.0}, "trust_learning_rate"),
+    }.items():
+        yield BadInput(f"ensemble:{tag}", {"ensemble.toml": _toml(_mutated(ENSEMBLE, path, value)).encode()},
+                       ["compare", "baseline", "panjin", "--ensemble", "{dir}/ensemble.toml", "--out", "{dir}/out", *QUICK],
+                       expect, "ensemble")
 
 
 def all_cases() -> list[BadInput]:

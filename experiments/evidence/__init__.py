@@ -1,0 +1,1 @@
+"""Package data: the evidence file (published reform effects and their experiments)."""
