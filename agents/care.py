@@ -210,7 +210,7 @@ class Treatment:
     def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Treatment at ``fid``, trust in ``tier`` learning from it: the episodes resolved and the rest."""
         m, e, p = self.m, self.m.ep, self.params
-        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident, m.fac.skill,
+        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident, m.fac.effective_skill,
                      p.below_need_success, p.treat_success, m.res.trust, p.trust_learning_rate)
 
     def close(self, eps: np.ndarray, untreated: bool, outcome) -> None:

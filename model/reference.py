@@ -197,12 +197,10 @@ class Resident(mesa.Agent):
         home, sev, scheme = int(e.home[ep]), int(e.severity[ep]), int(e.scheme[ep])
         letter, referred_tier, contract = bool(e.has_referral[ep]), int(e.referred_tier[ep]), bool(r.contract[self.rid])
         slot_fac, slot_tier = m.slot_facility[home], m.slot_tier[home]
-        t = np.maximum(slot_tier, 0)
-        oop = choice.expected_oop(m.oop_visit[scheme, t, int(letter)], m.oop_stay[scheme, t, int(letter)],
-                                  m.admission_need[sev])
+        quality, delay, oop = m.home_pathways(home)
         alt = choice.choose_slot(m.coefficients, m.streams.key, self.uid, int(e.key[ep]), step, sev, letter, referred_tier,
-                                 contract, int(e.income[ep]), r.trust[self.rid], slot_fac, slot_tier,
-                                 choice.perceived_quality(f.skill[slot_fac], sev), oop, m.county.slot_travel[home],
+                                 contract, int(e.income[ep]), r.trust[self.rid], slot_fac, slot_tier, quality[sev],
+                                 oop[scheme, int(letter), sev], delay[sev], m.county.slot_travel[home],
                                  m.wait_general, m.wait_priority, np.empty(len(slot_fac) + 1))
         fid = int(slot_fac[alt - 1]) if alt else -1
         decision, attended, first, bypass = choice.choice_counts(letter, int(f.tier[fid]) if alt else -1, referred_tier,
@@ -311,7 +309,7 @@ class Resident(mesa.Agent):
     def treated(self, ep: int, fid: int, tier: int) -> bool:
         """Whether treatment at ``fid`` resolves the episode; trust in ``tier`` learns from it."""
         m, e, p = self.model, self.model.ep, self.model.care_params
-        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.fac.skill[fid],
+        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.fac.effective_skill[fid],
                                   int(e.severity[ep]), p.below_need_success, p.treat_success)
         trust = m.res.trust
         trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
@@ -409,6 +407,7 @@ class ReferenceModel(mesa.Model):
         self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(c.kind)]
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.slot_facility, self.slot_tier = choice.slot_tables(c.slot_facility, self.fac.tier)
+        self.up_slot = choice.up_slots(self.slot_tier)
         self.home_cdf = demography.cdf(c.home_population[c.homes])
         # the second clock: residents with business on a day, those leaving a bed first
         self.agenda: dict[int, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
@@ -476,7 +475,7 @@ class ReferenceModel(mesa.Model):
             resident.step()
         self.pay_day()
         self.fac.cost += staff.salaries(self.fac, self.daily_pay, self.staff_params.nurse_salary_share)
-        queues.serve(self.fac, self.slot_reserved)
+        queues.serve(self.fac, self.slot_reserved, self.queue_params.load_memory_days)
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()
         self.datacollector.collect(self)
@@ -548,7 +547,21 @@ class ReferenceModel(mesa.Model):
 
     def open_day(self) -> None:
         self.wait_general, self.wait_priority, self.use_reserved = queues.open_queues(self.fac, self.visits_per_doctor,
-                                                                                      self.slot_reserved)
+                                                                                      self.slot_reserved, self.queue_params)
+        self.pathways = {}  # a home's pathways of the day, made when one of its residents first chooses
+
+    def home_pathways(self, home: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's pathways of one home's slots (``choice.home_pathways``): quality and delay by
+        [severity, slot], out-of-pocket by [scheme, letter, severity, slot]."""
+        if home not in self.pathways:
+            n = self.slot_facility.shape[1]
+            out = np.zeros((4, n)), np.zeros((4, n)), np.zeros((2, 2, 4, n))
+            quality = choice.perceived_quality(self.fac.effective_skill[:, None], np.arange(4)[None, :],
+                                               self.choice_params.quality_slope)
+            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill, self.keep,
+                                 quality, self.wait_priority, self.oop_visit, self.oop_stay, self.admission_need, *out)
+            self.pathways[home] = out
+        return self.pathways[home]
 
     def pay_day(self) -> None:
         """Premiums in; subsidies and, under capitation, the consortium's budget out."""
@@ -613,7 +626,8 @@ class ReferenceModel(mesa.Model):
         self.bed_reserved, self.stay_rule = beds.bed_tables(beds.BedParams.of(s), tier, response)
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
-        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(queues.QueueParams.of(s), tier)
+        self.queue_params = queues.QueueParams.of(s)
+        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(self.queue_params, tier)
         self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p}
         if self.contract_params != old.get("contracts"):
             self.renew_contracts()
