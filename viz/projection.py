@@ -1,0 +1,184 @@
+"""Five years ahead from today, in worker processes: the engine behind the instant what-if.
+
+The session's model is copied as it is today (``engine_state``: a deep copy without the visual's
+subscribers or the DataCollector's history, pickled), and a worker runs the copy on under a list
+of lever changes and returns the daily columns the charts and trade-offs need. Two workers run
+"with" and "without" a change side by side; a few more seeds (the future's chance redrawn on the
+same state) give the band. The engine is compiled code that holds the interpreter lock, so the
+work must run in other processes for the page to stay responsive.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import copy
+import functools
+import io
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from reformsim.agents.streams import Streams
+from reformsim.model.events import Events
+from reformsim.model.metrics import make_datacollector
+from reformsim.model.model import CountyModel
+from reformsim.model.params import TIERS
+
+YEARS = 5
+DAYS = 365 * YEARS
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+SLOTS = 512  # tasks that can be called off while running (more than are ever in flight)
+CHECK_DAYS = 30  # a running task looks whether it was called off this often
+# the daily columns a projection returns (target shares, money, waits)
+COLUMNS = (*(f"visits_{t}" for t in TIERS), "life_expectancy", *(f"visit_cost_{t}" for t in TIERS),
+           *(f"stay_cost_{t}" for t in TIERS), "oop_outpatient", "oop_inpatient", "fund_balance",
+           *(f"surplus_{t}" for t in TIERS), *(f"wait_{t}" for t in TIERS))
+
+
+# ---------------------------------------------------------------------- the model's state, portable
+def _defaultdict_of_copies(items: dict, template: Any) -> defaultdict:
+    out = defaultdict(functools.partial(copy.deepcopy, template))
+    out.update(items)
+    return out
+
+
+class _StatePickler(pickle.Pickler):
+    """Pickles a model whose per-year tallies are defaultdicts of a lambda (not picklable): rebuilt
+    with a factory that copies what the lambda makes."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is defaultdict and getattr(obj.default_factory, "__name__", "") == "<lambda>":
+            return _defaultdict_of_copies, (dict(obj), obj.default_factory())
+        return NotImplemented
+
+
+def engine_state(model: CountyModel) -> bytes:
+    """The model as it is now, as bytes a worker can load: without subscribers (the visual's flows)
+    and without the DataCollector (its history stays here; the worker records only the future)."""
+    twin = copy.deepcopy(model, {id(model.events): Events(), id(model.datacollector): None})
+    buf = io.BytesIO()
+    _StatePickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(twin)
+    return buf.getvalue()
+
+
+def load_state(state: bytes) -> CountyModel:
+    model = pickle.loads(state)
+    model.datacollector = make_datacollector()
+    return model
+
+
+def run_ahead(state: bytes, changes: tuple[tuple[str, Any], ...], seed: int | None, days: int = DAYS,
+              slot: int | None = None) -> dict[str, np.ndarray] | None:
+    """Run a copy of the model ``days`` days on with ``changes`` applied first; its daily columns,
+    or None if the task in ``slot`` was called off meanwhile (see ``call_off``).
+
+    ``seed`` redraws the future's chance (the same state, another seed) for the band; None keeps
+    the session's seed, so that "with" and "without" differ only by the change.
+    """
+    from .session import apply_changes  # the worker imports the visual only for this
+
+    model = load_state(state)
+    if seed is not None:
+        model.streams = Streams(seed)
+    apply_changes(model, changes)
+    for day in range(days):
+        if slot is not None and day % CHECK_DAYS == 0 and _called_off is not None and _called_off[slot]:
+            return None
+        model.step()
+    return {k: np.asarray(model.datacollector.model_vars[k], dtype=float) for k in COLUMNS}
+
+
+# ---------------------------------------------------------------------- the worker processes
+def _watch_parent(parent: int) -> None:
+    """A worker ends when the server is gone (killed without closing its pool)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+_called_off: Any = None  # in a worker: the flags of ``call_off``, shared with the server
+
+
+def _start_worker(parent: int, called_off: Any) -> None:
+    global _called_off
+    _called_off = called_off
+    # the server stops its workers itself (``shutdown_pool``, at exit): a SIGTERM to the server's
+    # process group must not kill them half-way and leave the pool's queues behind
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _warm_up() -> float:
+    """Load the compiled engine in a worker (about a second), so the first what-if is quick."""
+    t0 = time.perf_counter()
+    from reformsim.experiments.scenario import load_scenario
+
+    model = CountyModel(load_scenario("baseline"), rng=1, population=2_000)
+    run_ahead(engine_state(model), (), 2, days=3)
+    return time.perf_counter() - t0
+
+
+_pool: cf.ProcessPoolExecutor | None = None
+_flags: Any = None  # one flag per slot: set, the task in that slot stops at its next check
+_next_slot = 0
+_pool_lock = threading.Lock()
+
+
+def pool() -> cf.ProcessPoolExecutor:
+    """The server's worker processes (shared by its sessions), started and warmed on first use."""
+    global _pool, _flags
+    with _pool_lock:
+        if _pool is None:
+            # spawn, not fork: the server runs threads, and a forked copy of a lock held by one of them
+            # would never be released in the child
+            context = multiprocessing.get_context("spawn")
+            _flags = context.Array("b", SLOTS, lock=False)
+            _pool = cf.ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_start_worker,
+                                           initargs=(os.getpid(), _flags))
+            for _ in range(WORKERS):
+                _pool.submit(_warm_up)
+            atexit.register(shutdown_pool)
+        return _pool
+
+
+def submit(state: bytes, changes: tuple[tuple[str, Any], ...], seed: int | None) -> tuple[cf.Future, int]:
+    """Start a projection (``run_ahead``); returns its future and the slot that calls it off."""
+    global _next_slot
+    executor = pool()
+    with _pool_lock:
+        slot, _next_slot = _next_slot, (_next_slot + 1) % SLOTS
+        _flags[slot] = 0
+    return executor.submit(run_ahead, state, changes, seed, DAYS, slot), slot
+
+
+def call_off(future: cf.Future, slot: int) -> None:
+    """Stop a projection nobody needs any more: dropped if it has not started, stopped within a
+    month of simulated days if it runs (the slider moved on)."""
+    if not future.cancel() and not future.done():
+        _flags[slot] = 1
+
+
+def restart_pool() -> None:
+    """Forget a broken pool (a worker died); the next request starts a new one."""
+    global _pool
+    with _pool_lock:
+        broken, _pool = _pool, None
+    if broken is not None:
+        broken.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pool() -> None:
+    """Stop the workers (the server is stopping): running projections are called off."""
+    global _pool
+    with _pool_lock:
+        done, _pool = _pool, None
+    if done is not None:
+        _flags[:] = [1] * SLOTS
+        done.shutdown(wait=True, cancel_futures=True)
