@@ -91,7 +91,7 @@ def series_spec(lines: Sequence[Line], *, title: str = "", x_title: str = "", pe
         "encoding": {
             "x": x,
             "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False},
-                  "axis": {"format": ".0%" if percent else ",.4~g"}},
+                  "axis": {"format": ".1~%" if percent else ",.4~g"}},
             "color": {"field": "series", "type": "nominal", "scale": {"domain": names, "range": [ln.colour for ln in lines]},
                       "legend": key},
             "strokeDash": {"field": "series", "type": "nominal",
