@@ -200,8 +200,7 @@ def test_the_projection_with_the_change_is_what_the_session_then_does(short_proj
     with s.lock:
         without, with_ = s.set_lever(LEVER_BY_KEY["no_referral_penalty"], 0.4)
         request = w.ask(("insurance.resident.no_referral_penalty", 0.4), without, with_)
-    w.submit(request)
-    for future in request.futures.values():
+    for future in w.submit(request, request.seeds):
         future.result(timeout=120)
     s.step(60)
     done = figures.daily_columns(s.model)

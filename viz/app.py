@@ -30,6 +30,7 @@ solara.server.settings.theme.show_banner = False  # an English "runs on Solara" 
 @solara.component
 def Page() -> solara.Element:
     language = lang.value
+    tab = solara.use_reactive(0)
     solara.Title(t("title", language))
     with solara.Column(classes=["reformsim-page"], style="padding:0 12px") as main:
         with solara.Row(style="align-items:center;justify-content:space-between"):
@@ -37,9 +38,9 @@ def Page() -> solara.Element:
             LanguageToggle()
         ChineseFont()
         # both tabs stay mounted (lazy=False): switching tabs keeps each county where it was
-        with solara.lab.Tabs(lazy=False):
+        with solara.lab.Tabs(value=tab, lazy=False):
             with solara.lab.Tab(t("tab_simulator", language), classes=["tab-simulator"]):
                 Simulator()
             with solara.lab.Tab(t("tab_compare", language), classes=["tab-compare"]):
-                ComparePanel(Setup(default_scenario()))
+                ComparePanel(Setup(default_scenario()), shown=tab.value == 1)
     return main

@@ -49,7 +49,8 @@ def TargetCards(values: dict[str, float], day: int, population: int, full_popula
         with solara.Row(style="align-items:baseline;flex-wrap:wrap;gap:12px"):
             solara.HTML(tag="h3", unsafe_innerHTML=t("targets"), style="margin:0")
             solara.Text(t("day_line", day=day, year=day / 365), classes=["reformsim-day"], style="font-weight:600")
-            solara.Text(t("last_year_note"), style="color:#757575")
+            # shares over the days so far are shares still; the card says over how many
+            solara.Text(t("last_year_note") if day >= 365 else t("so_far_note", days=day), style="color:#757575")
         with solara.Row(style="flex-wrap:wrap"):
             for key in TARGETS:
                 TargetCard(key, values[key])

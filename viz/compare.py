@@ -94,22 +94,28 @@ def Side(name: str, session: Session, values: dict[str, np.ndarray], on_change) 
 
 
 @solara.component
-def ComparePanel(setup: Setup) -> solara.Element:
-    """Scenario pickers, lockstep controls, each side's targets and levers, and B − A."""
+def ComparePanel(setup: Setup, shown: bool) -> solara.Element:
+    """Scenario pickers, lockstep controls, each side's targets and levers, and B − A. The two
+    counties are made when the tab is first ``shown``, not with the page (it would start slower)."""
     scenario_a = solara.use_reactive(default_scenario())
     scenario_b = solara.use_reactive(default_scenario())
     days = solara.use_reactive(30)
     playing = solara.use_reactive(False)
     frame = solara.use_reactive(0)
-    first = solara.use_memo(lambda: Comparison(scenario_a.value, scenario_b.value, setup.population, setup.seed), [])
-    cmp, set_cmp = solara.use_state(first)
+    cmp, set_cmp = solara.use_state(None)
 
     def start() -> None:
         playing.set(False)
         set_cmp(Comparison(scenario_a.value, scenario_b.value, setup.population, setup.seed))
 
+    solara.use_effect(lambda: start() if shown and cmp is None else None, [shown])
+
+    def step() -> None:
+        if cmp is not None:
+            cmp.step(days.value)
+
     def step_once() -> None:
-        cmp.step(days.value)
+        step()
         frame.set(frame.value + 1)
 
     def changer(session: Session):
@@ -122,8 +128,7 @@ def ComparePanel(setup: Setup) -> solara.Element:
 
         return change
 
-    use_player(lambda: cmp.step(days.value), frame, playing.value, cmp)
-    va, vb = cmp.series(cmp.a), cmp.series(cmp.b)
+    use_player(step, frame, playing.value, cmp)
     with solara.Column(classes=["reformsim-compare"], style="width:100%") as main:
         solara.Text(t("compare_hint"), style="font-size:13px")
         with solara.Columns([1, 1]):
@@ -133,10 +138,16 @@ def ComparePanel(setup: Setup) -> solara.Element:
             solara.Button(t("new_comparison"), on_click=start, color="primary", classes=["compare-start"])
             with solara.Div(style="width:140px"):
                 solara.Select(t("days_per_frame"), values=list(DAY_CHOICES), value=days, classes=["compare-days"])
-            solara.Button(t("step"), on_click=step_once, disabled=playing.value, color="primary", classes=["compare-step"])
+            solara.Button(t("step"), on_click=step_once, disabled=playing.value or cmp is None, color="primary",
+                          classes=["compare-step"])
             solara.Button(t("pause") if playing.value else t("play"), on_click=lambda: playing.set(not playing.value),
-                          classes=["compare-play"])
-            solara.Text(t("compare_day", day=cmp.day), classes=["compare-day"], style="font-weight:600")
+                          disabled=cmp is None, classes=["compare-play"])
+            if cmp is not None:
+                solara.Text(t("compare_day", day=cmp.day), classes=["compare-day"], style="font-weight:600")
+        if cmp is None:
+            solara.ProgressLinear(True)
+            return main
+        va, vb = cmp.series(cmp.a), cmp.series(cmp.b)
         with solara.Columns([1, 1]):
             Side("A", cmp.a, va, changer(cmp.a))
             Side("B", cmp.b, vb, changer(cmp.b))

@@ -22,9 +22,9 @@ def run_command(session: Session, filename: str = "session.toml") -> str:
     return f"reformsim run --scenario {filename} --seed {session.seed} --years {session.day / 365:.6g}"
 
 
-def scenario_toml(session: Session) -> str:
-    """The session as a scenario file (the command that reruns it on top)."""
-    return f"# {run_command(session)}\n" + dump_scenario(session.scenario())
+def scenario_toml(session: Session, filename: str = "session.toml") -> str:
+    """The session as scenario file ``filename``, with the command that reruns it on top."""
+    return f"# {run_command(session, filename)}\n" + dump_scenario(session.scenario())
 
 
 def run_table(session: Session) -> pd.DataFrame:
@@ -54,7 +54,8 @@ def ExportPanel(session: Session) -> solara.Element:
         solara.HTML(tag="h3", unsafe_innerHTML=html.escape(t("export")), style="margin:4px 0")
         for key, make, ext, mime in (("export_csv", run_csv, "csv", "text/csv"),
                                      ("export_parquet", run_parquet, "parquet", "application/octet-stream"),
-                                     ("export_toml", scenario_toml, "toml", "application/toml")):
+                                     ("export_toml", lambda s: scenario_toml(s, f"{stem}.toml"), "toml",
+                                      "application/toml")):
             with solara.Div(classes=[f"export-{ext}"]):
                 solara.FileDownload(lambda make=make: make(session), filename=f"{stem}.{ext}", label=t(key),
                                     mime_type=mime)

@@ -43,6 +43,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # targets
     "targets": ("2025 targets", "2025 年目标"),
     "last_year_note": ("over the last simulated year", "按最近一个模拟年统计"),
+    "so_far_note": ("over the {days} days simulated so far", "按已模拟的 {days} 天统计"),
     "primary_visit_share": ("Primary-care visit share", "基层就诊率"),
     "county_internal_visit_share": ("County-internal care", "县域内就诊率"),
     "life_expectancy": ("Life expectancy", "人均预期寿命"),

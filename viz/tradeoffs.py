@@ -17,7 +17,7 @@ from .i18n import t
 from .names import change_text
 from .whatif import BAND_SEEDS, Request, WhatIf
 
-DEBOUNCE_S = 0.3  # a burst of key presses becomes one projection
+DEBOUNCE_S = 0.15  # a burst of key presses becomes one projection
 PREPARE_AFTER_S = 1.0  # paused this long: project the current settings ahead of a lever change
 TABLE_CSS = (".tradeoff-table td, .tradeoff-table th { padding: 1px 6px; border-bottom: 1px solid #eceff1; "
              "text-align: right; white-space: nowrap; } .tradeoff-table td:first-child, .tradeoff-table "
@@ -50,15 +50,20 @@ def use_what_if(whatif: WhatIf, request: Request | None, day: int, playing: bool
     the county has been paused for a moment."""
     serial = request.serial if request is not None else 0
 
-    def run(cancel: threading.Event) -> None:
-        if request is None or cancel.wait(DEBOUNCE_S):
-            return
-        whatif.submit(request)
-        waiting = set(request.futures.values())
+    def publish(futures: list[cf.Future], cancel: threading.Event) -> None:
+        waiting = set(futures)
         while waiting and not cancel.is_set():
             done, waiting = cf.wait(waiting, timeout=0.5, return_when=cf.FIRST_COMPLETED)
             if done:
                 progress.set(progress.value + 1)
+
+    def run(cancel: threading.Event) -> None:
+        if request is None or cancel.wait(DEBOUNCE_S):
+            return
+        # the session's seed first, alone: the band's seeds would take the cores it needs
+        publish(whatif.submit(request, request.seeds[:1]), cancel)
+        if not cancel.is_set():
+            publish(whatif.submit(request, request.seeds[1:]), cancel)
 
     def prepare(cancel: threading.Event) -> None:
         if not playing and not cancel.wait(PREPARE_AFTER_S):

@@ -142,17 +142,13 @@ class WhatIf:
                                    (None, *(seed + 1 + i for i in range(BAND_SEEDS))), self._engine_state())
             return self.current
 
-    def submit(self, request: Request) -> None:
-        """Start a request's projections: the session's seed first, then the band's seeds."""
+    def submit(self, request: Request, seeds: tuple[int | None, ...]) -> list[cf.Future]:
+        """Start a request's projections on ``seeds`` (none if a newer change came); their futures."""
         with self.lock:
             if request is not self.current:
-                return
-            for seed in request.seeds:
+                return []
+            for seed in seeds:
                 for role, changes in (("without", request.without), ("with", request.with_)):
                     request.futures[role, seed] = self._future(request.state, changes, seed)
             self._cancel_unneeded(set(request.futures.values()))
-
-    def clear(self) -> None:
-        """Forget the current request (the county restarted)."""
-        with self.lock:
-            self.current = None
+            return [request.futures[role, seed] for seed in seeds for role in ("without", "with")]

@@ -59,10 +59,10 @@ def workshop(page: Page, server: Server, language: str) -> None:
         page.locator(".lang-zh").click()
     page.locator(".days-per-step .v-select__slot").click()
     page.locator(".menuable__content__active").get_by_role("option", name="90", exact=True).click()
-    for _ in range(4):  # a year, so life expectancy is measured
+    for _ in range(5):  # more than a year, so life expectancy is measured
         step.click()
         time.sleep(1)
-    expect(page.locator(".reformsim-day")).to_contain_text("360", timeout=UPDATE_TIMEOUT_MS)
+    expect(page.locator(".reformsim-day")).to_contain_text("450", timeout=UPDATE_TIMEOUT_MS)
     drag_slider(page, "transfer_seniors", 0.25)
     expect(page.locator(".whatif-ready")).to_be_visible(timeout=LONG_MS)
     expect(page.locator(".tradeoff-table")).to_contain_text("%", timeout=LONG_MS)

@@ -75,8 +75,10 @@ def test_compare_plays_a_minute_at_every_setting(
     record_property("compare_days_per_s", rates)
 
     # every difference chart fits the 1,400-pixel window (the third column used to be cut off)
-    charts = page.locator(".diff-charts svg").first.bounding_box()
-    assert charts and charts["x"] + charts["width"] <= page.viewport_size["width"], charts
+    charts = page.locator(".diff-charts svg").first
+    expect(charts).to_be_visible(timeout=UPDATE_TIMEOUT_MS)
+    box = charts.bounding_box()
+    assert box and box["x"] + box["width"] <= page.viewport_size["width"], box
     # the same seed on both sides: only the lever makes the out-of-pocket share differ
     oop = page.locator(".compare-table tr", has_text="Out-of-pocket").inner_text()
     assert not re.search(r"\t0\.0 pt$", oop.strip()), oop
