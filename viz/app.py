@@ -23,7 +23,7 @@ from reformsim.viz.fonts import ChineseFont
 from reformsim.viz.i18n import LanguageToggle, lang, t
 from reformsim.viz.simulator import Simulator
 
-projection.pool()  # start and warm the what-if's workers with the server, not at the first change
+projection.start_pools()  # start and warm the what-if's workers with the server, not at the first change
 solara.server.settings.theme.show_banner = False  # an English "runs on Solara" line in a Chinese page
 
 

@@ -4,7 +4,7 @@ The session's model is copied as it is today (``engine_state``: a deep copy with
 subscribers or the DataCollector's history, pickled), and a worker runs the copy on under a list
 of lever changes and returns the daily columns the charts and trade-offs need. Two workers run
 "with" and "without" a change side by side; a few more seeds (the future's chance redrawn on the
-same state) give the band. The engine is compiled code that holds the interpreter lock, so the
+same state) give the band, in a worker of lower priority. The engine is compiled code that holds the interpreter lock, so the
 work must run in other processes for the page to stay responsive.
 """
 
@@ -106,12 +106,13 @@ def _watch_parent(parent: int) -> None:
 _called_off: Any = None  # in a worker: the flags of ``call_off``, shared with the server
 
 
-def _start_worker(parent: int, called_off: Any) -> None:
+def _start_worker(parent: int, called_off: Any, niceness: int) -> None:
     global _called_off
     _called_off = called_off
     # the server stops its workers itself (``shutdown_pool``, at exit): a SIGTERM to the server's
     # process group must not kill them half-way and leave the pool's queues behind
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(niceness)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
@@ -125,37 +126,58 @@ def _warm_up() -> float:
     return time.perf_counter() - t0
 
 
-_pool: cf.ProcessPoolExecutor | None = None
+# Two pools: the session's seed ("with", "without") in WORKERS processes; the band's seeds in one
+# process at a lower priority, which only takes the processor time the first leave. On a shared pool
+# the band of one change (six runs) queued ahead of the next change, and one session's ahead of another's.
+POOLS = {"main": (WORKERS, 0), "band": (1, 10)}  # kind -> (processes, niceness)
+_pools: dict[str, cf.ProcessPoolExecutor] = {}
 _flags: Any = None  # one flag per slot: set, the task in that slot stops at its next check
 _next_slot = 0
 _pool_lock = threading.Lock()
 
 
-def pool() -> cf.ProcessPoolExecutor:
-    """The server's worker processes (shared by its sessions), started and warmed on first use."""
-    global _pool, _flags
+def pool(kind: str = "main") -> cf.ProcessPoolExecutor:
+    """The server's worker processes of ``kind`` (shared by its sessions), started and warmed on first use."""
+    global _flags
     with _pool_lock:
-        if _pool is None:
+        if kind not in _pools:
             # spawn, not fork: the server runs threads, and a forked copy of a lock held by one of them
             # would never be released in the child
             context = multiprocessing.get_context("spawn")
-            _flags = context.Array("b", SLOTS, lock=False)
-            _pool = cf.ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_start_worker,
-                                           initargs=(os.getpid(), _flags))
-            for _ in range(WORKERS):
-                _pool.submit(_warm_up)
-            atexit.register(shutdown_pool)
-        return _pool
+            if _flags is None:
+                _flags = context.Array("b", SLOTS, lock=False)
+                atexit.register(shutdown_pool)
+            processes, niceness = POOLS[kind]
+            _pools[kind] = cf.ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker,
+                                                  initargs=(os.getpid(), _flags, niceness))
+            for _ in range(processes):
+                _pools[kind].submit(_warm_up)
+        return _pools[kind]
 
 
-def submit(state: bytes, changes: tuple[tuple[str, Any], ...], seed: int | None) -> tuple[cf.Future, int]:
-    """Start a projection (``run_ahead``); returns its future and the slot that calls it off."""
+def start_pools() -> None:
+    """Start and warm every pool now (the server is starting), not at the first lever change."""
+    for kind in POOLS:
+        pool(kind)
+
+
+def submit(state: bytes, changes: tuple[tuple[str, Any], ...], seed: int | None,
+           band: bool = False) -> tuple[cf.Future, int]:
+    """Start a projection (``run_ahead``) in the main or the band's pool; returns its future and the
+    slot that calls it off. A pool whose worker died (out of memory) is replaced."""
     global _next_slot
-    executor = pool()
+    kind = "band" if band else "main"
     with _pool_lock:
         slot, _next_slot = _next_slot, (_next_slot + 1) % SLOTS
-        _flags[slot] = 0
-    return executor.submit(run_ahead, state, changes, seed, DAYS, slot), slot
+    executor = pool(kind)
+    _flags[slot] = 0
+    try:
+        return executor.submit(run_ahead, state, changes, seed, DAYS, slot), slot
+    except cf.process.BrokenProcessPool:
+        with _pool_lock:
+            _pools.pop(kind, None)
+        executor.shutdown(wait=False, cancel_futures=True)
+        return pool(kind).submit(run_ahead, state, changes, seed, DAYS, slot), slot
 
 
 def call_off(future: cf.Future, slot: int) -> None:
@@ -165,20 +187,12 @@ def call_off(future: cf.Future, slot: int) -> None:
         _flags[slot] = 1
 
 
-def restart_pool() -> None:
-    """Forget a broken pool (a worker died); the next request starts a new one."""
-    global _pool
-    with _pool_lock:
-        broken, _pool = _pool, None
-    if broken is not None:
-        broken.shutdown(wait=False, cancel_futures=True)
-
-
 def shutdown_pool() -> None:
     """Stop the workers (the server is stopping): running projections are called off."""
-    global _pool
     with _pool_lock:
-        done, _pool = _pool, None
-    if done is not None:
+        done = list(_pools.values())
+        _pools.clear()
+    if done:
         _flags[:] = [1] * SLOTS
-        done.shutdown(wait=True, cancel_futures=True)
+    for executor in done:
+        executor.shutdown(wait=True, cancel_futures=True)

@@ -14,7 +14,6 @@ from reformsim.model.params import TIERS
 
 from .cards import fmt_target
 from .charts import Chart
-from .figures import chart_series
 from .i18n import t
 from .specs import Band, Line, series_spec, stack_spec
 from .whatif import Request
@@ -25,10 +24,9 @@ TIER_COLOURS = ("#2e7d32", "#1565c0", "#ef6c00", "#6a1b9a")
 
 def projected(request: Request | None, role: str) -> list[dict[str, np.ndarray]]:
     """The chart series of a request's finished projections in ``role``, the session's seed first."""
-    if request is None:
+    if request is None or request.series(role, None) is None:
         return []
-    runs = [request.result(role, seed) for seed in request.seeds]
-    return [chart_series(run, request.scale) for run in runs if run is not None]
+    return [run for run in (request.series(role, seed) for seed in request.seeds) if run is not None]
 
 
 def what_if_layers(key: str, request: Request | None, without: list, with_: list) -> tuple[list[Line], list[Band]]:

@@ -78,6 +78,7 @@ def Simulator(first_setup: Setup | None = None) -> solara.Element:
         return SimpleNamespace(step=step, step_once=step_once, restart=restart, change_lever=change_lever)
 
     act = solara.use_memo(handlers, [county])
+    solara.use_effect(lambda: whatif.close, [whatif])  # on Restart or a closed page
     use_player(act.step, frame, playing.value, county)
     with session.lock:
         day = session.day

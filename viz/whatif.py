@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import projection
-from .figures import daily_columns, end_figures, joined
+from .figures import chart_series, daily_columns, end_figures, joined
 from .session import Session
 
 BAND_SEEDS = 3  # extra seeds for the band, besides the session's own
@@ -40,13 +40,26 @@ class Request:
     seeds: tuple[int | None, ...]
     state: tuple[tuple, bytes]  # (key, engine state) of the day it projects from
     futures: dict[tuple[str, int | None], cf.Future] = field(default_factory=dict)
+    # what finished projections are drawn from, made once: the charts redraw at every frame
+    made: dict[tuple, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def result(self, role: str, seed: int | None) -> dict[str, np.ndarray] | None:
         """A finished projection's daily columns, history included (None while running)."""
         future = self.futures.get((role, seed))
         if not finished(future):
             return None
-        return joined(self.history, future.result())
+        if ("daily", role, seed) not in self.made:
+            self.made["daily", role, seed] = joined(self.history, future.result())
+        return self.made["daily", role, seed]
+
+    def series(self, role: str, seed: int | None) -> dict[str, np.ndarray] | None:
+        """A finished projection as the charts draw it (``figures.chart_series``)."""
+        daily = self.result(role, seed)
+        if daily is None:
+            return None
+        if ("series", role, seed) not in self.made:
+            self.made["series", role, seed] = chart_series(daily, self.scale)
+        return self.made["series", role, seed]
 
     def error(self) -> BaseException | None:
         for future in self.futures.values():
@@ -104,7 +117,7 @@ class WhatIf:
         key = (state[0], changes, seed)
         future = self.cache.get(key)
         if future is None or (future.done() and not finished(future)):
-            future, slot = projection.submit(state[1], changes, seed)
+            future, slot = projection.submit(state[1], changes, seed, band=seed is not None)
             self.cache[key], self.slots[future] = future, slot
             while len(self.cache) > CACHE_SIZE:
                 self._call_off(self.cache.pop(next(iter(self.cache))))
@@ -141,6 +154,13 @@ class WhatIf:
                                    daily_columns(self.session.model), self.session.model.scale,
                                    (None, *(seed + 1 + i for i in range(BAND_SEEDS))), self._engine_state())
             return self.current
+
+    def close(self) -> None:
+        """Call off every projection still to come (the page closed, or the county restarted):
+        they would only hold up other sessions' what-ifs."""
+        with self.lock:
+            self.current = None
+            self._cancel_unneeded(set())
 
     def submit(self, request: Request, seeds: tuple[int | None, ...]) -> list[cf.Future]:
         """Start a request's projections on ``seeds`` (none if a newer change came); their futures."""
