@@ -18,7 +18,7 @@ from .names import change_text
 from .whatif import BAND_SEEDS, Request, WhatIf
 
 DEBOUNCE_S = 0.15  # a burst of key presses becomes one projection
-PREPARE_AFTER_S = 1.0  # paused this long: project the current settings ahead of a lever change
+PREPARE_AFTER_S = 0.3  # paused this long (not stepping again): project the current settings ahead of a lever change
 TABLE_CSS = (".tradeoff-table td, .tradeoff-table th { padding: 1px 6px; border-bottom: 1px solid #eceff1; "
              "text-align: right; white-space: nowrap; } .tradeoff-table td:first-child, .tradeoff-table "
              "th:first-child { text-align: left; white-space: normal; }")
