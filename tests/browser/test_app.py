@@ -49,7 +49,8 @@ def test_a_dragged_lever_draws_the_five_year_what_if(
     step = open_app(server, page)
     step.click()
     expect(page.locator(".reformsim-day")).to_contain_text("Day 10 ", timeout=UPDATE_TIMEOUT_MS)
-    time.sleep(3)  # a person looks at the page before moving a lever
+    # a person reads the page before moving a lever; meanwhile the app projects the current settings
+    time.sleep(8)
 
     value = page.locator(".lever-drug_markup .lever-value")
     expect(value).to_have_text("15%")
