@@ -15,19 +15,20 @@ import concurrent.futures as cf
 import copy
 import functools
 import io
+import math
 import multiprocessing
 import os
 import pickle
 import signal
 import threading
 import time
+from array import array
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 from reformsim.agents.streams import Streams
 from reformsim.model.events import Events
-from reformsim.model.metrics import make_datacollector
 from reformsim.model.model import CountyModel
 from reformsim.model.params import TIERS
 
@@ -68,9 +69,22 @@ def engine_state(model: CountyModel) -> bytes:
     return buf.getvalue()
 
 
+class Columns:
+    """What the engine records its days into during a projection: only ``COLUMNS`` (it calls
+    ``collect`` at the end of each day), a tenth of a day's cost less than the full DataCollector."""
+
+    def __init__(self) -> None:
+        self.values = {k: array("d") for k in COLUMNS}
+
+    def collect(self, model: CountyModel) -> None:
+        row = model.today.row
+        for key, values in self.values.items():
+            values.append(row.get(key, math.nan))
+
+
 def load_state(state: bytes) -> CountyModel:
     model = pickle.loads(state)
-    model.datacollector = make_datacollector()
+    model.datacollector = Columns()
     return model
 
 
@@ -92,7 +106,7 @@ def run_ahead(state: bytes, changes: tuple[tuple[str, Any], ...], seed: int | No
         if slot is not None and day % CHECK_DAYS == 0 and _called_off is not None and _called_off[slot]:
             return None
         model.step()
-    return {k: np.asarray(model.datacollector.model_vars[k], dtype=float) for k in COLUMNS}
+    return {k: np.asarray(v, dtype=float) for k, v in model.datacollector.values.items()}
 
 
 # ---------------------------------------------------------------------- the worker processes
