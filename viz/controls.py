@@ -7,6 +7,7 @@ panel says that the choice is not applied yet.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from collections.abc import Callable
@@ -68,16 +69,18 @@ def ScenarioPicker(value: str, on_value: Callable[[str], None], css: str = "scen
 def SetupPanel(chosen: solara.Reactive[Setup], running: Setup, on_restart: Callable[[], None]) -> solara.Element:
     """Scenario, residents and seed; Restart builds the county they describe."""
     setup = chosen.value
+
+    def choose(**field: object) -> None:
+        chosen.set(dataclasses.replace(setup, **field))
+
     with solara.Column(gap="6px", classes=["reformsim-setup"]) as main:
         solara.HTML(tag="h3", unsafe_innerHTML=html.escape(t("county_setup")), style="margin:4px 0")
-        ScenarioPicker(setup.scenario, lambda name: chosen.set(Setup(name, setup.population, setup.seed)))
+        ScenarioPicker(setup.scenario, lambda name: choose(scenario=name))
         solara.Text(f"{t('population')}: {setup.population:,}", classes=["population-label"])
         solara.SliderInt("", value=setup.population, min=POPULATIONS[0], max=POPULATIONS[1], step=POPULATIONS[2],
-                         on_value=lambda n: chosen.set(Setup(setup.scenario, int(n), setup.seed)), thumb_label=False)
+                         on_value=lambda n: choose(population=int(n)), thumb_label=False)
         solara.Text(f"{t('seed')}: {setup.seed}", classes=["seed-label"])
-        solara.SliderInt("", value=setup.seed, min=0, max=99, on_value=lambda s: chosen.set(Setup(setup.scenario,
-                                                                                                 setup.population, int(s))),
-                         thumb_label=False)
+        solara.SliderInt("", value=setup.seed, min=0, max=99, on_value=lambda n: choose(seed=int(n)), thumb_label=False)
         changed = setup != running
         if changed:
             solara.Text(t("restart_needed"), classes=["restart-needed"], style="color:#e65100;font-size:12px")
