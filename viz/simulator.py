@@ -70,9 +70,12 @@ def Simulator(first_setup: Setup | None = None) -> solara.Element:
             try:
                 with session.lock:  # the pending changes and the state projected from are of one moment
                     without, with_ = session.set_lever(lever, value)
-                    whatif.ask((lever.path, value), without, with_)
+                    request = whatif.ask((lever.path, value), without, with_)
             except ValueError:
                 return  # the scenario refused the value (a slider cannot produce one)
+            # projected at once, before the page redraws: in a burst of key presses each change calls
+            # off the one before it (the worker stops within a simulated month)
+            whatif.submit(request, request.seeds[:1])
             frame.set(frame.value + 1)
 
         return SimpleNamespace(step=step, step_once=step_once, restart=restart, change_lever=change_lever)

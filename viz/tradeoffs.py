@@ -17,7 +17,6 @@ from .i18n import t
 from .names import change_text
 from .whatif import BAND_SEEDS, Request, WhatIf
 
-DEBOUNCE_S = 0.15  # a burst of key presses becomes one projection
 PREPARE_AFTER_S = 0.3  # paused this long (not stepping again): project the current settings ahead of a lever change
 TABLE_CSS = (".tradeoff-table td, .tradeoff-table th { padding: 1px 6px; border-bottom: 1px solid #eceff1; "
              "text-align: right; white-space: nowrap; } .tradeoff-table td:first-child, .tradeoff-table "
@@ -58,9 +57,10 @@ def use_what_if(whatif: WhatIf, request: Request | None, day: int, playing: bool
                 progress.set(progress.value + 1)
 
     def run(cancel: threading.Event) -> None:
-        if request is None or cancel.wait(DEBOUNCE_S):
+        if request is None:
             return
-        # the session's seed first, alone: the band's seeds would take the cores it needs
+        # the session's seed first (the lever change started it), alone: the band's seeds would take
+        # the cores it needs
         publish(whatif.submit(request, request.seeds[:1]), cancel)
         if not cancel.is_set():
             publish(whatif.submit(request, request.seeds[1:]), cancel)
