@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from app_page import APP, UPDATE_TIMEOUT_MS, drag_slider, open_app
+from app_page import APP, UPDATE_TIMEOUT_MS, drag_slider, open_app, page_errors
 from playwright.sync_api import Page, Response, expect
 from reformsim.viz.fonts import FAMILY, PACKAGE
 
@@ -89,3 +89,30 @@ def test_chinese_leaves_no_english_word_and_uses_the_served_font(
     assert page.evaluate(f"() => [...document.fonts].some(f => f.family.includes('{FAMILY}') && f.status === 'loaded')")
     assert not page.locator(".font-missing").count()
     assert not server.cdn_misses(), server.cdn_misses()
+
+
+def test_without_the_font_the_page_says_so_and_works(
+    solara_server: Callable[[Path], SolaraServer], browser_page: Page, solara_assets: Path, tmp_path: Path
+) -> None:
+    """An asset cache without the font (and no internet to fetch it): a notice in both languages,
+    Chinese in the computer's fonts, and the app otherwise as usual."""
+    fontless = tmp_path / "assets"
+    for entry in solara_assets.iterdir():
+        if entry.name.startswith("@"):  # a scope: its packages, the font's scope without the font
+            (fontless / entry.name).mkdir(parents=True)
+            for package in entry.iterdir():
+                if f"{entry.name}/{package.name}" != PACKAGE:
+                    (fontless / entry.name / package.name).symlink_to(package)
+        else:
+            (fontless / entry.name).symlink_to(entry)
+    # and no CDN to fall back on, even on a machine with internet
+    server = solara_server(APP, fontless, {"SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm"})
+    page = browser_page
+    step = open_app(server, page)
+    notice = page.locator(".font-missing")
+    expect(notice).to_contain_text("Chinese web font could not be loaded", timeout=60_000)
+    page.locator(".lang-zh").click()
+    expect(notice).to_contain_text("未能加载中文网页字体")
+    step.click()
+    expect(page.locator(".reformsim-day")).to_contain_text("模拟第 10 天", timeout=UPDATE_TIMEOUT_MS)
+    assert not page_errors(page), page_errors(page)
