@@ -59,9 +59,7 @@ TEXT: dict[str, tuple[str, str]] = {
                     "调整自下一个模拟日起生效，并绘制五年推演。"),
     "evidence": ("Evidence", "依据"),
     "doctors_whole_county": ("{n} doctors (whole county)", "{n} 名医师（全县）"),
-    "changed_levers": ("{n} lever(s) changed", "已调整 {n} 项杠杆"),
     # what-if and trade-offs
-    "whatif": ("Five-year what-if", "五年推演"),
     "whatif_idle": ("Move a lever to see the next five years with and without the change.",
                     "调整任一杠杆，即可看到有无此项调整的未来五年。"),
     "whatif_running": ("Projecting five years from day {day}…", "正在从第 {day} 天起推演五年……"),
@@ -90,8 +88,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "money_series": ("Money", "资金"),
     "provider_surplus": ("Provider surplus, cumulative (¥ million)", "医疗机构累计结余（百万元）"),
     "day": ("day", "天"),
-    "today": ("today", "今天"),
-    "target_line": ("target", "目标线"),
     "download_png": ("PNG", "PNG"),
     # tiers
     "village": ("Village clinics", "村卫生室"),
