@@ -91,14 +91,22 @@ def perceived_quality(skill: np.ndarray, sev: np.ndarray, slope: float) -> np.nd
 
 
 @njit(cache=True)
-def slot_utility(c, sev, tier, quality, trust, oop, income, travel_min, wait_days, delay_days, referred, contract, bypass):
+def cost_units(oop, daily_income):
+    """How an expected out-of-pocket cost (¥) weighs on a household with ``daily_income`` (¥ a day
+    per person): log(1 + cost / income), so the first yuan of a visit weigh more than the last
+    of a stay."""
+    return np.log1p(oop / daily_income)
+
+
+@njit(cache=True)
+def slot_utility(c, sev, tier, quality, trust, cost, travel_min, wait_days, delay_days, referred, contract, bypass):
     """Utility of one facility slot of tier ``tier`` (>= 0) for an episode of severity ``sev``,
     by the pathway that starts there: its perceived ``quality`` (0..1), expected out-of-pocket
-    ``oop`` (¥) and ``delay_days`` before adequate care; ``trust`` is the resident's in that
-    tier, ``wait_days`` the wait for the first visit, ``bypass`` whether the resident goes to a
-    hospital without a referral letter (penalised by ``referral_bypass_penalty``)."""
+    in ``cost_units`` and ``delay_days`` before adequate care; ``trust`` is the resident's in
+    that tier, ``wait_days`` the wait for the first visit, ``bypass`` whether the resident goes
+    to a hospital without a referral letter (penalised by ``referral_bypass_penalty``)."""
     u = c[_QUALITY] * (quality * trust)
-    u += c[_COST] * c[_W_COST + sev] * np.log1p(oop / c[_INCOME + income])
+    u += c[_COST] * c[_W_COST + sev] * cost
     u += c[_TRAVEL] * c[_W_TRAVEL + sev] * travel_min
     u += c[_WAIT] * wait_days
     u += c[_DELAY] * c[_W_DELAY + sev] * delay_days
@@ -219,7 +227,8 @@ def _utilities(c, sev, slot_tier, quality, trust, oop, income, travel_min, wait_
             if t < 0:
                 out[i, j + 1] = -np.inf
             else:
-                out[i, j + 1] = slot_utility(c, sev[i], t, quality[i, j], trust[i, t], oop[i, j], income[i], travel_min[i, j],
+                out[i, j + 1] = slot_utility(c, sev[i], t, quality[i, j], trust[i, t],
+                                             cost_units(oop[i, j], c[_INCOME + income[i]]), travel_min[i, j],
                                              wait_days[i, j], delay_days[i, j], referred_to[i, j], contract[i], bypass)
     return out
 
@@ -267,17 +276,24 @@ def choose(u: np.ndarray, draw: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def oop_row(home, scheme, letter, sev):
-    """The row of ``CareSeeking.expected_oop``'s table for an episode."""
+    """The row of the pathways' out-of-pocket table (``pathway_tables``) for an episode."""
     return ((home * 2 + scheme) * 2 + letter) * 4 + sev
 
 
+def cost_table(oop: np.ndarray, daily_income) -> np.ndarray:
+    """``cost_units`` of every row of the out-of-pocket table for each income band: rows by
+    ``oop_row`` x 3 + income band."""
+    return cost_units(oop[:, None, :], np.asarray(daily_income, dtype=float)[None, :, None]).reshape(-1, oop.shape[1])
+
+
 @njit(cache=True, inline="always")  # inlined in Numba's IR: a call per episode with a dozen array views cost more than the rule
-def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, contract, income, trust, slot_fac, slot_tier,
-                quality, oop, delay, travel, wait_general, wait_priority, u):
+def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, contract, trust, slot_fac, slot_tier,
+                quality, cost, delay, travel, wait_general, wait_priority, u):
     """One care-seeking step of an episode: the alternative (0 self-care, else slot + 1) picked
     by its CHOICE draw for that step among self-care and the home's slots (``slot_fac``,
     ``slot_tier``: -1 unavailable, with each slot's pathway ``quality``, ``oop`` and ``delay`` for
-    the severity, and ``travel``). A patient with a referral letter or a contract sees the
+    the severity (its out-of-pocket in ``cost_units`` for the household), and ``travel``). A
+    patient with a referral letter or a contract sees the
     priority wait (``agents/queues.py``); ``trust`` is the resident's by tier; ``u`` is scratch
     (slots + 1)."""
     s = len(slot_fac)
@@ -296,14 +312,13 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
         f = slot_fac[j]
         wait = wait_priority[f] if priority else wait_general[f]
         referred = has_letter and t == referred_tier
-        u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], oop[j], income, travel[j], wait, delay[j], referred, contract,
-                                bypass)
+        u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], cost[j], travel[j], wait, delay[j], referred, contract, bypass)
     return pick(u, draw(key, _CHOICE, person, np.int64(ep_key) * 8 + step))
 
 
 @njit(cache=True)
 def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, referred_tier, home, scheme, income,
-                 contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, oop, delay, travel):
+                 contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, cost, delay, travel):
     """Each episode's next care-seeking step: its ``steps`` count goes up by one; past
     ``max_steps`` the resident gives up (alternative -1), else the alternative and the chosen
     facility (``choose_slot``).
@@ -311,7 +326,7 @@ def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, ref
     Episode fields are read by id; the resident's ``contract`` and ``trust`` come gathered per
     episode: read here from the resident arrays, each would be a cache miss that the loop waits
     for. Per-home tables are indexed as in ``CareSeeking.choose``: ``quality`` rows by (home,
-    severity), ``oop`` rows by ``oop_row``.
+    severity), ``cost`` rows by ``oop_row`` x 3 + income band (``cost_table``).
     """
     n, s = len(eps), slot_fac.shape[1]
     alt = np.empty(n, dtype=np.int64)
@@ -325,8 +340,8 @@ def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, ref
             fid[i] = -1
             continue
         h, sv, letter = home[e], severity[e], has_referral[e]
-        a = choose_slot(c, key, person[e], ep_key[e], steps[e], sv, letter, referred_tier[e], contract[i], income[e],
-                        trust[i], slot_fac[h], slot_tier[h], quality[h * 4 + sv], oop[oop_row(h, scheme[e], letter, sv)],
+        a = choose_slot(c, key, person[e], ep_key[e], steps[e], sv, letter, referred_tier[e], contract[i], trust[i],
+                        slot_fac[h], slot_tier[h], quality[h * 4 + sv], cost[oop_row(h, scheme[e], letter, sv) * 3 + income[e]],
                         delay[h * 4 + sv], travel[h], wait_general, wait_priority, u)
         alt[i] = a
         fid[i] = slot_fac[h, max(a - 1, 0)]
@@ -428,6 +443,7 @@ class CareSeeking:
         # slot tiers (-1 unavailable): per-episode slot attributes are row look-ups into these tables
         self.slot_facility, self.slot_tier = slot_tables(m.county.slot_facility, m.fac.tier)
         self.up_slot = up_slots(self.slot_tier)
+        self._costs: tuple = (None, None)
 
     def derive(self, s) -> None:
         self.params = p = ChoiceParams.of(s)
@@ -435,12 +451,19 @@ class CareSeeking:
         self.p_bed = np.asarray(s.illness.admission_need, dtype=float)
 
     def pathways(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Today's pathway tables of every home (``pathway_tables``): they follow skills, the
-        providers' margins, prices and the priority waits, so they are made once a day."""
+        """Today's pathway tables of every home (``pathway_tables``): quality and delay, which
+        follow the load and the waits, every day; the out-of-pocket in ``cost_units``
+        (``cost_table``, a logarithm per cell) only when skills, providers' margins, prices or
+        incomes have changed."""
         m = self.m
         quality = perceived_quality(m.queues.effective_skill[:, None], np.arange(4)[None, :], self.params.quality_slope)
-        return pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, m.care.keep, quality,
-                              m.queues.wait_priority, m.billing.oop_visit, m.billing.oop_stay, self.p_bed)
+        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, m.care.keep, quality,
+                                   m.queues.wait_priority, m.billing.oop_visit, m.billing.oop_stay, self.p_bed)
+        key = (m.fac.skill.tobytes(), m.care.keep.tobytes(), id(m.billing.oop_visit), self.p_bed.tobytes(),
+               self.params.daily_income)
+        if self._costs[0] != key:
+            self._costs = (key, cost_table(oop, self.params.daily_income))
+        return q, d, self._costs[1]
 
     def choose(self, eps: np.ndarray) -> None:
         """Each episode's next decision: a facility (booked after its wait), self-care, or giving up."""
@@ -448,10 +471,10 @@ class CareSeeking:
         e, r, f, q = m.ep, m.res, m.fac, m.queues
         res = e.resident[eps]
         contract = r.contract.take(res)
-        quality, delay, oop = self.pathways()
+        quality, delay, cost = self.pathways()
         alt, fid = choose_slots(self.coefficients, m.streams.key, eps, e.person, e.key, e.steps, e.severity, e.has_referral,
                                 e.referred_tier, e.home, e.scheme, e.income, contract, r.trust.take(res, axis=0), MAX_STEPS,
-                                self.slot_facility, self.slot_tier, q.wait_general, q.wait_priority, quality, oop, delay,
+                                self.slot_facility, self.slot_tier, q.wait_general, q.wait_priority, quality, cost, delay,
                                 m.county.slot_travel)
         gave_up, own, own_letter, booked, visit_day, tally = book_choices(
             eps, alt, fid, contract, e.has_referral, e.steps, e.severity, e.referred_tier, f.tier, q.use_reserved,

@@ -198,9 +198,10 @@ class Resident(mesa.Agent):
         letter, referred_tier, contract = bool(e.has_referral[ep]), int(e.referred_tier[ep]), bool(r.contract[self.rid])
         slot_fac, slot_tier = m.slot_facility[home], m.slot_tier[home]
         quality, delay, oop = m.home_pathways(home)
+        cost = choice.cost_units(oop[scheme, int(letter), sev], m.choice_params.daily_income[int(e.income[ep])])
         alt = choice.choose_slot(m.coefficients, m.streams.key, self.uid, int(e.key[ep]), step, sev, letter, referred_tier,
-                                 contract, int(e.income[ep]), r.trust[self.rid], slot_fac, slot_tier, quality[sev],
-                                 oop[scheme, int(letter), sev], delay[sev], m.county.slot_travel[home],
+                                 contract, r.trust[self.rid], slot_fac, slot_tier, quality[sev], cost, delay[sev],
+                                 m.county.slot_travel[home],
                                  m.wait_general, m.wait_priority, np.empty(len(slot_fac) + 1))
         fid = int(slot_fac[alt - 1]) if alt else -1
         decision, attended, first, bypass = choice.choice_counts(letter, int(f.tier[fid]) if alt else -1, referred_tier,

@@ -156,7 +156,7 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
 
     alt, fid = choice.choose_slots(choice.coefficients(b), streams.key, eps, person, ep_key, steps, sev, letter, referred_tier,
                                     home, scheme, income, contract, trust, choice.MAX_STEPS, slot_fac, slot_tier, wait_general,
-                                    wait_priority, quality, oop_table, delay, travel)
+                                    wait_priority, quality, choice.cost_table(oop_table, b.daily_income), delay, travel)
 
     others = np.setdiff1d(np.arange(pool), eps)
     assert np.array_equal(steps[eps], before[eps] + 1) and np.array_equal(steps[others], before[others])

@@ -119,7 +119,7 @@ ALLOWED = {
                 "visit_bill_table", "visit_kind", "visit_prices"},
     "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "referral_tier", "treatment_works", "triaged"},
     "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
-               "home_pathways", "perceived_quality", "slot_tables", "up_slots"},
+               "cost_units", "home_pathways", "perceived_quality", "slot_tables", "up_slots"},
     "contracts": {"ContractParams", "contracted"},
     "demography": {"DemographyParams", "MONTH", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
                    "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
