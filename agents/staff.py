@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-YEAR, MONTH = 365, 30
+from .seasons import YEAR, month_of, months_elapsed
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def monthly_flows(f, p: StaffParams, towns: np.ndarray, county: np.ndarray, scal
     if posts > 0 and day - posts_since < p.recruitment_years * YEAR:
         f.junior[towns] += posts / len(towns)
         hired += posts
-    month = (day // MONTH) % 12 + 1
+    month = month_of(day) + 1
     want = p.tidal_share if month in p.tidal_months else 0.0
     moved_now = -f.tidal[county].sum()
     target = want * (f.junior[county].sum() + moved_now)
@@ -142,7 +142,7 @@ def monthly_flows(f, p: StaffParams, towns: np.ndarray, county: np.ndarray, scal
 
 def trained(training_received: list[float], person_times_per_year: float) -> None:
     """A month of the training programme: the cumulative person-times by month, in place."""
-    training_received.append(training_received[-1] + person_times_per_year / YEAR * MONTH)
+    training_received.append(training_received[-1] + person_times_per_year / 12)
 
 
 def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarray, central: np.ndarray,
@@ -153,7 +153,7 @@ def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarra
     extra_seniors = np.divide(f.senior - county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
     ramp = np.clip((day - f.loan_since) / max(p.transfer_skill_lag_days, 1), 0, 1)
     gain = p.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
-    lagged = int(max(0, (day - p.training_lag_days) // MONTH))
+    lagged = months_elapsed(max(day - p.training_lag_days, 0))
     done = training_received[min(lagged, len(training_received) - 1)] if day >= p.training_lag_days else 0.0
     primary = f.tier == 1
     # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;

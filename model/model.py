@@ -19,13 +19,14 @@ from reformsim.agents.billing import Billing
 from reformsim.agents.care import Treatment
 from reformsim.agents.choice import CareSeeking
 from reformsim.agents.contracts import Contracts
-from reformsim.agents.demography import MONTH, YEAR, Demography
+from reformsim.agents.demography import Demography
 from reformsim.agents.episodes import EpisodePool, Outcome, Stage, StageCalendar
 from reformsim.agents.facilities import AGENT_CLASS, Facility, FacilityState
 from reformsim.agents.illness import Illness
 from reformsim.agents.payment import Payment
 from reformsim.agents.population import generate_residents
 from reformsim.agents.queues import Queues
+from reformsim.agents.seasons import YEAR, month_starts
 from reformsim.agents.staff import Staff
 from reformsim.agents.streams import Streams
 
@@ -114,7 +115,7 @@ class CountyModel(mesa.Model):
             self.illness.start_year()  # the year's onsets (agents/illness.py)
             self.contracts.renew()  # family-doctor contracts run for a year (agents/contracts.py)
             _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
-        if day % MONTH == 0:
+        if month_starts(day):  # calendar months (agents/seasons.py)
             if day > 0:
                 self.staff.month()  # attrition, hiring, recruitment, tidal moves, rotation, training (agents/staff.py)
             self.demography.census()  # person-years and the trailing year's life expectancy

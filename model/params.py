@@ -72,6 +72,10 @@ class PopulationParams(Section):
     _len3 = field_validator("income_band_shares")(_fixed_len(3))
 
 
+# a month's relative weight in a seasonal profile (agents/seasons.py)
+MonthWeight = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
+
+
 class IllnessParams(Section):
     """Episode onset and severity. Calibrated to visits ~6 and admissions ~0.18 per capita."""
 
@@ -96,8 +100,28 @@ class IllnessParams(Section):
     # both fatality lists: the assumed shape x a scale fitted by `reformsim calibrate` (docs/validation.md)
     untreated_fatality: list[Share] = [0.0, 0.0000322, 0.00129, 0.00482]
     delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0000646, 0.000258]  # added per day of delay
+    # seasons (agents/seasons.py): relative onset rate by month, January first. Acute episodes: a
+    # respiratory winter peak — respiratory infections, about a third of acute episodes, run two to
+    # three times as high in winter as in summer (China influenza surveillance: ILI peaks December-
+    # February; primary-care respiratory visits 3x winter/summer), so all acute onsets about 1.5x
+    # (assumption shaped on those). Normalised to a mean of 1: the yearly rates above are kept.
+    acute_by_month: list[MonthWeight] = [1.25, 1.10, 1.05, 0.95, 0.90, 0.85, 0.85, 0.85, 0.90, 0.95, 1.05, 1.30]
+    # chronic follow-ups and their complications: a milder winter excess (cardiovascular events
+    # rise in the cold season; assumption); normalised likewise
+    chronic_by_month: list[MonthWeight] = [1.15, 1.10, 1.00, 0.95, 0.95, 0.90, 0.90, 0.90, 0.95, 1.00, 1.05, 1.15]
+    # people present relative to residents, by month: tourists at scenic areas, migrant workers home
+    # for the Spring Festival (春节返乡). Not normalised: above 1 adds demand. Ones: residents only
+    visitors_by_month: list[MonthWeight] = [1.0] * 12
 
     _a = field_validator("acute_rate")(_fixed_len(5))
+    _m = field_validator("acute_by_month", "chronic_by_month", "visitors_by_month")(_fixed_len(12))
+
+    @field_validator("acute_by_month", "chronic_by_month")
+    @classmethod
+    def _some_season(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("a seasonal profile needs at least one month above 0")
+        return v
     _s = field_validator(
         "severity_young", "severity_middle", "severity_old", "admission_need",
         "untreated_fatality", "delay_fatality_per_day",
@@ -341,7 +365,11 @@ class Scenario(Section):
     payment: PaymentParams = PaymentParams()
     staff: StaffParams = StaffParams()
     policy: PolicyParams = PolicyParams()
-    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.5  # background life table e0 (assumption)
+    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.5  # background life table e0 at the start (assumption)
+    # yearly fall of background mortality (log rate): China's life expectancy rose 0.33 years a year
+    # 2018-2024 (77.0 to 79.0; sources: life expectancy), amenable and other mortality alike (EVIDENCE
+    # M3); 0.025 lifts the table's e0 0.31 years a year, the rest being left to care
+    mortality_decline: Annotated[float, Field(ge=0.0, le=0.1, allow_inf_nan=False)] = 0.025
     timeline: list[TimelineEvent] = []
 
     @model_validator(mode="after")

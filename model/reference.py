@@ -43,6 +43,7 @@ from reformsim.agents import (
     lifetable,
     payment,
     queues,
+    seasons,
     staff,
 )
 from reformsim.agents.episodes import EpisodePool, Outcome, Stage
@@ -55,7 +56,7 @@ from .ledger import Ledger
 from .metrics import Daily, make_datacollector
 from .params import Scenario, with_value
 
-YEAR, MONTH = demography.YEAR, demography.MONTH
+YEAR = seasons.YEAR
 
 
 def _one(x) -> np.ndarray:
@@ -134,10 +135,13 @@ class Resident(mesa.Agent):
         rates, each on a uniform day), booked."""
         m, r = self.model, self.model.res
         year, days_left = illness.year_left(from_day)
-        mean = illness.onset_mean(age_on(from_day, int(r.birth_day[self.rid])), int(r.chronic[self.rid]), *m.rates,
-                                  days_left, YEAR)
+        start = YEAR - days_left  # the day of the year drawn from
+        age, chronic = age_on(from_day, int(r.birth_day[self.rid])), int(r.chronic[self.rid])
+        mean = illness.onset_mean(age, chronic, *m.rates, start, YEAR)
         k = illness.onset_count(m.streams.key, self.uid, year, _poisson_cdf(mean))
-        self.onset_days = frozenset(from_day + illness.onset_day(m.streams.key, self.uid, year, nth, days_left)
+        acute, follow = illness.episode_rates(age, chronic, *m.rates[:4])
+        self.onset_days = frozenset(from_day + illness.onset_day(m.streams.key, self.uid, year, nth, acute, follow,
+                                                                 *m.rates[4:], start, YEAR)
                                     for nth in range(k))
         for d in sorted(self.onset_days):
             m.book(self, d)
@@ -177,7 +181,7 @@ class Resident(mesa.Agent):
         r.onsets[rid] += 1
         if r.episode[rid] >= 0:
             return
-        sev, need = illness.onset_kind(m.streams.key, self.uid, ctr, age_on(m.day, int(r.birth_day[rid])),
+        sev, need = illness.onset_kind(m.streams.key, self.uid, ctr, m.day % YEAR, age_on(m.day, int(r.birth_day[rid])),
                                        int(r.chronic[rid]), *m.onset_rule)
         ep = int(m.ep.begin(_one(rid), r, _one(self.uid), np.array((sev,), dtype=np.int8), _one(need), m.day, _one(ctr))[0])
         r.episode[rid] = ep
@@ -456,7 +460,7 @@ class ReferenceModel(mesa.Model):
             self.res.recycle()  # last year's dead's rows go to newborns
             self.draw_year()
             self.renew_contracts()
-        if day % MONTH == 0:
+        if seasons.month_starts(day):
             if day > 0:
                 self.hired, self.left = staff.monthly_flows(self.fac, self.staff_params, self.towns, self.county_ids,
                                                             self.scale, day, self.posts_since, self.term_start,
@@ -616,7 +620,8 @@ class ReferenceModel(mesa.Model):
         self.demography_params = demography.DemographyParams.of(s)
         self.income_cdf = demography.cdf(self.demography_params.income_band_shares)
         e0 = self.demography_params.life_expectancy_table
-        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0),
+                       self.demography_params.mortality_decline)
         self.chronic_scales = (self.demography_params.hypertension_scale, self.demography_params.diabetes_scale)
         self.contract_params = contracts.ContractParams.of(s)
         self.choice_params = choice.ChoiceParams.of(s)

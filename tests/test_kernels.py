@@ -24,6 +24,7 @@ from reformsim.agents import (
     lifetable,
     payment,
     population,
+    seasons,
 )
 from reformsim.agents.streams import Purpose, Streams
 from reformsim.model.params import (
@@ -32,6 +33,7 @@ from reformsim.model.params import (
     InsuranceParams,
     PaymentParams,
     PopulationParams,
+    Scenario,
     SchemeParams,
 )
 from scipy import stats
@@ -281,18 +283,24 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     band = np.digitize(age, illness.AGE_BANDS) - 1
     acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
     follow = (((chronic & 1) > 0) * p.hypertension_followups + ((chronic & 2) > 0) * p.diabetes_followups) * p.incidence_scale
+    rates = illness.rate_params(illness.IllnessParams.of(Scenario()))
+    # the rest of a year from day 165 holds that share of each kind's onsets: the seasons' weights
+    season_acute, season_chronic = (seasons.daily(m, normalise=True)
+                                    for m in (Scenario().illness.acute_by_month, Scenario().illness.chronic_by_month))
     # a year's onset counts are Poisson at those rates, from each resident's ONSET draw for the year
-    k = illness.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365)
+    k = illness.onset_counts(streams.key, uid, age, chronic, *rates, 3, 165, 365)
     u_year = streams.uniform(Purpose.ONSET, uid, 3)
-    lam = (acute + follow) * 200 / 365
+    lam = (acute * season_acute[165:].sum() + follow * season_chronic[165:].sum()) / 365
     assert k.tolist() == [illness.poisson_quantile(a, illness.poisson_cdf(b)) for a, b in zip(u_year, lam, strict=True)]
     # more distinct rates than the call keeps CDFs for: the others are drawn the same way
     assert len(np.unique(lam)) > 3
-    assert np.array_equal(illness.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365, 3), k)
+    assert np.array_equal(illness.onset_counts(streams.key, uid, age, chronic, *rates, 3, 165, 365, 3), k)
     need_by_sev = np.asarray(p.admission_need, dtype=float)
-    sev, need = illness.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
+    day = 20  # in January, both kinds run above their yearly rate, by their own profiles
+    sev, need = illness.onset_kinds(streams.key, uid, ctr, day, age, chronic, *rates, illness.severity_cdf(p), 0.04,
                                     need_by_sev, 0.7)
     u_kind, u_sev, u_adm = (streams.uniform(q, uid, ctr) for q in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT))
+    acute, follow = acute * season_acute[day], follow * season_chronic[day]
     follow_up = u_kind * (acute + follow) >= acute
     mix = np.array([p.severity_young, p.severity_middle, p.severity_old])[np.digitize(age, [15, 60])]
     acute_sev = (u_sev[:, None] > np.cumsum(mix, axis=1)[:, :-1]).sum(axis=1)
@@ -411,13 +419,43 @@ def test_by_day_is_a_stable_sort_with_day_bounds(days):
 
 
 def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_left():
+    """Without seasons an onset's day is uniform over the days left, from its ONSET draw."""
     streams = Streams(2)
+    flat = seasons.SeasonParams((1.0,) * 12, (1.0,) * 12, (1.0,) * 12)
+    rates = (np.array([2.0, 2, 2, 2, 2]), 3.0, 3.0, 1.0, *seasons.season_weights(flat))
     rows, uid, k = np.array([7, 3, 9]), np.array([70, 30, 90]), np.array([2, 0, 3])
-    rep, offset = illness.onset_days(streams.key, rows, uid, k, 4, 100)
+    age, chronic = np.array([30.0, 30, 30]), np.zeros(3, dtype=np.uint8)  # acute onsets only
+    rep, offset = illness.onset_days(streams.key, rows, uid, k, age, chronic, *rates, 4, 265, 365)
     assert rep.tolist() == [7, 7, 9, 9, 9]
     nth = np.array([0, 1, 0, 1, 2])
     u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
     assert np.array_equal(offset, np.floor(u * 100).astype(np.uint16))
+
+
+def test_seasonal_onsets_fall_in_each_month_in_proportion_to_its_weight():
+    """A winter-heavy profile puts that share of a year's onsets in each month, for acute onsets
+    and chronic follow-ups by their own profiles; a county's visitors scale both."""
+    streams = Streams(3)
+    acute_by_month = (3.0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2)
+    chronic_by_month = (1.0,) * 6 + (2.0,) * 6
+    visitors = (1.0,) * 6 + (1.5,) + (1.0,) * 5  # July's tourists
+    rates = (np.array([2.0, 2, 2, 2, 2]), 3.0, 0.0, 1.0,
+             *seasons.season_weights(seasons.SeasonParams(acute_by_month, chronic_by_month, visitors)))
+    n = 40_000
+    rows, uid = np.arange(n), np.arange(n) + 10
+    months = np.array([seasons.month_of(d) for d in range(365)])
+    age = np.full(n, 30.0)
+    for chronic, by_month, rate in ((0, acute_by_month, 2.0), (1, chronic_by_month, 5.0)):
+        k = illness.onset_counts(streams.key, uid, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
+        _, offset = illness.onset_days(streams.key, rows, uid, k, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
+        weight = seasons.daily(by_month, normalise=True) * seasons.daily(visitors, normalise=False)
+        chronic_weight = seasons.daily(chronic_by_month, normalise=True) * seasons.daily(visitors, normalise=False)
+        expected_total = n * (2.0 * weight.sum() + (rate - 2.0) * chronic_weight.sum()) / 365
+        assert k.sum() == pytest.approx(expected_total, rel=0.02)
+        by_month_seen = np.bincount(months[offset], minlength=12) / len(offset)
+        mix = 2.0 * seasons.daily(acute_by_month, normalise=True) + (rate - 2.0) * seasons.daily(chronic_by_month, normalise=True)
+        want = np.bincount(months, weights=mix * seasons.daily(visitors, normalise=False), minlength=12)
+        assert np.allclose(by_month_seen, want / want.sum(), atol=0.006)
 
 
 def test_develop_chronic_adds_conditions_at_the_rise_in_prevalence():
@@ -564,10 +602,11 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     death_day = np.full(n, -5, dtype=np.int32)
     rows = rng.permutation(n)[: n // 2]
     streams = Streams(4)
+    decline = 0.02  # hazards falling from day 0: the draw is made 400 days on
     soon, days = demography.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
-                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0), decline)
     m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0)
-    at = np.array([lifetable.death_age(a, u, m, cum) for a, u in
+    at = np.array([lifetable.death_age_trending(a, u, m, cum, decline, day / population.DAYS_PER_YEAR) for a, u in
                    zip(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), strict=True)])
     expected = np.maximum(birth_day[rows] + np.floor(at * population.DAYS_PER_YEAR).astype(np.int64), day)
     assert np.array_equal(death_day[rows], expected)
@@ -621,3 +660,20 @@ def test_occupy_beds_takes_the_beds_of_those_who_fit_and_turns_the_rest_away():
     assert np.array_equal(has_referral[admitted], pri[fits]) and not has_referral[away].any()
     untouched = np.setdiff1d(np.arange(pool), admitted)
     assert all(np.all(a[untouched] == -3) for a in fields.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0, 100), st.floats(1e-6, 1 - 1e-6), st.floats(0.001, 0.08), st.floats(0, 30))
+def test_a_falling_hazard_is_inverted_exactly_and_postpones_death(age, u, decline, years_on):
+    """``death_age_trending`` solves: the hazard integrated from ``age`` to the age of death, the
+    table's hazards falling by ``decline`` a year from the clock's start, equals -log(u); a faster
+    decline never brings death forward."""
+    m = lifetable.hazard_schedule(76.0)
+    cum = lifetable.cumulative_hazard(76.0)
+    died = lifetable.death_age_trending(age, u, m, cum, decline, years_on)
+    assert died >= lifetable.death_age(age, u, m, cum) - 1e-9
+    assert died >= lifetable.death_age_trending(age, u, m, cum, decline / 2, years_on) - 1e-9
+    if died < lifetable.MAX_AGE:
+        grid = np.linspace(min(age, lifetable.MAX_AGE - 1e-9), died, 20_001)
+        hazard = m[grid.astype(int).clip(0, lifetable.MAX_AGE - 1)] * np.exp(-decline * (years_on + grid - age))
+        assert np.trapezoid(hazard, grid) == pytest.approx(-np.log(u), rel=2e-3, abs=1e-6)
