@@ -162,15 +162,27 @@ def bed_tables(p: BedParams, facility_tier: np.ndarray, response) -> tuple[np.nd
     return reserved, (np.asarray(p.los_days, dtype=float), np.array([r.los for r in response]), down, p.acute_fraction)
 
 
+def rebuild_beds(f, before: dict, after: dict) -> None:
+    """A new establishment (beds added or closed on a timeline): each facility's beds move by the
+    difference between the establishments ``after`` and ``before`` (``County.establishment``),
+    never below none, in place. Patients already in a bed stay in it."""
+    f.beds[:] = np.maximum(f.beds + (after["beds"] - before["beds"]), 0.0)
+
+
 class Beds:
     """Admissions, moves down and discharges of a model's inpatients."""
 
     def __init__(self, m):
         self.m = m
+        self.establishment: dict | None = None  # beds by facility as the scenario sets them
 
     def derive(self, s) -> None:
+        m = self.m
         self.params = p = BedParams.of(s)
-        self.reserved, self.stay_rule = bed_tables(p, self.m.fac.tier, self.m.payment.response)
+        self.reserved, self.stay_rule = bed_tables(p, m.fac.tier, m.payment.response)
+        was, self.establishment = self.establishment, m.county.establishment(s.facilities)
+        if was is not None:
+            rebuild_beds(m.fac, was, self.establishment)
 
     def admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""

@@ -33,7 +33,7 @@ from .county import REFERENCE_POPULATION, build_county
 from .events import Events
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, get_path, with_value
+from .params import Scenario, get_path, refuse_build_time, with_value
 
 
 class CountyModel(mesa.Model):
@@ -159,10 +159,12 @@ class CountyModel(mesa.Model):
 
     def set_lever(self, path: str, value) -> None:
         """Change one scenario field from today on (used by the timeline and the visual). Setting a
-        field to the value it has changes nothing. Every mechanism recomputes its tables (``derive``), but
+        field to the value it has changes nothing; a field fixed when the county is built
+        (``params.BUILD_TIME``) is refused. Every mechanism recomputes its tables (``derive``), but
         acts on the world (redraws onsets, renews contracts, moves doctors) only when its own
         parameters changed, so no draw depends on when a lever was last touched."""
         old = self.p
+        refuse_build_time(old, path)
         new = with_value(old, path, value)
         new.timeline = old.timeline
         if new == old:

@@ -301,6 +301,42 @@ class PolicyParams(Section):
     central_township_skill: NonNeg = 0.6  # skill an upgraded centre gains (assumption: most of the gap to a county hospital)
 
 
+# Fields read once, when the county and its residents are built: on a timeline they would be
+# accepted and then do nothing, so a timeline naming one (or an element of one) is refused
+# (``build_time``). Each maps to the reason given in the error.
+BUILD_TIME = {
+    "county": "the county's size, geography and facilities are generated once",
+    "population.employee_scheme_share": "residents' insurance schemes are drawn when they are generated",
+    "population.employee_scheme_urban_share": "residents' insurance schemes are drawn when they are generated",
+    "population.income_band_shares": "residents' income bands are drawn when they are generated",
+    "population.initial_trust": "residents' trust is drawn when they are generated",
+    "facilities.village_doctors_per_1000": "village clinics are staffed when the county is built",
+    "insurance.initial_fund_days": "the fund's opening reserve is set on day 0",
+    "life_expectancy_table": "the background life table is the county's, set when it is built",
+}
+# the staff and beds of each facility kind: levers on a generated county (``model/county.py``
+# scales them the way it builds them); a facilities CSV gives its own, so there they are fixed too
+ESTABLISHMENT = tuple(f"facilities.{kind}_{what}" for kind in ("township", "community", "county", "tertiary")
+                      for what in ("senior", "junior", "nurses", "beds"))
+
+
+def build_time(scn: Scenario, path: str) -> str | None:
+    """Why the dotted ``path`` cannot change once the county is built (None if it can)."""
+    for field, reason in BUILD_TIME.items():
+        if path == field or path.startswith(field + "."):
+            return reason
+    if scn.county.facilities_csv and any(path == f or path.startswith(f + ".") for f in ESTABLISHMENT):
+        return "a facilities CSV gives the county's staff and beds"
+    return None
+
+
+def refuse_build_time(scn: Scenario, path: str) -> None:
+    """Raise ``ValueError`` naming ``path`` if it is fixed when the county is built (``build_time``)."""
+    reason = build_time(scn, path)
+    if reason:
+        raise ValueError(f"timeline path '{path}': fixed when the county is built ({reason})")
+
+
 class TimelineEvent(Section):
     """A lever change: ``path`` (dotted scenario field) takes ``value`` from ``day``."""
 
@@ -330,6 +366,7 @@ class Scenario(Section):
     def _timeline_paths(self) -> Scenario:
         for ev in self.timeline:
             with_value(self, ev.path, ev.value)  # raises naming the path if wrong
+            refuse_build_time(self, ev.path)
         return self
 
     def hash(self) -> str:

@@ -53,7 +53,7 @@ from reformsim.agents.streams import Streams
 from .county import REFERENCE_POPULATION, build_county
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, with_value
+from .params import Scenario, refuse_build_time, with_value
 
 YEAR, MONTH = demography.YEAR, demography.MONTH
 
@@ -614,11 +614,14 @@ class ReferenceModel(mesa.Model):
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
         self.visits_per_doctor, self.slot_reserved = queues.queue_tables(queues.QueueParams.of(s), tier)
-        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p}
+        establishment = self.county.establishment(s.facilities)
+        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p, "establishment": establishment}
         if self.contract_params != old.get("contracts"):
             self.renew_contracts()
         if not old:
             return
+        self.hired, self.left = staff.restaff(self.fac, old["establishment"], establishment, self.hired, self.left)
+        beds.rebuild_beds(self.fac, old["establishment"], establishment)
         if illness.rates_differ(old["rates"], self.rates):
             self.redraw_onsets()
         was = old["staff"]
@@ -637,8 +640,10 @@ class ReferenceModel(mesa.Model):
             resident.draw_onsets(from_day)
 
     def set_lever(self, path: str, value) -> None:
-        """Change one scenario field from today on (a field set to its current value changes nothing)."""
+        """Change one scenario field from today on (a field set to its current value changes nothing;
+        a field fixed when the county is built is refused)."""
         old = self.p
+        refuse_build_time(old, path)
         new = with_value(old, path, value)
         new.timeline = old.timeline
         if new == old:
