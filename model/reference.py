@@ -56,6 +56,7 @@ from .metrics import Daily, make_datacollector
 from .params import Scenario, refuse_build_time, with_value
 
 YEAR, MONTH = demography.YEAR, demography.MONTH
+LEAVING, BOOKED, OTHERS = 0, 1, 2  # the turns of a day's agenda
 
 
 def _one(x) -> np.ndarray:
@@ -75,7 +76,8 @@ class Resident(mesa.Agent):
     ``EpisodePool``; its draws are keyed by ``uid``."""
 
     model: ReferenceModel
-    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge"}
+    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge",
+              Stage.ADMIT: "come_for_bed"}
 
     def __init__(self, model: ReferenceModel, rid: int):
         super().__init__(model)
@@ -113,7 +115,7 @@ class Resident(mesa.Agent):
         """The episode goes to ``stage`` on ``day``."""
         m = self.model
         m.ep.stage[ep], m.ep.due[ep] = stage, day
-        m.book(self, int(day), leaving=stage in (Stage.DOWN, Stage.DISCHARGE))
+        m.book(self, int(day), LEAVING if stage in (Stage.DOWN, Stage.DISCHARGE) else BOOKED if stage == Stage.ADMIT else OTHERS)
 
     # ------------------------------------------------------------------ life
     def born(self) -> None:
@@ -127,7 +129,7 @@ class Resident(mesa.Agent):
         m, r = self.model, self.model.res
         d = demography.death_day(m.streams.key, self.uid, int(r.birth_day[self.rid]), day, *m.hazard)
         r.death_day[self.rid] = d
-        m.book(self, int(d), leaving=True)
+        m.book(self, int(d), LEAVING)
 
     def draw_onsets(self, from_day: int) -> None:
         """The onsets from ``from_day`` to the end of its year (a Poisson count at this resident's
@@ -253,25 +255,44 @@ class Resident(mesa.Agent):
         self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     def admit(self, ep: int, fid: int, tier: int) -> None:
-        """A bed if one is free: with a letter or a contract (priority) any free bed, else only
-        beds outside the reserved share. Turned away: referred up, or at the top tier choose again tomorrow."""
-        m, e, f = self.model, self.model.ep, self.model.fac
+        """Admitted, booked on a ward's waiting list or turned away (``beds.place``: the ward chosen,
+        then the consortium's other county hospitals); off a list first if on one. With a letter or a
+        contract (priority) any free staffed bed and, where beds are reserved, a list of its own.
+        Turned away: referred up, or at the top tier choose again tomorrow."""
+        m, e, f, w = self.model, self.model.ep, self.model.fac, self.model.wards
         priority = bool(e.has_referral[ep]) or bool(m.res.contract[self.rid])
-        free = beds.free_beds(f.beds[fid], f.occupied[fid], f.occupied_priority[fid])
-        if not priority:
-            free = min(beds.unreserved_beds(f.beds[fid], m.bed_reserved[fid], f.occupied[fid]), free)
-        if free < 1:
+        since = int(e.listed_day[ep])
+        if since >= 0:
+            (f.waiting_priority if e.listed_priority[ep] else f.waiting)[fid] -= 1
+            e.listed_day[ep] = -1
+        waited = m.day - since if since >= 0 else 0
+        decision, fid, own, wait = beds.place(int(e.severity[ep]) >= illness.SERIOUS, priority, waited, fid, m.county_ids,
+                                              f.tier, f.occupied, f.occupied_priority, f.staffed_beds, f.beds, w.reserved,
+                                              m.bed_own_list, m.bed_wait_general, m.bed_wait_priority, w.extra_bed_share,
+                                              w.max_bed_wait_days)
+        fid = int(fid)
+        if int(e.severity[ep]) >= illness.SERIOUS:
+            m.today.emergencies[0 if decision == beds.ADMITTED else 1] += 1
+        if decision == beds.TURNED_AWAY:
             m.today.turned_away[tier] += 1
             if tier < 3:
                 self.refer_up(ep, tier)
             else:
                 self.schedule(ep, Stage.CHOOSE, m.day + 1)  # each try counts: after MAX_STEPS the resident gives up
             return
+        e.facility[ep] = fid  # placed at another county hospital, it is that one's patient now
+        if decision == beds.BOOKED:
+            (f.waiting_priority if own else f.waiting)[fid] += 1
+            e.listed_day[ep] = since if since >= 0 else m.day
+            e.listed_priority[ep] = own
+            self.schedule(ep, Stage.ADMIT, beds.booked_day(m.day, wait))
+            return
         (f.occupied_priority if priority else f.occupied)[fid] += 1
         e.bed_facility[ep], e.admit_tier[ep], e.bed_since[ep], e.admit_day[ep] = fid, tier, m.day, m.day
         e.has_referral[ep] = priority  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
+        m.today.bed_waits[tier] += waited
         los, down, acute = beds.stay(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), tier, *m.stay_rule)
         e.discharge_day[ep] = m.day + los
         if down:
@@ -279,11 +300,16 @@ class Resident(mesa.Agent):
         else:
             self.schedule(ep, Stage.DISCHARGE, m.day + los)
 
+    def come_for_bed(self, ep: int) -> None:
+        """The booked day of a place on a waiting list: admitted, booked again or turned away."""
+        fid = int(self.model.ep.facility[ep])
+        self.admit(ep, fid, int(self.model.fac.tier[fid]))
+
     def move_down(self, ep: int) -> None:
-        """After the acute part, to the home township's beds if one is free (the stay so far is billed)."""
+        """After the acute part, to a staffed bed at the home township if one is free (the stay so far is billed)."""
         m, e, f = self.model, self.model.ep, self.model.fac
         dest = int(m.county.slot_facility[e.home[ep], 1])
-        if beds.free_beds(f.beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
+        if beds.free_beds(f.staffed_beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
             self.schedule(ep, Stage.DISCHARGE, int(e.discharge_day[ep]))
             return
         self.pay_stay(ep)
@@ -302,17 +328,19 @@ class Resident(mesa.Agent):
         t.stays[tier] += 1
         t.stay_cost[tier] += e.stay_cost[ep]
         t.stay_days[tier] += m.day - e.admit_day[ep]
-        if self.treated(ep, max(int(e.facility[ep]), 0), tier):
+        if self.treated(ep, max(int(e.facility[ep]), 0), tier, m.inpatient_skill):
             self.close(ep, False, Outcome.RESOLVED)
         else:
             self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     # ------------------------------------------------------------------ parts of a stage
-    def treated(self, ep: int, fid: int, tier: int) -> bool:
-        """Whether treatment at ``fid`` resolves the episode; trust in ``tier`` learns from it."""
+    def treated(self, ep: int, fid: int, tier: int, skill: np.ndarray | None = None) -> bool:
+        """Whether treatment at ``fid`` (at its ``skill``: the facility's, or for inpatients its
+        ward's after crowding) resolves the episode; trust in ``tier`` learns from it."""
         m, e, p = self.model, self.model.ep, self.model.care_params
-        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.fac.skill[fid],
-                                  int(e.severity[ep]), p.below_need_success, p.treat_success)
+        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]),
+                                  (m.fac.skill if skill is None else skill)[fid], int(e.severity[ep]), p.below_need_success,
+                                  p.treat_success)
         trust = m.res.trust
         trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
         return ok
@@ -370,12 +398,16 @@ class Resident(mesa.Agent):
         self.leave_bed(ep)
 
     def leave_bed(self, ep: int) -> None:
-        """Free the episode's bed, if it has one (a priority bed if it came with priority)."""
+        """Free the episode's bed, if it has one (a priority bed if it came with priority), or its
+        place on a waiting list."""
         e, f = self.model.ep, self.model.fac
         fid = int(e.bed_facility[ep])
         if fid >= 0:
             (f.occupied_priority if e.has_referral[ep] else f.occupied)[fid] -= 1
             e.bed_facility[ep] = -1
+        if e.listed_day[ep] >= 0:
+            (f.waiting_priority if e.listed_priority[ep] else f.waiting)[int(e.facility[ep])] -= 1
+            e.listed_day[ep] = -1
 
 
 class ReferenceModel(mesa.Model):
@@ -410,8 +442,9 @@ class ReferenceModel(mesa.Model):
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.slot_facility, self.slot_tier = choice.slot_tables(c.slot_facility, self.fac.tier)
         self.home_cdf = demography.cdf(c.home_population[c.homes])
-        # the second clock: residents with business on a day, those leaving a bed first
-        self.agenda: dict[int, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
+        # the second clock: residents with business on a day, in turns: those leaving a bed, then
+        # those booked for one, then the rest (the engine's order of stages)
+        self.agenda: dict[int, tuple[dict, dict, dict]] = defaultdict(lambda: ({}, {}, {}))
         self.onsets_through, self.year_start = -1, 0  # the last day served; the day the year's onsets were drawn from
         # the staff's books, the capitation year, the life table's deaths and person-years
         self.doctors0 = c.senior + c.junior
@@ -471,11 +504,14 @@ class ReferenceModel(mesa.Model):
         self.fac.start_day()
         self.births()
         self.onsets_through = day
-        leaving, others = self.agenda.pop(day, ({}, {}))
-        for resident in [*leaving, *(r for r in others if r not in leaving)]:
+        served: dict = {}
+        for turn in self.agenda.pop(day, ({}, {}, {})):
+            served.update(turn)  # a resident in several turns is served in its first
+        for resident in served:
             resident.step()
         self.pay_day()
         self.fac.cost += staff.salaries(self.fac, self.daily_pay, self.staff_params.nurse_salary_share)
+        self.fac.cost += beds.crowding_cost(self.fac, self.wards)
         queues.serve(self.fac, self.slot_reserved)
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()
@@ -487,9 +523,9 @@ class ReferenceModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
-    def book(self, resident: Resident, day: int, leaving: bool = False) -> None:
-        """``resident`` has business on ``day``: served with those leaving a bed, or after them."""
-        self.agenda[day][0 if leaving else 1][resident] = None
+    def book(self, resident: Resident, day: int, turn: int = 2) -> None:
+        """``resident`` has business on ``day``, in its ``turn``: ``LEAVING`` a bed, ``BOOKED`` for one, or ``OTHERS``."""
+        self.agenda[day][turn][resident] = None
 
     def living(self) -> list[Resident]:
         r = self.res
@@ -547,8 +583,11 @@ class ReferenceModel(mesa.Model):
                                      self.training_received, self.day)
 
     def open_day(self) -> None:
+        """Outpatient capacity and waits; staffed beds, the waits for a bed and inpatient skill."""
         self.wait_general, self.wait_priority, self.use_reserved = queues.open_queues(self.fac, self.visits_per_doctor,
                                                                                       self.slot_reserved)
+        self.bed_wait_general, self.bed_wait_priority, self.bed_own_list, self.inpatient_skill = beds.open_wards(self.fac,
+                                                                                                                 self.wards)
 
     def pay_day(self) -> None:
         """Premiums in; subsidies and, under capitation, the consortium's budget out."""
@@ -610,7 +649,8 @@ class ReferenceModel(mesa.Model):
         self.admission_need = np.asarray(s.illness.admission_need, dtype=float)
         self.care_params = care.CareParams.of(s)
         self.keep, self.fatality = care.care_tables(self.care_params, response)
-        self.bed_reserved, self.stay_rule = beds.bed_tables(beds.BedParams.of(s), tier, response)
+        bed_params = beds.BedParams.of(s)
+        self.wards, self.stay_rule = beds.ward_tables(bed_params, tier, response), beds.stay_tables(bed_params, response)
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
         self.visits_per_doctor, self.slot_reserved = queues.queue_tables(queues.QueueParams.of(s), tier)

@@ -136,7 +136,8 @@ def test_no_negative_stocks(baseline_run):
     m, _ = baseline_run
     f = m.fac
     assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all()
-    assert ((f.occupied + f.occupied_priority) <= f.beds + 1e-9).all()
+    assert ((f.occupied + f.occupied_priority) <= f.beds * (1 + m.p.facilities.extra_bed_share) + 1e-9).all()
+    assert (f.waiting >= 0).all() and (f.waiting_priority >= 0).all()
     assert (f.backlog >= 0).all() and (f.staff >= 0).all()
 
 

@@ -114,7 +114,8 @@ def test_residents_are_mesa_agents_driven_by_their_own_step():
 # pure functions of the facilities' arrays and of parameters), their parameters' typed views and
 # constants, and the world's data structures and builders. No stage, batch kernel or method.
 ALLOWED = {
-    "beds": {"BedParams", "bed_tables", "free_beds", "moved_discharge_day", "rebuild_beds", "stay", "unreserved_beds"},
+    "beds": {"ADMITTED", "BOOKED", "TURNED_AWAY", "BedParams", "admission", "booked_day", "crowding_cost", "free_beds",
+             "moved_discharge_day", "open_wards", "place", "rebuild_beds", "stay", "stay_tables", "ward_tables"},
     "billing": {"BillingParams", "bed_day_prices", "bed_days", "oop_tables", "provider_cost", "stay_bill", "stay_bill_terms",
                 "visit_bill_table", "visit_kind", "visit_prices"},
     "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "referral_tier", "treatment_works", "triaged"},
@@ -125,7 +126,7 @@ ALLOWED = {
                    "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
     "episodes": {"EpisodePool", "Outcome", "Stage"},
     "facilities": {"AGENT_CLASS", "Facility", "FacilityState"},
-    "illness": {"IllnessParams", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule", "poisson_cdf",
+    "illness": {"SERIOUS", "IllnessParams", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule", "poisson_cdf",
                 "rate_params", "rates_differ", "year_left"},
     "lifetable": {"AGE_GROUPS", "age_group", "cumulative_hazard", "hazard_schedule", "period_life_expectancy"},
     "payment": {"PaymentParams", "consortium_settles", "daily_budget", "daily_premiums", "daily_subsidies", "per_case_payment",
