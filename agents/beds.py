@@ -129,12 +129,20 @@ def bed_waits(f, t: WardTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def open_wards(f, t: WardTables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The day's staffed beds from the staff present (``f.staffed_beds``, in place); the waits for a
     bed without and with priority and whether priority keeps its own list (``bed_waits``); and
-    each facility's skill in treating its inpatients, less its crowding."""
+    each facility's skill in treating its inpatients: its skill at today's load (``f.effective_skill``,
+    ``agents/queues.py``; call after the queues open) less its ward's crowding."""
     f.staffed_beds = staffed_beds(f.beds, f.senior + f.junior, f.nurses, t.doctors_per_bed, t.nurses_per_bed,
                                   t.staffing_elasticity)
     general, priority, own_list = bed_waits(f, t)
     beyond = np.divide(f.occupied + f.occupied_priority, f.staffed_beds, out=np.zeros_like(f.beds), where=f.staffed_beds > 0)
-    return general, priority, own_list, f.skill - t.crowding_skill_loss * np.maximum(beyond - 1.0, 0.0)
+    return general, priority, own_list, f.effective_skill - t.crowding_skill_loss * np.maximum(beyond - 1.0, 0.0)
+
+
+def likely_wait(wait_general: np.ndarray, max_wait: float) -> np.ndarray:
+    """The wait for a bed a resident choosing care foresees for a discretionary stay, by facility:
+    the ward's wait without priority, at most the longest wait patients accept (beyond it they
+    are turned away and go on, not left waiting; a ward with no staffed beds has an endless wait)."""
+    return np.minimum(wait_general, max_wait)
 
 
 def crowding_cost(f, t: WardTables) -> np.ndarray:
@@ -333,6 +341,7 @@ class Beds:
     def open_day(self) -> None:
         """Staffed beds from today's staff; the waits for a bed; inpatient skill after crowding."""
         self.wait_general, self.wait_priority, self.own_list, self.inpatient_skill = open_wards(self.m.fac, self.wards)
+        self.likely_wait = likely_wait(self.wait_general, self.wards.max_bed_wait_days)
 
     def close_day(self) -> None:
         """The cost of the day's crowding, as providers' cost."""

@@ -214,7 +214,7 @@ class Treatment:
         resolved and the rest."""
         m, e, p = self.m, self.m.ep, self.params
         return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident,
-                     m.fac.skill if skill is None else skill, p.below_need_success, p.treat_success, m.res.trust,
+                     m.fac.effective_skill if skill is None else skill, p.below_need_success, p.treat_success, m.res.trust,
                      p.trust_learning_rate)
 
     def close(self, eps: np.ndarray, untreated: bool, outcome) -> None:

@@ -43,6 +43,8 @@ class FacilityState:
     loan: np.ndarray  # senior doctors on loan in (+) or out (-)
     loan_since: np.ndarray  # day the current loan began (skill ramps in from it)
     tidal: np.ndarray  # junior doctors moved in (+) or out (-) for the season
+    load: np.ndarray  # outpatient arrivals over capacity, smoothed over recent days
+    effective_skill: np.ndarray  # skill as care delivers it at that load (agents/queues.py)
 
     @classmethod
     def from_county(cls, c) -> FacilityState:
@@ -55,7 +57,7 @@ class FacilityState:
             backlog_priority=z(), occupied=z(), occupied_priority=z(), staffed_beds=c.beds.copy(), waiting=z(),
             waiting_priority=z(), arrivals=z(), arrivals_priority=z(),
             visits_today=z(), admissions_today=z(), revenue=z(), cost=z(), visits_total=z(), loan=z(),
-            loan_since=np.zeros(n, dtype=np.int64), tidal=z(),
+            loan_since=np.zeros(n, dtype=np.int64), tidal=z(), load=z(), effective_skill=z(),
         )
 
     def start_day(self) -> None:

@@ -172,6 +172,15 @@ def target_series(daily, window: int) -> dict[str, np.ndarray]:
     }
 
 
+def oop_share_series(daily, window: int) -> np.ndarray:
+    """``oop_share`` day by day: what residents paid out of pocket over the bills (visits and
+    stays, every tier), both summed over the trailing ``window`` days."""
+    bills = sum(np.asarray(daily[f"visit_cost_{t}"], dtype=float) + np.asarray(daily[f"stay_cost_{t}"], dtype=float)
+                for t in TIERS)
+    oop = np.asarray(daily["oop_outpatient"], dtype=float) + np.asarray(daily["oop_inpatient"], dtype=float)
+    return ratio(trailing_sum(oop, window), trailing_sum(bills, window))
+
+
 def flatten_summary(summary: dict) -> dict:
     """A summary as flat columns: per-tier dicts become ``key_tier`` (as in the daily series)."""
     flat: dict = {}

@@ -185,6 +185,11 @@ class CountyModel(mesa.Model):
         for ev in self._timeline.pop(day, []):
             self.set_lever(ev.path, ev.value)
 
+    def reseed(self, seed: int) -> None:
+        """The same state, with the future's draws from another seed: the band of a projection."""
+        self.seed = int(seed)
+        self.streams = Streams(self.seed)
+
     # ------------------------------------------------------------------ the world's episodes
     def schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
         """Episodes ``eps`` go to ``stage`` on ``days`` (one day, or one per episode)."""

@@ -114,23 +114,36 @@ class IllnessParams(Section):
 class BehaviourParams(Section):
     """Multinomial-logit care-seeking (priors: Yu et al. 2021; Qian et al. 2009)."""
 
-    beta_quality: Coef = 3.0
-    beta_oop_per_100: Coef = -0.17  # Yu et al. BMJ Open 2021: -0.168 per ¥100
-    income_cost_factor: list[NonNeg] = [1.6, 1.0, 0.5]  # low-income residents are more price-sensitive
+    beta_quality: Coef = 3.0  # per unit of the pathway's perceived quality x trust
+    # per unit of log(1 + out-of-pocket / daily income): a logarithm, so the first yuan of a visit
+    # weigh more than the last of a stay; sized so outpatient care responds to price about as the
+    # rural price elasticities say (EVIDENCE P1: -0.5 for the first visit; P2: -1.5 at village clinics)
+    beta_cost: Coef = -1.5
+    # household income per person per day by band (low 40%, middle 40%, high 20%), ¥: NBS 2023 rural
+    # per-capita disposable income by quintile (low two ~¥8,600, middle two ~¥22,400, top ~¥50,000 a year)
+    daily_income: list[Annotated[float, Field(gt=0.0, le=1e5, allow_inf_nan=False)]] = [24.0, 61.0, 137.0]
+    # sensitivity to cost and travel falls with severity, to the delay of referrals it rises
+    # (EVIDENCE P4: township attributes swing minor-illness choice by tens of points, severe not at
+    # all; Qian et al. 2009: distance matters less for severe illness); shapes are assumptions
+    cost_weight: list[NonNeg] = [1.0, 0.8, 0.4, 0.25]
+    travel_weight: list[NonNeg] = [1.0, 1.0, 0.5, 0.5]
     beta_travel_per_hour: Coef = -0.9
     beta_wait_per_day: Coef = -0.35
+    beta_delay_per_day: Coef = -0.5  # per day a pathway's referrals add before adequate care (assumption)
+    delay_weight: list[NonNeg] = [0.0, 0.2, 1.0, 1.0]
     beta_referral: Coef = 1.5  # bonus for the facility one was referred to
     beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
     # alternative-specific constants by tier for [village, township, county, tertiary]
     # village and township constants shifted together, fitted by `reformsim calibrate` (docs/validation.md)
     asc_tier: list[Coef] = [1.18, 0.58, 0.35, 0.0]
     asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
-    travel_relief_severe: Share = 0.5  # distance matters less for severe illness (Qian 2009)
+    quality_slope: Annotated[float, Field(gt=0.0, le=20.0)] = 3.0  # perceived quality's steepness in skill - severity (assumption)
     trust_learning_rate: Share = 0.05
     trust_social_weight: Share = 0.0  # monthly pull of trust toward the village mean
     referral_bypass_penalty: Coef = 0.0  # extra disutility of bypassing primary care
 
-    _i = field_validator("income_cost_factor")(_fixed_len(3))
+    _i = field_validator("daily_income")(_fixed_len(3))
+    _w = field_validator("cost_weight", "travel_weight", "delay_weight")(_fixed_len(N_SEVERITY))
     _t = field_validator("asc_tier")(_fixed_len(N_TIERS))
     _s = field_validator("asc_self")(_fixed_len(N_SEVERITY))
 
@@ -159,7 +172,12 @@ class FacilityParams(Section):
     tertiary_junior: NonNeg = 150
     tertiary_nurses: NonNeg = 400
     tertiary_beds: NonNeg = 600
-    visits_per_doctor_day: list[NonNeg] = [30.0, 16.0, 12.0, 12.0]  # by tier; sets outpatient capacity
+    visits_per_doctor_day: list[NonNeg] = [30.0, 16.0, 12.0, 12.0]  # by tier: the most a doctor serves a day (capacity)
+    # consultations keep their length up to this share of capacity; above it effective skill falls
+    # (assumption: Chinese hospital doctors' mean load, 6-9 visits a day (bulletins), is near this share)
+    comfortable_load: Share = 0.8
+    congestion_skill_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0  # skill lost per unit of load above it (assumption)
+    load_memory_days: Annotated[float, Field(ge=1.0, le=365.0)] = 7.0  # days the load is smoothed over
     base_skill: list[NonNeg] = [0.9, 1.3, 2.35, 3.4]  # capability index by tier; >= severity treats well
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
     treat_success: Share = 0.92  # resolution probability when capable

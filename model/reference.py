@@ -199,12 +199,11 @@ class Resident(mesa.Agent):
         home, sev, scheme = int(e.home[ep]), int(e.severity[ep]), int(e.scheme[ep])
         letter, referred_tier, contract = bool(e.has_referral[ep]), int(e.referred_tier[ep]), bool(r.contract[self.rid])
         slot_fac, slot_tier = m.slot_facility[home], m.slot_tier[home]
-        t = np.maximum(slot_tier, 0)
-        oop = choice.expected_oop(m.oop_visit[scheme, t, int(letter)], m.oop_stay[scheme, t, int(letter)],
-                                  m.admission_need[sev])
+        quality, delay, oop = m.home_pathways(home)
+        cost = choice.cost_units(oop[scheme, int(letter), sev], m.choice_params.daily_income[int(e.income[ep])])
         alt = choice.choose_slot(m.coefficients, m.streams.key, self.uid, int(e.key[ep]), step, sev, letter, referred_tier,
-                                 contract, int(e.income[ep]), r.trust[self.rid], slot_fac, slot_tier,
-                                 choice.perceived_quality(f.skill[slot_fac], sev), oop, m.county.slot_travel[home],
+                                 contract, r.trust[self.rid], slot_fac, slot_tier, quality[sev], cost, delay[sev],
+                                 m.county.slot_travel[home],
                                  m.wait_general, m.wait_priority, np.empty(len(slot_fac) + 1))
         fid = int(slot_fac[alt - 1]) if alt else -1
         decision, attended, first, bypass = choice.choice_counts(letter, int(f.tier[fid]) if alt else -1, referred_tier,
@@ -339,8 +338,8 @@ class Resident(mesa.Agent):
         ward's after crowding) resolves the episode; trust in ``tier`` learns from it."""
         m, e, p = self.model, self.model.ep, self.model.care_params
         ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]),
-                                  (m.fac.skill if skill is None else skill)[fid], int(e.severity[ep]), p.below_need_success,
-                                  p.treat_success)
+                                  (m.fac.effective_skill if skill is None else skill)[fid], int(e.severity[ep]),
+                                  p.below_need_success, p.treat_success)
         trust = m.res.trust
         trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
         return ok
@@ -441,6 +440,7 @@ class ReferenceModel(mesa.Model):
         self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(c.kind)]
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.slot_facility, self.slot_tier = choice.slot_tables(c.slot_facility, self.fac.tier)
+        self.up_slot = choice.up_slots(self.slot_tier)
         self.home_cdf = demography.cdf(c.home_population[c.homes])
         # the second clock: residents with business on a day, in turns: those leaving a bed, then
         # those booked for one, then the rest (the engine's order of stages)
@@ -512,7 +512,7 @@ class ReferenceModel(mesa.Model):
         self.pay_day()
         self.fac.cost += staff.salaries(self.fac, self.daily_pay, self.staff_params.nurse_salary_share)
         self.fac.cost += beds.crowding_cost(self.fac, self.wards)
-        queues.serve(self.fac, self.slot_reserved)
+        queues.serve(self.fac, self.slot_reserved, self.queue_params.load_memory_days)
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()
         self.datacollector.collect(self)
@@ -585,9 +585,25 @@ class ReferenceModel(mesa.Model):
     def open_day(self) -> None:
         """Outpatient capacity and waits; staffed beds, the waits for a bed and inpatient skill."""
         self.wait_general, self.wait_priority, self.use_reserved = queues.open_queues(self.fac, self.visits_per_doctor,
-                                                                                      self.slot_reserved)
+                                                                                      self.slot_reserved, self.queue_params)
         self.bed_wait_general, self.bed_wait_priority, self.bed_own_list, self.inpatient_skill = beds.open_wards(self.fac,
                                                                                                                  self.wards)
+        self.bed_likely_wait = beds.likely_wait(self.bed_wait_general, self.wards.max_bed_wait_days)
+        self.pathways = {}  # a home's pathways of the day, made when one of its residents first chooses
+
+    def home_pathways(self, home: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's pathways of one home's slots (``choice.home_pathways``): quality and delay by
+        [severity, slot], out-of-pocket by [scheme, letter, severity, slot]."""
+        if home not in self.pathways:
+            n = self.slot_facility.shape[1]
+            out = np.zeros((4, n)), np.zeros((4, n)), np.zeros((2, 2, 4, n))
+            quality = choice.perceived_quality(self.fac.effective_skill[:, None], np.arange(4)[None, :],
+                                               self.choice_params.quality_slope)
+            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill, self.keep,
+                                 quality, self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay,
+                                 self.admission_need, *out)
+            self.pathways[home] = out
+        return self.pathways[home]
 
     def pay_day(self) -> None:
         """Premiums in; subsidies and, under capitation, the consortium's budget out."""
@@ -653,7 +669,8 @@ class ReferenceModel(mesa.Model):
         self.wards, self.stay_rule = beds.ward_tables(bed_params, tier, response), beds.stay_tables(bed_params, response)
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
-        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(queues.QueueParams.of(s), tier)
+        self.queue_params = queues.QueueParams.of(s)
+        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(self.queue_params, tier)
         establishment = self.county.establishment(s.facilities)
         self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p, "establishment": establishment}
         if self.contract_params != old.get("contracts"):

@@ -130,11 +130,11 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     homes, slots, n, fac = 7, 5, 4_000, 20
     slot_fac = rng.integers(0, fac, (homes, slots)).astype(np.int32)
     slot_tier = rng.integers(-1, 4, (homes, slots))
-    skill = rng.uniform(0, 3.5, fac)
     wait_general, wait_priority = rng.uniform(0, 5, fac), rng.uniform(0, 1, fac)
     travel = rng.uniform(5, 180, (homes, slots)).astype(np.float32)
     oop_table = rng.uniform(0, 3000, (homes * 2 * 2 * 4, slots))
-    quality = choice.perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None]).reshape(-1, slots)
+    quality = rng.uniform(0, 1, (homes * 4, slots))  # the pathways' quality and delay rows by (home, severity)
+    delay = rng.uniform(0, 6, (homes * 4, slots))
     # episodes are rows of a larger pool, in no order
     pool = 3 * n
     eps = rng.permutation(pool)[:n]
@@ -156,7 +156,7 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
 
     alt, fid = choice.choose_slots(choice.coefficients(b), streams.key, eps, person, ep_key, steps, sev, letter, referred_tier,
                                     home, scheme, income, contract, trust, choice.MAX_STEPS, slot_fac, slot_tier, wait_general,
-                                    wait_priority, quality, oop_table, travel)
+                                    wait_priority, quality, choice.cost_table(oop_table, b.daily_income), delay, travel)
 
     others = np.setdiff1d(np.arange(pool), eps)
     assert np.array_equal(steps[eps], before[eps] + 1) and np.array_equal(steps[others], before[others])
@@ -167,9 +167,9 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     tier = slot_tier[h]
     priority = (letter[e] | contract[go])[:, None]
     draw = streams.uniform(Purpose.CHOICE, person[e], ep_key[e].astype(np.int64) * 8 + steps[e])
-    u = choice.utilities(sev[e], tier, skill[slot_fac[h]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
+    u = choice.utilities(sev[e], tier, quality[h * 4 + sev[e]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
                          income[e], travel[h], np.where(priority, wait_priority[slot_fac[h]], wait_general[slot_fac[h]]),
-                         (tier == referred_tier[e][:, None]) & letter[e][:, None], contract[go], b)
+                         delay[h * 4 + sev[e]], (tier == referred_tier[e][:, None]) & letter[e][:, None], contract[go], b)
     chosen = alt[go]
     assert np.array_equal(chosen, choice.choose(u, draw))
     assert np.all(tier[chosen > 0, chosen[chosen > 0] - 1] >= 0)  # never an unavailable slot

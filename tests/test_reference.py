@@ -114,13 +114,13 @@ def test_residents_are_mesa_agents_driven_by_their_own_step():
 # pure functions of the facilities' arrays and of parameters), their parameters' typed views and
 # constants, and the world's data structures and builders. No stage, batch kernel or method.
 ALLOWED = {
-    "beds": {"ADMITTED", "BOOKED", "TURNED_AWAY", "BedParams", "admission", "booked_day", "crowding_cost", "free_beds",
+    "beds": {"ADMITTED", "BOOKED", "TURNED_AWAY", "BedParams", "admission", "booked_day", "crowding_cost", "free_beds", "likely_wait",
              "moved_discharge_day", "open_wards", "place", "rebuild_beds", "stay", "stay_tables", "ward_tables"},
     "billing": {"BillingParams", "bed_day_prices", "bed_days", "oop_tables", "provider_cost", "stay_bill", "stay_bill_terms",
                 "visit_bill_table", "visit_kind", "visit_prices"},
     "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "referral_tier", "treatment_works", "triaged"},
     "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
-               "expected_oop", "perceived_quality", "slot_tables"},
+               "cost_units", "home_pathways", "perceived_quality", "slot_tables", "up_slots"},
     "contracts": {"ContractParams", "contracted"},
     "demography": {"DemographyParams", "MONTH", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
                    "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
