@@ -207,11 +207,15 @@ class Treatment:
         m.today.referrals_up += len(eps)
         m.schedule(eps, Stage.CHOOSE, m.day + 1)
 
-    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Treatment at ``fid``, trust in ``tier`` learning from it: the episodes resolved and the rest."""
+    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray,
+              skill: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Treatment at ``fid`` (at its ``skill``, by default the facility's; inpatients' is less
+        its ward's crowding, ``agents/beds.py``), trust in ``tier`` learning from it: the episodes
+        resolved and the rest."""
         m, e, p = self.m, self.m.ep, self.params
-        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident, m.fac.effective_skill,
-                     p.below_need_success, p.treat_success, m.res.trust, p.trust_learning_rate)
+        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident,
+                     m.fac.effective_skill if skill is None else skill, p.below_need_success, p.treat_success, m.res.trust,
+                     p.trust_learning_rate)
 
     def close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
         """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""

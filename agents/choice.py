@@ -38,7 +38,7 @@ from numba import njit
 
 from .care import attempts
 from .episodes import Outcome, Stage
-from .illness import COMMON
+from .illness import COMMON, SERIOUS
 from .streams import Purpose, draw
 
 _CHOICE = int(Purpose.CHOICE)
@@ -168,13 +168,15 @@ def treat_chance(skill, sev, keep, tier, p_bed):
 
 
 @njit(cache=True)
-def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_priority, oop_visit, oop_stay, p_bed,
+def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed,
                   out_quality, out_delay, out_oop):
     """The pathways of one home's slots, for each severity: the perceived quality (``out_quality``
     [sev, slot]), the days before adequate care (``out_delay`` [sev, slot]) and the expected
     out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with
     ``treat_chance``; otherwise the pathway goes on, with a referral letter, from the slot above
-    (``up_slot``) after a day and that facility's priority wait. ``quality`` [facility, sev] is
+    (``up_slot``) after a day and that facility's priority wait. A facility that treats and admits
+    adds, for a likely discretionary stay (minor and common episodes: emergencies do not wait), its
+    wait for a bed (``bed_wait`` by facility, ``agents/beds.py``). ``quality`` [facility, sev] is
     each facility's perceived quality; ``oop_visit``/``oop_stay`` [scheme, tier, letter] a visit's
     and a likely stay's out-of-pocket (``agents/billing.py``); ``keep`` the providers' extra
     margin by tier; the top tier treats what reaches it."""
@@ -187,10 +189,10 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_prior
             for sev in range(4):
                 a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[tier], tier, p_bed[sev])
                 q = a * quality[f, sev]
-                d = 0.0
+                d = a * p_bed[sev] * bed_wait[f] if tier > 0 and sev < SERIOUS else 0.0
                 if a < 1.0:
                     q += (1.0 - a) * out_quality[sev, up]
-                    d = (1.0 - a) * (1.0 + wait_priority[slot_fac[up]] + out_delay[sev, up])
+                    d += (1.0 - a) * (1.0 + wait_priority[slot_fac[up]] + out_delay[sev, up])
                 out_quality[sev, j], out_delay[sev, j] = q, d
                 for scheme in range(2):
                     for letter in range(2):
@@ -201,14 +203,14 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_prior
 
 
 @njit(cache=True)
-def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_priority, oop_visit, oop_stay, p_bed):
+def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed):
     """Every home's pathways (``home_pathways``): quality and delay rows by (home, severity),
     out-of-pocket rows by ``oop_row``."""
     homes, n_slots = slot_fac.shape
     q, d = np.zeros((homes * 4, n_slots)), np.zeros((homes * 4, n_slots))
     o = np.zeros((homes * 16, n_slots))
     for h in range(homes):
-        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, quality, wait_priority, oop_visit, oop_stay,
+        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, quality, wait_priority, bed_wait, oop_visit, oop_stay,
                       p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[h * 16:(h + 1) * 16].reshape(2, 2, 4, n_slots))
     return q, d, o
 
@@ -458,7 +460,8 @@ class CareSeeking:
         m = self.m
         quality = perceived_quality(m.queues.effective_skill[:, None], np.arange(4)[None, :], self.params.quality_slope)
         q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, m.care.keep, quality,
-                                   m.queues.wait_priority, m.billing.oop_visit, m.billing.oop_stay, self.p_bed)
+                                   m.queues.wait_priority, m.beds.likely_wait, m.billing.oop_visit, m.billing.oop_stay,
+                                   self.p_bed)
         key = (m.fac.skill.tobytes(), m.care.keep.tobytes(), id(m.billing.oop_visit), self.p_bed.tobytes(),
                self.params.daily_income)
         if self._costs[0] != key:

@@ -140,6 +140,20 @@ def monthly_flows(f, p: StaffParams, towns: np.ndarray, county: np.ndarray, scal
     return hired, left
 
 
+def restaff(f, before: dict, after: dict, hired: float, left: float) -> tuple[float, float]:
+    """A new establishment (hospital or township staffing changed on a timeline): each facility's
+    senior and junior doctors and nurses move by the difference between the establishments
+    ``after`` and ``before`` (``County.establishment``), never below none, in place. The running
+    totals ``hired`` and ``left``, updated by what actually moved, so staff stay conserved."""
+    for cadre in ("senior", "junior", "nurses"):
+        stock = getattr(f, cadre)
+        moved = np.maximum(stock + (after[cadre] - before[cadre]), 0.0) - stock
+        stock += moved
+        hired += float(moved[moved > 0].sum())
+        left -= float(moved[moved < 0].sum())
+    return hired, left
+
+
 def trained(training_received: list[float], person_times_per_year: float) -> None:
     """A month of the training programme: the cumulative person-times by month, in place."""
     training_received.append(training_received[-1] + person_times_per_year / 12)
@@ -188,14 +202,18 @@ class Staff:
         self.term_start = np.zeros(c.n_facilities, dtype=np.int64)  # current posting term began
         self.training_received: list[float] = [0.0]  # cumulative person-times by month (for the lag)
         self.params: StaffParams | None = None
+        self.establishment: dict | None = None  # staff and beds by facility as the scenario sets them
 
     def derive(self, s) -> None:
-        """Tables from the scenario; a new transfer target moves doctors, new posts restart recruitment."""
+        """Tables from the scenario; a new transfer target moves doctors, new posts restart
+        recruitment, a new establishment hires (or lets go) the difference."""
         m, old = self.m, self.params
         self.params = p = StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff_tables(p, m.county)
+        was, self.establishment = self.establishment, m.county.establishment(s.facilities)
         if old is None:
             return
+        self.hired, self.left = restaff(m.fac, was, self.establishment, self.hired, self.left)
         if (p.approved_primary_posts, p.recruitment_years) != (old.approved_primary_posts, old.recruitment_years):
             self.posts_since = m.day  # recruitment to newly approved posts runs from the decision
         if p.transfer_seniors_to_townships != old.transfer_seniors_to_townships:

@@ -34,7 +34,7 @@ from .county import REFERENCE_POPULATION, build_county
 from .events import Events
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, get_path, with_value
+from .params import Scenario, get_path, refuse_build_time, with_value
 
 
 class CountyModel(mesa.Model):
@@ -99,6 +99,7 @@ class CountyModel(mesa.Model):
         self._apply_timeline(0)
         self.staff.update_skill()
         self.queues.open_day()
+        self.beds.open_day()
         self.today = Daily(self)
         self.datacollector = make_datacollector()
 
@@ -122,6 +123,7 @@ class CountyModel(mesa.Model):
             self.care_seeking.word_of_mouth()  # trust drifts toward the village mean (agents/choice.py)
         self.staff.update_skill()  # skill from today's staff (agents/staff.py)
         self.queues.open_day()  # capacity and the waits new patients expect (agents/queues.py)
+        self.beds.open_day()  # staffed beds, the waits for a bed, crowding (agents/beds.py)
         self.fac.start_day()
         self.demography.births()
         self.demography.deaths_today()
@@ -132,6 +134,7 @@ class CountyModel(mesa.Model):
         due, bounds = self.stages.due(day, self.ep)
         for stage, handler in ((Stage.DISCHARGE, self.beds.discharge),  # agents/beds.py
                                (Stage.DOWN, self.beds.down),  # moves down to township beds (agents/beds.py)
+                               (Stage.ADMIT, self.beds.admit_booked),  # the waiting lists' booked admissions (agents/beds.py)
                                (Stage.CHOOSE, self.care_seeking.choose),  # agents/choice.py
                                (Stage.VISIT, self.care.visit)):  # triage, referral, treatment (agents/care.py)
             ids = due[bounds[stage]:bounds[stage + 1]]
@@ -141,6 +144,7 @@ class CountyModel(mesa.Model):
                 handler(ids)
         self.payment.daily()  # premiums, subsidies, the capitation budget (agents/payment.py)
         self.staff.pay()  # salaries
+        self.beds.close_day()  # the cost of crowded wards (agents/beds.py)
         self.queues.serve()  # today's arrivals served
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()  # the day's row (model/metrics.py)
@@ -160,10 +164,12 @@ class CountyModel(mesa.Model):
 
     def set_lever(self, path: str, value) -> None:
         """Change one scenario field from today on (used by the timeline and the visual). Setting a
-        field to the value it has changes nothing. Every mechanism recomputes its tables (``derive``), but
+        field to the value it has changes nothing; a field fixed when the county is built
+        (``params.BUILD_TIME``) is refused. Every mechanism recomputes its tables (``derive``), but
         acts on the world (redraws onsets, renews contracts, moves doctors) only when its own
         parameters changed, so no draw depends on when a lever was last touched."""
         old = self.p
+        refuse_build_time(old, path)
         new = with_value(old, path, value)
         new.timeline = old.timeline
         if new == old:
@@ -174,6 +180,7 @@ class CountyModel(mesa.Model):
         self.derive()
         self.staff.update_skill()
         self.queues.open_day()
+        self.beds.open_day()
 
     def _apply_timeline(self, day: int) -> None:
         for ev in self._timeline.pop(day, []):
@@ -201,6 +208,18 @@ class CountyModel(mesa.Model):
     @property
     def wait_general(self) -> np.ndarray:
         return self.queues.wait_general
+
+    @property
+    def bed_wait_general(self) -> np.ndarray:
+        """By facility, the days a new discretionary admission without priority expects to wait for
+        a staffed bed (agents/beds.py; emergencies do not wait while extra beds last)."""
+        return self.beds.wait_general
+
+    @property
+    def bed_wait_priority(self) -> np.ndarray:
+        """... with priority (a referral letter or a family-doctor contract): shorter where tertiary
+        beds are reserved (seed 002), never longer."""
+        return self.beds.wait_priority
 
     @property
     def staff_balance(self) -> float:

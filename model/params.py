@@ -184,10 +184,14 @@ class FacilityParams(Section):
     community_junior: NonNeg = 10
     community_nurses: NonNeg = 10
     community_beds: NonNeg = 10
-    county_senior: list[NonNeg] = [180, 70]  # People's Hospital, TCM hospital
-    county_junior: list[NonNeg] = [320, 140]
-    county_nurses: list[NonNeg] = [750, 300]
-    county_beds: list[NonNeg] = [1500, 650]
+    # People's Hospital, TCM hospital: sized so the baseline county runs its beds near 90% full with
+    # no one turned away (the 85-105% band; demand measured with beds to spare was 1.19x the
+    # 2,150 beds first assumed), staff in proportion: 4.4 county-hospital beds per 1,000 residents,
+    # 6.4 in all against 7.23 nationally (sources: resources)
+    county_senior: list[NonNeg] = [234, 91]
+    county_junior: list[NonNeg] = [416, 182]
+    county_nurses: list[NonNeg] = [975, 390]
+    county_beds: list[NonNeg] = [1950, 845]
     tertiary_senior: NonNeg = 120  # the share of the prefecture hospital serving this county
     tertiary_junior: NonNeg = 150
     tertiary_nurses: NonNeg = 400
@@ -204,9 +208,29 @@ class FacilityParams(Section):
     below_need_success: Share = 0.25  # when treating above one's capability
     los_days: list[Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)]] = [0.0, 6.0, 8.5, 10.5]  # mean length of stay by tier
     acute_fraction: Share = 0.5  # share of a stay that is acute (down-referral after it)
+    # staffing norms of a bed by tier (agents/beds.py): the reference county's own establishment
+    # (townships 15 doctors and 14 nurses for 40 beds; the TCM hospital, the leaner county hospital,
+    # 273 and 390 for 845; the tertiary share 270 and 400 for 600), so its beds run fully staffed;
+    # the national ratios are 0.47 doctors and 0.55 nurses per bed (sources: resources, 3.40 and 4.00
+    # for 7.23 beds per 1,000)
+    doctors_per_bed: list[NonNeg] = [0.0, 0.375, 0.32, 0.45]
+    nurses_per_bed: list[NonNeg] = [0.0, 0.35, 0.46, 0.66]
+    # below the norms, staffed beds = beds x (staff / norm) ** elasticity: 0.5 halves the loss, beds
+    # being run thinner rather than closed (assumption)
+    bed_staffing_elasticity: Share = 0.5
+    # extra beds in corridors (加床) an emergency may take beyond the beds, as a share of them (assumption:
+    # Chinese hospitals report occupancy above 100% where they add beds)
+    extra_bed_share: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.2
+    # the longest wait for a discretionary admission patients accept before going elsewhere (days; assumption)
+    max_bed_wait_days: Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)] = 14.0
+    # skill lost treating inpatients per unit of occupancy beyond the staffed beds (at 120%: -0.2;
+    # assumption shaped on crowding studies: outcomes worsen beyond ~90% occupancy)
+    crowding_skill_loss: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.0
+    # extra cost of a bed-day beyond the staffed beds, as a share of its price (overtime at 150% of pay; assumption)
+    crowding_cost_share: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.5
 
     _c = field_validator("county_senior", "county_junior", "county_nurses", "county_beds")(_fixed_len(2))
-    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days")(_fixed_len(N_TIERS))
+    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days", "doctors_per_bed", "nurses_per_bed")(_fixed_len(N_TIERS))
 
 
 class PriceParams(Section):
@@ -323,7 +347,7 @@ class PolicyParams(Section):
     """Levers not tied to one section above."""
 
     reserved_slot_share: Share = 0.0  # seed 002: 1/3 of county/tertiary outpatient slots
-    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of beds
+    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of tertiary (三级) beds, for referred and contracted patients
     contract_rate: Share = 0.25  # family-doctor contracting, whole population (assumption pre-reform)
     contract_rate_key: Share = 0.45  # elderly and chronic patients (seed 003 reform: 0.7308)
     mutual_recognition: Share = 0.0  # share of repeat tests avoided after referral
@@ -341,6 +365,43 @@ class PolicyParams(Section):
     county_support_skill: NonNeg = 0.0  # seed 004 Guangdong: skill tertiary partners add to county hospitals
     central_townships: Annotated[int, Field(ge=0, le=200)] = 0  # seed 004 Guangdong: centres raised to secondary level
     central_township_skill: NonNeg = 0.6  # skill an upgraded centre gains (assumption: most of the gap to a county hospital)
+
+
+# Fields read once, when the county and its residents are built: on a timeline they would be
+# accepted and then do nothing, so a timeline naming one (or an element of one) is refused
+# (``build_time``). Each maps to the reason given in the error.
+BUILD_TIME = {
+    "county": "the county's size, geography and facilities are generated once",
+    "population.employee_scheme_share": "residents' insurance schemes are drawn when they are generated",
+    "population.employee_scheme_urban_share": "residents' insurance schemes are drawn when they are generated",
+    "population.income_band_shares": "residents' income bands are drawn when they are generated",
+    "population.initial_trust": "residents' trust is drawn when they are generated",
+    "facilities.village_doctors_per_1000": "village clinics are staffed when the county is built",
+    "insurance.initial_fund_days": "the fund's opening reserve is set on day 0",
+    "life_expectancy_table": "the background life table is the county's, set when it is built",
+    "mortality_decline": "residents' background deaths are drawn once, along the trend set from day 0",
+}
+# the staff and beds of each facility kind: levers on a generated county (``model/county.py``
+# scales them the way it builds them); a facilities CSV gives its own, so there they are fixed too
+ESTABLISHMENT = tuple(f"facilities.{kind}_{what}" for kind in ("township", "community", "county", "tertiary")
+                      for what in ("senior", "junior", "nurses", "beds"))
+
+
+def build_time(scn: Scenario, path: str) -> str | None:
+    """Why the dotted ``path`` cannot change once the county is built (None if it can)."""
+    for field, reason in BUILD_TIME.items():
+        if path == field or path.startswith(field + "."):
+            return reason
+    if scn.county.facilities_csv and any(path == f or path.startswith(f + ".") for f in ESTABLISHMENT):
+        return "a facilities CSV gives the county's staff and beds"
+    return None
+
+
+def refuse_build_time(scn: Scenario, path: str) -> None:
+    """Raise ``ValueError`` naming ``path`` if it is fixed when the county is built (``build_time``)."""
+    reason = build_time(scn, path)
+    if reason:
+        raise ValueError(f"timeline path '{path}': fixed when the county is built ({reason})")
 
 
 class TimelineEvent(Section):
@@ -376,6 +437,7 @@ class Scenario(Section):
     def _timeline_paths(self) -> Scenario:
         for ev in self.timeline:
             with_value(self, ev.path, ev.value)  # raises naming the path if wrong
+            refuse_build_time(self, ev.path)
         return self
 
     def hash(self) -> str:

@@ -54,9 +54,10 @@ from reformsim.agents.streams import Streams
 from .county import REFERENCE_POPULATION, build_county
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, with_value
+from .params import Scenario, refuse_build_time, with_value
 
 YEAR = seasons.YEAR
+LEAVING, BOOKED, OTHERS = 0, 1, 2  # the turns of a day's agenda
 
 
 def _one(x) -> np.ndarray:
@@ -76,7 +77,8 @@ class Resident(mesa.Agent):
     ``EpisodePool``; its draws are keyed by ``uid``."""
 
     model: ReferenceModel
-    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge"}
+    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge",
+              Stage.ADMIT: "come_for_bed"}
 
     def __init__(self, model: ReferenceModel, rid: int):
         super().__init__(model)
@@ -114,7 +116,7 @@ class Resident(mesa.Agent):
         """The episode goes to ``stage`` on ``day``."""
         m = self.model
         m.ep.stage[ep], m.ep.due[ep] = stage, day
-        m.book(self, int(day), leaving=stage in (Stage.DOWN, Stage.DISCHARGE))
+        m.book(self, int(day), LEAVING if stage in (Stage.DOWN, Stage.DISCHARGE) else BOOKED if stage == Stage.ADMIT else OTHERS)
 
     # ------------------------------------------------------------------ life
     def born(self) -> None:
@@ -128,7 +130,7 @@ class Resident(mesa.Agent):
         m, r = self.model, self.model.res
         d = demography.death_day(m.streams.key, self.uid, int(r.birth_day[self.rid]), day, *m.hazard)
         r.death_day[self.rid] = d
-        m.book(self, int(d), leaving=True)
+        m.book(self, int(d), LEAVING)
 
     def draw_onsets(self, from_day: int) -> None:
         """The onsets from ``from_day`` to the end of its year (a Poisson count at this resident's
@@ -256,25 +258,44 @@ class Resident(mesa.Agent):
         self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     def admit(self, ep: int, fid: int, tier: int) -> None:
-        """A bed if one is free: with a letter or a contract (priority) any free bed, else only
-        beds outside the reserved share. Turned away: referred up, or at the top tier choose again tomorrow."""
-        m, e, f = self.model, self.model.ep, self.model.fac
+        """Admitted, booked on a ward's waiting list or turned away (``beds.place``: the ward chosen,
+        then the consortium's other county hospitals); off a list first if on one. With a letter or a
+        contract (priority) any free staffed bed and, where beds are reserved, a list of its own.
+        Turned away: referred up, or at the top tier choose again tomorrow."""
+        m, e, f, w = self.model, self.model.ep, self.model.fac, self.model.wards
         priority = bool(e.has_referral[ep]) or bool(m.res.contract[self.rid])
-        free = beds.free_beds(f.beds[fid], f.occupied[fid], f.occupied_priority[fid])
-        if not priority:
-            free = min(beds.unreserved_beds(f.beds[fid], m.bed_reserved[fid], f.occupied[fid]), free)
-        if free < 1:
+        since = int(e.listed_day[ep])
+        if since >= 0:
+            (f.waiting_priority if e.listed_priority[ep] else f.waiting)[fid] -= 1
+            e.listed_day[ep] = -1
+        waited = m.day - since if since >= 0 else 0
+        decision, fid, own, wait = beds.place(int(e.severity[ep]) >= illness.SERIOUS, priority, waited, fid, m.county_ids,
+                                              f.tier, f.occupied, f.occupied_priority, f.staffed_beds, f.beds, w.reserved,
+                                              m.bed_own_list, m.bed_wait_general, m.bed_wait_priority, w.extra_bed_share,
+                                              w.max_bed_wait_days)
+        fid = int(fid)
+        if int(e.severity[ep]) >= illness.SERIOUS:
+            m.today.emergencies[0 if decision == beds.ADMITTED else 1] += 1
+        if decision == beds.TURNED_AWAY:
             m.today.turned_away[tier] += 1
             if tier < 3:
                 self.refer_up(ep, tier)
             else:
                 self.schedule(ep, Stage.CHOOSE, m.day + 1)  # each try counts: after MAX_STEPS the resident gives up
             return
+        e.facility[ep] = fid  # placed at another county hospital, it is that one's patient now
+        if decision == beds.BOOKED:
+            (f.waiting_priority if own else f.waiting)[fid] += 1
+            e.listed_day[ep] = since if since >= 0 else m.day
+            e.listed_priority[ep] = own
+            self.schedule(ep, Stage.ADMIT, beds.booked_day(m.day, wait))
+            return
         (f.occupied_priority if priority else f.occupied)[fid] += 1
         e.bed_facility[ep], e.admit_tier[ep], e.bed_since[ep], e.admit_day[ep] = fid, tier, m.day, m.day
         e.has_referral[ep] = priority  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
+        m.today.bed_waits[tier] += waited
         los, down, acute = beds.stay(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), tier, *m.stay_rule)
         e.discharge_day[ep] = m.day + los
         if down:
@@ -282,11 +303,16 @@ class Resident(mesa.Agent):
         else:
             self.schedule(ep, Stage.DISCHARGE, m.day + los)
 
+    def come_for_bed(self, ep: int) -> None:
+        """The booked day of a place on a waiting list: admitted, booked again or turned away."""
+        fid = int(self.model.ep.facility[ep])
+        self.admit(ep, fid, int(self.model.fac.tier[fid]))
+
     def move_down(self, ep: int) -> None:
-        """After the acute part, to the home township's beds if one is free (the stay so far is billed)."""
+        """After the acute part, to a staffed bed at the home township if one is free (the stay so far is billed)."""
         m, e, f = self.model, self.model.ep, self.model.fac
         dest = int(m.county.slot_facility[e.home[ep], 1])
-        if beds.free_beds(f.beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
+        if beds.free_beds(f.staffed_beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
             self.schedule(ep, Stage.DISCHARGE, int(e.discharge_day[ep]))
             return
         self.pay_stay(ep)
@@ -305,17 +331,19 @@ class Resident(mesa.Agent):
         t.stays[tier] += 1
         t.stay_cost[tier] += e.stay_cost[ep]
         t.stay_days[tier] += m.day - e.admit_day[ep]
-        if self.treated(ep, max(int(e.facility[ep]), 0), tier):
+        if self.treated(ep, max(int(e.facility[ep]), 0), tier, m.inpatient_skill):
             self.close(ep, False, Outcome.RESOLVED)
         else:
             self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     # ------------------------------------------------------------------ parts of a stage
-    def treated(self, ep: int, fid: int, tier: int) -> bool:
-        """Whether treatment at ``fid`` resolves the episode; trust in ``tier`` learns from it."""
+    def treated(self, ep: int, fid: int, tier: int, skill: np.ndarray | None = None) -> bool:
+        """Whether treatment at ``fid`` (at its ``skill``: the facility's, or for inpatients its
+        ward's after crowding) resolves the episode; trust in ``tier`` learns from it."""
         m, e, p = self.model, self.model.ep, self.model.care_params
-        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.fac.effective_skill[fid],
-                                  int(e.severity[ep]), p.below_need_success, p.treat_success)
+        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]),
+                                  (m.fac.effective_skill if skill is None else skill)[fid], int(e.severity[ep]),
+                                  p.below_need_success, p.treat_success)
         trust = m.res.trust
         trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
         return ok
@@ -373,12 +401,16 @@ class Resident(mesa.Agent):
         self.leave_bed(ep)
 
     def leave_bed(self, ep: int) -> None:
-        """Free the episode's bed, if it has one (a priority bed if it came with priority)."""
+        """Free the episode's bed, if it has one (a priority bed if it came with priority), or its
+        place on a waiting list."""
         e, f = self.model.ep, self.model.fac
         fid = int(e.bed_facility[ep])
         if fid >= 0:
             (f.occupied_priority if e.has_referral[ep] else f.occupied)[fid] -= 1
             e.bed_facility[ep] = -1
+        if e.listed_day[ep] >= 0:
+            (f.waiting_priority if e.listed_priority[ep] else f.waiting)[int(e.facility[ep])] -= 1
+            e.listed_day[ep] = -1
 
 
 class ReferenceModel(mesa.Model):
@@ -414,8 +446,9 @@ class ReferenceModel(mesa.Model):
         self.slot_facility, self.slot_tier = choice.slot_tables(c.slot_facility, self.fac.tier)
         self.up_slot = choice.up_slots(self.slot_tier)
         self.home_cdf = demography.cdf(c.home_population[c.homes])
-        # the second clock: residents with business on a day, those leaving a bed first
-        self.agenda: dict[int, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
+        # the second clock: residents with business on a day, in turns: those leaving a bed, then
+        # those booked for one, then the rest (the engine's order of stages)
+        self.agenda: dict[int, tuple[dict, dict, dict]] = defaultdict(lambda: ({}, {}, {}))
         self.onsets_through, self.year_start = -1, 0  # the last day served; the day the year's onsets were drawn from
         # the staff's books, the capitation year, the life table's deaths and person-years
         self.doctors0 = c.senior + c.junior
@@ -475,11 +508,14 @@ class ReferenceModel(mesa.Model):
         self.fac.start_day()
         self.births()
         self.onsets_through = day
-        leaving, others = self.agenda.pop(day, ({}, {}))
-        for resident in [*leaving, *(r for r in others if r not in leaving)]:
+        served: dict = {}
+        for turn in self.agenda.pop(day, ({}, {}, {})):
+            served.update(turn)  # a resident in several turns is served in its first
+        for resident in served:
             resident.step()
         self.pay_day()
         self.fac.cost += staff.salaries(self.fac, self.daily_pay, self.staff_params.nurse_salary_share)
+        self.fac.cost += beds.crowding_cost(self.fac, self.wards)
         queues.serve(self.fac, self.slot_reserved, self.queue_params.load_memory_days)
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()
@@ -491,9 +527,9 @@ class ReferenceModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
-    def book(self, resident: Resident, day: int, leaving: bool = False) -> None:
-        """``resident`` has business on ``day``: served with those leaving a bed, or after them."""
-        self.agenda[day][0 if leaving else 1][resident] = None
+    def book(self, resident: Resident, day: int, turn: int = 2) -> None:
+        """``resident`` has business on ``day``, in its ``turn``: ``LEAVING`` a bed, ``BOOKED`` for one, or ``OTHERS``."""
+        self.agenda[day][turn][resident] = None
 
     def living(self) -> list[Resident]:
         r = self.res
@@ -551,8 +587,12 @@ class ReferenceModel(mesa.Model):
                                      self.training_received, self.day)
 
     def open_day(self) -> None:
+        """Outpatient capacity and waits; staffed beds, the waits for a bed and inpatient skill."""
         self.wait_general, self.wait_priority, self.use_reserved = queues.open_queues(self.fac, self.visits_per_doctor,
                                                                                       self.slot_reserved, self.queue_params)
+        self.bed_wait_general, self.bed_wait_priority, self.bed_own_list, self.inpatient_skill = beds.open_wards(self.fac,
+                                                                                                                 self.wards)
+        self.bed_likely_wait = beds.likely_wait(self.bed_wait_general, self.wards.max_bed_wait_days)
         self.pathways = {}  # a home's pathways of the day, made when one of its residents first chooses
 
     def home_pathways(self, home: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -564,7 +604,8 @@ class ReferenceModel(mesa.Model):
             quality = choice.perceived_quality(self.fac.effective_skill[:, None], np.arange(4)[None, :],
                                                self.choice_params.quality_slope)
             choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill, self.keep,
-                                 quality, self.wait_priority, self.oop_visit, self.oop_stay, self.admission_need, *out)
+                                 quality, self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay,
+                                 self.admission_need, *out)
             self.pathways[home] = out
         return self.pathways[home]
 
@@ -629,16 +670,20 @@ class ReferenceModel(mesa.Model):
         self.admission_need = np.asarray(s.illness.admission_need, dtype=float)
         self.care_params = care.CareParams.of(s)
         self.keep, self.fatality = care.care_tables(self.care_params, response)
-        self.bed_reserved, self.stay_rule = beds.bed_tables(beds.BedParams.of(s), tier, response)
+        bed_params = beds.BedParams.of(s)
+        self.wards, self.stay_rule = beds.ward_tables(bed_params, tier, response), beds.stay_tables(bed_params, response)
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
         self.queue_params = queues.QueueParams.of(s)
         self.visits_per_doctor, self.slot_reserved = queues.queue_tables(self.queue_params, tier)
-        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p}
+        establishment = self.county.establishment(s.facilities)
+        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p, "establishment": establishment}
         if self.contract_params != old.get("contracts"):
             self.renew_contracts()
         if not old:
             return
+        self.hired, self.left = staff.restaff(self.fac, old["establishment"], establishment, self.hired, self.left)
+        beds.rebuild_beds(self.fac, old["establishment"], establishment)
         if illness.rates_differ(old["rates"], self.rates):
             self.redraw_onsets()
         was = old["staff"]
@@ -657,8 +702,10 @@ class ReferenceModel(mesa.Model):
             resident.draw_onsets(from_day)
 
     def set_lever(self, path: str, value) -> None:
-        """Change one scenario field from today on (a field set to its current value changes nothing)."""
+        """Change one scenario field from today on (a field set to its current value changes nothing;
+        a field fixed when the county is built is refused)."""
         old = self.p
+        refuse_build_time(old, path)
         new = with_value(old, path, value)
         new.timeline = old.timeline
         if new == old:

@@ -136,7 +136,8 @@ def test_no_negative_stocks(baseline_run):
     m, _ = baseline_run
     f = m.fac
     assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all()
-    assert ((f.occupied + f.occupied_priority) <= f.beds + 1e-9).all()
+    assert ((f.occupied + f.occupied_priority) <= f.beds * (1 + m.p.facilities.extra_bed_share) + 1e-9).all()
+    assert (f.waiting >= 0).all() and (f.waiting_priority >= 0).all()
     assert (f.backlog >= 0).all() and (f.staff >= 0).all()
 
 
@@ -232,14 +233,23 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
     oop_stay = np.broadcast_to(np.array([0.0, 1000.0, 3000.0, 8000.0])[None, :, None], (2, 4, 2)).copy()
     p_bed = np.array([0.0, 0.02, 0.55, 0.85])
     q, d, o = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), quality, wait_priority, oop_visit, oop_stay, p_bed,
-                         q, d, o)
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), quality, wait_priority, np.zeros(4), oop_visit, oop_stay,
+                         p_bed, q, d, o)
     complex_ = 3
     assert np.allclose(q[complex_], quality[3, complex_])  # only the tertiary hospital treats it
     assert d[complex_].tolist() == [6.0, 5.0, 3.0, 0.0]  # a day per referral and the priority waits above
     assert o[0, 0, complex_, 0] == pytest.approx(10 + 30 + 100 + 200 + 0.85 * 8000)
     minor = 0
     assert d[minor, 0] == 0 and o[0, 0, minor, 0] == 10.0  # treated where it starts
+    # a likely discretionary stay waits for its bed; emergencies (serious, complex) do not
+    bed_wait = np.array([0.0, 4.0, 6.0, 10.0])
+    q2, d2, o2 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                         p_bed, q2, d2, o2)
+    common = 1
+    assert d2[common, 2] == pytest.approx(d[common, 2] + 0.02 * 6.0)
+    assert d2[common, 3] == pytest.approx(d[common, 3] + 0.02 * 10.0)
+    assert np.array_equal(d2[complex_], d[complex_]) and np.array_equal(q2, q) and np.array_equal(o2, o)
 
 
 def test_without_excess_hazard_the_life_table_reproduces_itself():

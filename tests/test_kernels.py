@@ -310,26 +310,25 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     assert np.array_equal(need, u_adm < np.clip(need_by_sev[expected] * scale, 0, 1))
 
 
-@settings(max_examples=200, deadline=None)
-@given(ids_lists, st.data())
-def test_allocate_beds_serves_priority_first_then_beds_outside_the_reserve(facilities, data):
-    fid = np.array(facilities, dtype=np.int64) % 6
-    n = len(fid)
-    pri = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
-    n_beds = np.array(data.draw(st.lists(st.floats(0, 6), min_size=6, max_size=6)))
-    occupied = np.floor(n_beds * np.array(data.draw(st.lists(st.floats(0, 1), min_size=6, max_size=6))))
-    occupied_priority = np.zeros(6)
-    reserved = np.array(data.draw(st.lists(st.floats(0, 0.5), min_size=6, max_size=6)))
-    fits = beds.allocate_beds(fid, pri, n_beds, occupied, occupied_priority, reserved)
-    # as a statement about counts: the k-th priority patient of a facility fits while k <= its whole free beds,
-    # then the k-th other patient while k <= whole free beds outside the reserve and left over by priority
-    free = np.floor(np.maximum(n_beds - occupied, 0) + 1e-9)
-    fits_pri = pri & (_stable_rank(fid, pri) < free[fid])
-    left = free - np.bincount(fid[fits_pri], minlength=6)
-    free_gen = np.minimum(np.floor(np.maximum(n_beds * (1 - reserved) - occupied, 0) + 1e-9), left)
-    expected = fits_pri | (~pri & (_stable_rank(fid, ~pri) < free_gen[fid]))
-    assert np.array_equal(fits, expected)
-    assert (np.bincount(fid[fits], minlength=6) <= free).all()  # never more patients than whole free beds
+@settings(max_examples=300, deadline=None)
+@given(st.booleans(), st.booleans(), st.integers(0, 30), st.floats(0, 40), st.floats(0, 10), st.floats(0, 40), st.floats(0, 45),
+       st.floats(0, 0.5), st.floats(0, 0.5), st.floats(0, 40), st.floats(0, 30))
+def test_admission_takes_emergencies_to_the_extra_beds_and_books_or_sends_away_the_rest(
+        emergency, priority, waited, occupied, occupied_priority, staffed, n_beds, reserved, extra, wait, max_wait):
+    d = beds.admission(emergency, priority, waited, occupied, occupied_priority, staffed, n_beds, reserved, extra, wait,
+                       max_wait)
+    taken = occupied + occupied_priority
+    if emergency:  # any bed, extra beds (加床) included, up to the ceiling (without priority, not the reserve left); never wait
+        ceiling = n_beds * (1 + extra) - (0 if priority else max(staffed * reserved - occupied_priority, 0))
+        assert d == (beds.ADMITTED if taken + 1 <= ceiling + 1e-9 else beds.TURNED_AWAY)
+        return
+    # a staffed bed free now: priority patients any, the others none of the reserve priority patients leave empty
+    in_reserve = min(occupied_priority, staffed * reserved)
+    free = staffed - taken if priority else staffed * (1 - reserved) - (taken - in_reserve)
+    if free >= 1 - 1e-9:
+        assert d == beds.ADMITTED
+    else:
+        assert d == (beds.BOOKED if waited + wait <= max_wait else beds.TURNED_AWAY)
 
 
 def test_stays_draw_lengths_and_down_referrals_by_tier():
@@ -633,31 +632,63 @@ def test_scatter_fill_and_scatter_from_assign_as_numpy_does(ids, dtype):
         assert np.array_equal(got, expected)
 
 
-def test_occupy_beds_takes_the_beds_of_those_who_fit_and_turns_the_rest_away():
+def test_admit_patients_keeps_the_wards_books_as_it_admits_books_and_sends_away():
     rng = np.random.default_rng(17)
-    n, nf, pool = 3_000, 12, 9_000
+    n, nf, pool, day = 3_000, 12, 9_000, 50
     eps = rng.permutation(pool)[:n]
-    fid, pri, fits = rng.integers(0, nf, n), rng.random(n) < 0.3, rng.random(n) < 0.8
+    fid, pri = rng.integers(0, nf, n), rng.random(n) < 0.3
+    severity = rng.integers(0, 4, pool).astype(np.int8)
     ftier = np.arange(nf) % 4
-    occupied, occupied_pri = rng.uniform(0, 40, nf), rng.uniform(0, 5, nf)  # stocks of a scaled county are fractional
-    admissions_today, by_tier = np.ones(nf), np.zeros(4)
+    county_ids = np.flatnonzero(ftier == 2)
+    n_beds = rng.uniform(0, 60, nf)
+    staffed = n_beds * rng.uniform(0.6, 1.0, nf)
+    occupied, occupied_pri = n_beds * rng.uniform(0, 0.9, nf), n_beds * rng.uniform(0, 0.3, nf)
+    waiting, waiting_pri = rng.integers(0, 20, nf).astype(float), np.zeros(nf)
+    reserved = np.where(ftier == 3, 0.25, 0.0)
+    own_list = reserved > 0
+    wait_general, wait_priority = rng.uniform(0, 20, nf), rng.uniform(0, 5, nf)
+    listed_day, listed_pri = np.full(pool, -1, dtype=np.int32), np.zeros(pool, dtype=bool)
+    on_list = eps[:200]  # patients coming back from a waiting list: they leave it first
+    listed_day[on_list] = day - 3
+    facility = np.full(pool, -1, dtype=np.int32)
+    facility[eps] = fid
+    waiting += np.bincount(fid[:200], minlength=nf)
+    admissions_today, by_tier, waited, emergencies = np.zeros(nf), np.zeros(4), np.zeros(4), np.zeros(2)
     fields = {name: np.full(pool, -3, dtype=dt) for name, dt in
               (("bed_facility", np.int32), ("admit_tier", np.int8), ("bed_since", np.int32), ("admit_day", np.int32))}
     has_referral = np.zeros(pool, dtype=bool)
-    before = occupied.copy(), occupied_pri.copy()
-    admitted, tier, away, away_tier = beds.occupy_beds(
-        eps, fid, pri, fits, ftier, 50, occupied, occupied_pri, admissions_today, by_tier, fields["bed_facility"],
-        fields["admit_tier"], fields["bed_since"], fields["admit_day"], has_referral)
-    assert np.array_equal(admitted, eps[fits]) and np.array_equal(tier, ftier[fid[fits]])
-    assert np.array_equal(away, eps[~fits]) and np.array_equal(away_tier, ftier[fid[~fits]])
-    # the stocks gain what a bincount of the admitted gives, added once per facility
-    assert np.array_equal(occupied, before[0] + np.bincount(fid[fits & ~pri], minlength=nf))
-    assert np.array_equal(occupied_pri, before[1] + np.bincount(fid[fits & pri], minlength=nf))
-    assert np.array_equal(admissions_today, 1 + np.bincount(fid[fits], minlength=nf))
-    assert np.array_equal(by_tier, np.bincount(ftier[fid[fits]], minlength=4))
-    assert np.array_equal(fields["bed_facility"][admitted], fid[fits]) and np.all(fields["admit_tier"][admitted] == tier)
-    assert np.all(fields["bed_since"][admitted] == 50) and np.all(fields["admit_day"][admitted] == 50)
-    assert np.array_equal(has_referral[admitted], pri[fits]) and not has_referral[away].any()
+    taken0 = occupied + occupied_pri
+    before = occupied.copy(), occupied_pri.copy(), waiting.copy() - np.bincount(fid[:200], minlength=nf)
+    decision, back = beds.admit_patients(
+        eps, fid, pri, day, severity, facility, listed_day, listed_pri, fields["bed_facility"], fields["admit_tier"],
+        fields["bed_since"], fields["admit_day"], has_referral, county_ids, ftier, occupied, occupied_pri, waiting, waiting_pri,
+        staffed, n_beds, reserved, own_list, wait_general, wait_priority, 0.2, 14.0, admissions_today, by_tier, waited,
+        emergencies)
+    admitted, booked, away = (eps[decision == d] for d in (beds.ADMITTED, beds.BOOKED, beds.TURNED_AWAY))
+    assert len(admitted) + len(booked) + len(away) == n
+    at = fields["bed_facility"][admitted]
+    assert np.array_equal(occupied, before[0] + np.bincount(at[~pri[decision == beds.ADMITTED]], minlength=nf))
+    assert np.array_equal(occupied_pri, before[1] + np.bincount(at[pri[decision == beds.ADMITTED]], minlength=nf))
+    assert np.array_equal(admissions_today, np.bincount(at, minlength=nf)) and by_tier.sum() == len(admitted)
+    assert waited.sum() == 3 * np.isin(admitted, on_list).sum()  # days waited by those admitted off a list
+    sev = severity[eps] >= illness.SERIOUS
+    assert emergencies.tolist() == [(sev & (decision == beds.ADMITTED)).sum(), (sev & (decision != beds.ADMITTED)).sum()]
+    # a county hospital passes patients to another county hospital; no other ward places anyone elsewhere
+    moved = facility[eps] != fid
+    assert (ftier[fid[moved]] == 2).all() and (ftier[facility[eps][moved]] == 2).all()
+    assert np.array_equal(at, facility[admitted]) and np.array_equal(fields["admit_tier"][admitted], ftier[at])
+    # electives never take an extra bed: at most the whole staffed beds free before; emergencies up to the ceiling
+    emergency = severity[admitted] >= illness.SERIOUS
+    assert (np.bincount(at[~emergency], minlength=nf) <= np.maximum(np.floor(staffed - taken0 + 1e-9), 0)).all()
+    assert (occupied + occupied_pri <= np.maximum(taken0, n_beds * 1.2) + 1e-9).all()
+    # the booked are on their ward's list (priority patients on their own where beds are reserved), back tomorrow or later
+    own = pri[decision == beds.BOOKED] & own_list[facility[booked]]
+    assert np.array_equal(waiting, before[2] + np.bincount(facility[booked][~own], minlength=nf))
+    assert np.array_equal(waiting_pri, np.bincount(facility[booked][own], minlength=nf))
+    assert (back[decision == beds.BOOKED] >= day + 1).all() and (back[decision != beds.BOOKED] == -1).all()
+    assert np.array_equal(listed_day[booked], np.where(np.isin(booked, on_list), day - 3, day))
+    assert (listed_day[admitted] == -1).all() and (listed_day[away] == -1).all()
+    assert np.array_equal(has_referral[admitted], pri[decision == beds.ADMITTED]) and not has_referral[away].any()
     untouched = np.setdiff1d(np.arange(pool), admitted)
     assert all(np.all(a[untouched] == -3) for a in fields.values())
 
