@@ -4,10 +4,11 @@ A patient who needs a bed is admitted where the facility has one free; referred 
 patients (priority) may use the ``reserved_bed_share`` held at county and tertiary hospitals
 (seed 002: 1/4 of beds), the others only the rest. A patient turned away is referred up (or,
 with no tertiary bed, chooses again tomorrow). The stay's length is the tier's mean, longer for
-complex cases, times the provider's length-of-stay response (``agents/payment.py``). After the
+complex cases, times the facility's length-of-stay response (``agents/response.py``). After the
 acute part of a county or tertiary stay, some patients move down (下转) to their home
-township's beds for the rest, more where payment rewards it; the stay is billed at each bed
-(``agents/billing.py``), and the outcome comes at discharge (``agents/care.py``).
+township's beds for the rest, more where payment rewards it (the facility's down-referral
+response); the stay is billed at each bed (``agents/billing.py``), and the outcome comes at
+discharge (``agents/care.py``).
 """
 
 from __future__ import annotations
@@ -123,28 +124,28 @@ def occupy_beds(eps, fid, priority, fits, facility_tier, day, occupied, occupied
 
 @njit(cache=True)
 def stay(key, person, ep_key, sev, tier, los_days, los_response, down_prob, acute_fraction):
-    """An admission's length of stay (``length_of_stay`` from its LOS draw, then the tier's
-    provider response), whether it moves down to a township bed after the acute part (county
-    and tertiary stays of 3+ days, by its DOWN draw against ``down_prob`` by tier) and the length
-    of that part, which ends before the stay's last day (a move on the discharge day would come
-    after that day's discharges had run)."""
+    """An admission's length of stay (``length_of_stay`` from its LOS draw, then the facility's
+    ``los_response``), whether it moves down to a township bed after the acute part (county
+    and tertiary stays of 3+ days, by its DOWN draw against the facility's ``down_prob``) and the
+    length of that part, which ends before the stay's last day (a move on the discharge day would
+    come after that day's discharges had run)."""
     base = length_of_stay(draw(key, _LOS, person, ep_key), los_days[tier], sev, 1.0)
-    los = max(1, int(np.rint(base * los_response[tier])))
-    down = tier >= 2 and draw(key, _DOWN, person, ep_key) < down_prob[tier] and los >= 3
+    los = max(1, int(np.rint(base * los_response)))
+    down = tier >= 2 and draw(key, _DOWN, person, ep_key) < down_prob and los >= 3
     return los, down, min(max(1, int(np.rint(los * acute_fraction))), los - 1)
 
 
 @njit(cache=True)
-def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down_prob, acute_fraction):
-    """``stay`` of each admission."""
+def stays(key, eps, person, ep_key, severity, fid, tier, los_days, los_response, down_prob, acute_fraction):
+    """``stay`` of each admission at ``fid`` (``los_response`` and ``down_prob`` by facility)."""
     n = len(eps)
     los = np.empty(n, dtype=np.int64)
     down = np.zeros(n, dtype=np.bool_)
     acute = np.empty(n, dtype=np.int64)
     for i in range(n):
-        e = eps[i]
-        los[i], down[i], acute[i] = stay(key, person[e], ep_key[e], severity[e], tier[i], los_days, los_response, down_prob,
-                                         acute_fraction)
+        e, f = eps[i], fid[i]
+        los[i], down[i], acute[i] = stay(key, person[e], ep_key[e], severity[e], tier[i], los_days, los_response[f],
+                                         down_prob[f], acute_fraction)
     return los, down, acute
 
 
@@ -153,13 +154,17 @@ def moved_discharge_day(discharge_day: int, day: int) -> int:
     return np.maximum(discharge_day, day + 1)
 
 
-def bed_tables(p: BedParams, facility_tier: np.ndarray, response) -> tuple[np.ndarray, tuple]:
-    """The reserved share of each facility's beds, and ``stay``'s parameters after the tier: the
-    mean stay by tier, the provider ``response``'s length-of-stay multiplier and the chance of a
-    move down by tier (``agents/payment.py``), and the acute part."""
-    reserved = np.where(facility_tier >= 2, p.reserved_bed_share, 0.0)
-    down = np.clip(p.down_referral_base * np.array([r.down_referral for r in response]), 0, p.down_referral_cap)
-    return reserved, (np.asarray(p.los_days, dtype=float), np.array([r.los for r in response]), down, p.acute_fraction)
+def bed_tables(p: BedParams, facility_tier: np.ndarray) -> np.ndarray:
+    """The reserved share of each facility's beds."""
+    return np.where(facility_tier >= 2, p.reserved_bed_share, 0.0)
+
+
+def stay_terms(p: BedParams, responses) -> tuple:
+    """``stays``' parameters after the facility's tier: the mean stay by tier, and by facility its
+    length-of-stay multiplier and the chance of a move down (its ``responses``,
+    ``agents/response.py``), and the acute part."""
+    down = np.clip(p.down_referral_base * responses.down_referral, 0, p.down_referral_cap)
+    return np.asarray(p.los_days, dtype=float), responses.los, down, p.acute_fraction
 
 
 class Beds:
@@ -170,7 +175,7 @@ class Beds:
 
     def derive(self, s) -> None:
         self.params = p = BedParams.of(s)
-        self.reserved, self.stay_rule = bed_tables(p, self.m.fac.tier, self.m.payment.response)
+        self.reserved = bed_tables(p, self.m.fac.tier)
 
     def admit(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Admit if a bed is free (referred/contracted patients may use reserved beds); else refer on."""
@@ -193,7 +198,8 @@ class Beds:
             return
         if m.events.wanted("admission"):
             m.events.emit("admission", day=m.day, eps=eps, facility=e.bed_facility[eps])
-        los, down, acute = stays(m.streams.key, eps, e.person, e.key, e.severity, tier, *self.stay_rule)
+        los, down, acute = stays(m.streams.key, eps, e.person, e.key, e.severity, e.bed_facility[eps], tier,
+                                 *stay_terms(self.params, m.payment.responses))
         scatter(e.discharge_day, eps, m.day + los)
         m.schedule(eps[down], Stage.DOWN, m.day + acute[down])
         m.schedule(eps[~down], Stage.DISCHARGE, m.day + los[~down])
@@ -232,7 +238,7 @@ class Beds:
         t.stay_cost += np.bincount(admit_tier, weights=e.stay_cost[eps], minlength=4)
         t.stay_days += np.bincount(admit_tier, weights=m.day - e.admit_day[eps], minlength=4)
         fid = np.where(e.facility[eps] >= 0, e.facility[eps], 0)
-        resolved, again = m.care.treat(eps, fid, admit_tier)
+        resolved, again = m.care.discharged(eps, fid, admit_tier)
         m.care.close(resolved, False, Outcome.RESOLVED)
         m.schedule(again, Stage.CHOOSE, m.day + 1)
 

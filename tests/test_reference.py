@@ -114,10 +114,11 @@ def test_residents_are_mesa_agents_driven_by_their_own_step():
 # pure functions of the facilities' arrays and of parameters), their parameters' typed views and
 # constants, and the world's data structures and builders. No stage, batch kernel or method.
 ALLOWED = {
-    "beds": {"BedParams", "bed_tables", "free_beds", "moved_discharge_day", "stay", "unreserved_beds"},
-    "billing": {"BillingParams", "bed_day_prices", "bed_days", "oop_tables", "provider_cost", "stay_bill", "stay_bill_terms",
-                "visit_bill_table", "visit_kind", "visit_prices"},
-    "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "referral_tier", "treatment_works", "triaged"},
+    "beds": {"BedParams", "bed_tables", "free_beds", "moved_discharge_day", "stay", "stay_terms", "unreserved_beds"},
+    "billing": {"BillingParams", "bed_day_prices", "bed_days", "merged_readmission", "oop_tables", "provider_cost", "stay_bill",
+                "stay_bill_terms", "visit_bill", "visit_kind", "visit_parts", "visit_prices"},
+    "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "readmitted", "referral_tier", "returns",
+             "treatment_works", "triaged"},
     "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
                "expected_oop", "perceived_quality", "slot_tables"},
     "contracts": {"ContractParams", "contracted"},
@@ -128,8 +129,10 @@ ALLOWED = {
     "illness": {"IllnessParams", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule", "poisson_cdf",
                 "rate_params", "rates_differ", "year_left"},
     "lifetable": {"AGE_GROUPS", "age_group", "cumulative_hazard", "hazard_schedule", "period_life_expectancy"},
-    "payment": {"PaymentParams", "consortium_settles", "daily_budget", "daily_premiums", "daily_subsidies", "per_case_payment",
-                "provider_responses", "risk_sharing"},
+    # payment's rules over the world's arrays and its state (a world data structure each model keeps)
+    "payment": {"PaymentParams", "PaymentState", "budget_rate", "consortium_settles", "daily_budget", "daily_premiums",
+                "daily_subsidies", "dip_value", "feel_idle", "payment_responses", "public_health_shares", "start_budgets",
+                "year_end"},
     "population": {"FEMALE_SHARE", "age_on", "generate_residents"},
     "queues": {"QueueParams", "open_queues", "queue_tables", "serve"},
     "staff": {"StaffParams", "monthly_flows", "salaries", "skill", "staff_balance", "staff_tables", "trained", "transfer"},
