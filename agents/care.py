@@ -293,13 +293,14 @@ class Treatment:
             m.fac.arrivals += np.bincount(fid[back], minlength=len(m.fac.tier))
 
     def discharged(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A stay's outcome at discharge (``treat`` with the admitting facility's discharge
-        readiness); readmissions counted and the discharge noted: the resolved and the rest."""
+        """A stay's outcome at discharge (``treat`` at the ward's inpatient skill, less its crowding,
+        ``agents/beds.py``, with the admitting facility's discharge readiness); readmissions counted
+        and the discharge noted: the resolved and the rest."""
         m, e = self.m, self.m.ep
         m.today.readmissions += readmissions(eps, e.admit_day, e.discharged_day)
         e.discharged_day[eps] = m.day
         e.discharged_at[eps] = fid
-        return self.treat(eps, fid, tier, m.payment.responses.readiness)
+        return self.treat(eps, fid, tier, m.payment.responses.readiness, m.beds.inpatient_skill)
 
     def refer_up(self, eps: np.ndarray, tier: np.ndarray) -> None:
         """A referral letter to the next tier up; the resident chooses again tomorrow."""
@@ -313,12 +314,15 @@ class Treatment:
         m.today.referrals_up += len(eps)
         m.schedule(eps, Stage.CHOOSE, m.day + 1)
 
-    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Treatment at ``fid`` (log-odds ``shift`` by facility), trust in ``tier`` learning from it:
-        the episodes resolved and the rest."""
+    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray, shift: np.ndarray,
+              skill: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Treatment at ``fid`` (at its ``skill``, by default the facility's effective skill;
+        inpatients' is less its ward's crowding, ``agents/beds.py``; log-odds ``shift`` by facility),
+        trust in ``tier`` learning from it: the episodes resolved and the rest."""
         m, e, p = self.m, self.m.ep, self.params
-        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident, m.fac.skill,
-                     p.success, m.res.trust, p.trust_learning_rate, shift)
+        return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident,
+                     m.fac.effective_skill if skill is None else skill, p.success, m.res.trust, p.trust_learning_rate,
+                     shift)
 
     def close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
         """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""

@@ -1,15 +1,27 @@
-"""Care-seeking (就医选择) as a multinomial logit over self-care and the reachable facilities.
+"""Care-seeking (就医选择) as a multinomial logit over self-care and the reachable facilities,
+each valued by the care pathway that starts there.
 
 Alternatives are *slots*: 0 self-care, then the resident's home slots (own village clinic, own
-township or community centre, each county hospital, the tertiary hospital). Utility rises with
-perceived quality for the episode's severity (capability x trust), with a referral to that
-facility and, for primary care, with a family-doctor contract; it falls with out-of-pocket cost
-relative to income, travel time and expected wait.
+township or community centre, each county hospital, the tertiary hospital). A resident values a
+slot by what the whole pathway from it is likely to cost and deliver (``home_pathways``): a
+facility that may not attempt the episode (``care.attempt_probability``, the rule the visit uses;
+a village clinic cannot admit) refers it up, so a visit there carries the next tier's pathway too — its quality, its out-of-pocket
+cost (a stay where one is likely) and its delay (a day per referral and the priority wait of
+each tier on the way). Utility (``slot_utility``) rises with the pathway's perceived quality
+times trust in the first tier, with a referral to that facility and, for primary care, with a
+family-doctor contract; it falls with out-of-pocket cost relative to the household's daily
+income (a logarithm: the first yuan of a visit weigh more than the last of a stay), travel time,
+the wait at the first facility and the pathway's delay. Sensitivity to cost and travel falls,
+and to delay rises, with severity (``cost_weight``, ``travel_weight``, ``delay_weight``):
+minor illness goes where it is cheap and near, severe illness where it will be treated
+(EVIDENCE P4; Qian et al. 2009). Bypassing primary care (越级就诊) is what this produces, not
+an input.
 
 The rule for one slot (``slot_utility``), the draw among alternatives (``pick``) and one
 episode's step over its home's slots (``choose_slot``) are compiled scalar functions: the
 engine's kernel (``choose_slots``) calls them once per episode, the reference model
-(``model/reference.py``) for one resident at a time.
+(``model/reference.py``) for one resident at a time; both take the pathways of the home from
+``home_pathways``.
 
 The day's stage (``CareSeeking.choose``) books each chooser at a facility after its queue's wait
 (``agents/queues.py``) or ends the episode as self-treated; trust in each tier, which the
@@ -24,65 +36,80 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .care import attempt_probability
 from .episodes import Outcome, Stage
-from .illness import COMMON
+from .illness import COMMON, SERIOUS
 from .streams import Purpose, draw
 
 _CHOICE = int(Purpose.CHOICE)
 
 # positions in the coefficient vector (numba takes a float array, not a pydantic model)
-_QUALITY, _OOP, _INCOME, _TRAVEL, _RELIEF, _WAIT, _REFERRAL, _CONTRACT, _BYPASS, _ASC_TIER, _ASC_SELF = (
-    0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 15)
+(_QUALITY, _COST, _INCOME, _TRAVEL, _WAIT, _DELAY, _REFERRAL, _CONTRACT, _BYPASS, _ASC_TIER, _ASC_SELF, _W_COST,
+ _W_TRAVEL, _W_DELAY) = (0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 15, 19, 23, 27)
 
 
 @dataclass(frozen=True)
 class ChoiceParams:
     """The scenario's ``behaviour.*`` fields: the logit's coefficients (utility units)."""
 
-    beta_quality: float  # per unit of perceived quality x trust
-    beta_oop_per_100: float  # per ¥100 out of pocket (x the income band's factor)
-    income_cost_factor: tuple[float, ...]  # price sensitivity by income band, low .. high
-    beta_travel_per_hour: float  # per hour of travel
-    travel_relief_severe: float  # share of the travel weight dropped for serious/complex illness
-    beta_wait_per_day: float  # per day of expected wait
+    beta_quality: float  # per unit of the pathway's perceived quality (0..1) x trust in the first tier
+    beta_cost: float  # per unit of log(1 + out-of-pocket / daily income)
+    daily_income: tuple[float, ...]  # ¥ per day by income band, low .. high
+    cost_weight: tuple[float, ...]  # cost sensitivity by severity (minor = 1)
+    beta_travel_per_hour: float  # per hour of travel to the first facility
+    travel_weight: tuple[float, ...]  # travel sensitivity by severity
+    beta_wait_per_day: float  # per day of expected wait at the first facility
+    beta_delay_per_day: float  # per day the pathway's referrals add before adequate care
+    delay_weight: tuple[float, ...]  # delay sensitivity by severity
     beta_referral: float  # for the facility one was referred to
     beta_contract_primary: float  # for primary care, with a family-doctor contract
     referral_bypass_penalty: float  # at a hospital without a referral letter
     asc_tier: tuple[float, ...]  # constants by tier
     asc_self: tuple[float, ...]  # self-care constants by severity
+    quality_slope: float  # steepness of perceived quality in (skill - severity)
     trust_social_weight: float  # monthly pull of trust toward the village mean (0..1)
 
     @classmethod
     def of(cls, s) -> ChoiceParams:
         b = s.behaviour
-        return cls(b.beta_quality, b.beta_oop_per_100, tuple(b.income_cost_factor), b.beta_travel_per_hour,
-                   b.travel_relief_severe, b.beta_wait_per_day, b.beta_referral, b.beta_contract_primary,
-                   b.referral_bypass_penalty, tuple(b.asc_tier), tuple(b.asc_self), b.trust_social_weight)
+        return cls(b.beta_quality, b.beta_cost, tuple(b.daily_income), tuple(b.cost_weight), b.beta_travel_per_hour,
+                   tuple(b.travel_weight), b.beta_wait_per_day, b.beta_delay_per_day, tuple(b.delay_weight),
+                   b.beta_referral, b.beta_contract_primary, b.referral_bypass_penalty, tuple(b.asc_tier),
+                   tuple(b.asc_self), b.quality_slope, b.trust_social_weight)
 
 
 def coefficients(b) -> np.ndarray:
-    """The logit's coefficients as one float vector, per-unit scales applied (¥100, hours)."""
-    return np.array([b.beta_quality, b.beta_oop_per_100 / 100.0, *b.income_cost_factor, b.beta_travel_per_hour / 60.0,
-                     b.travel_relief_severe, b.beta_wait_per_day, b.beta_referral, b.beta_contract_primary,
-                     b.referral_bypass_penalty, *b.asc_tier, *b.asc_self], dtype=np.float64)
+    """The logit's coefficients as one float vector, per-unit scales applied (hours to minutes)."""
+    return np.array([b.beta_quality, b.beta_cost, *b.daily_income, b.beta_travel_per_hour / 60.0, b.beta_wait_per_day,
+                     b.beta_delay_per_day, b.beta_referral, b.beta_contract_primary, b.referral_bypass_penalty,
+                     *b.asc_tier, *b.asc_self, *b.cost_weight, *b.travel_weight, *b.delay_weight], dtype=np.float64)
 
 
-def perceived_quality(skill: np.ndarray, sev: np.ndarray) -> np.ndarray:
+def perceived_quality(skill: np.ndarray, sev: np.ndarray, slope: float) -> np.ndarray:
     """How well a facility of ``skill`` is expected to treat severity ``sev`` (0..1)."""
-    return 1.0 / (1.0 + np.exp(-3.0 * (skill - sev)))
+    return 1.0 / (1.0 + np.exp(-slope * (skill - sev)))
 
 
 @njit(cache=True)
-def slot_utility(c, sev, tier, quality, trust, oop, income, travel_min, wait_days, referred, contract, bypass):
-    """Utility of one facility slot of tier ``tier`` (>= 0) for an episode of severity ``sev``.
+def cost_units(oop, daily_income):
+    """How an expected out-of-pocket cost (¥) weighs on a household with ``daily_income`` (¥ a day
+    per person): log(1 + cost / income), so the first yuan of a visit weigh more than the last
+    of a stay."""
+    return np.log1p(oop / daily_income)
 
-    ``trust`` is the resident's trust in that tier, ``bypass`` whether the resident goes to a
-    hospital without a referral letter (penalised by ``referral_bypass_penalty``)."""
-    travel_w = (1.0 - c[_RELIEF]) if sev >= 2 else 1.0
+
+@njit(cache=True)
+def slot_utility(c, sev, tier, quality, trust, cost, travel_min, wait_days, delay_days, referred, contract, bypass):
+    """Utility of one facility slot of tier ``tier`` (>= 0) for an episode of severity ``sev``,
+    by the pathway that starts there: its perceived ``quality`` (0..1), expected out-of-pocket
+    in ``cost_units`` and ``delay_days`` before adequate care; ``trust`` is the resident's in
+    that tier, ``wait_days`` the wait for the first visit, ``bypass`` whether the resident goes
+    to a hospital without a referral letter (penalised by ``referral_bypass_penalty``)."""
     u = c[_QUALITY] * (quality * trust)
-    u += c[_OOP] * oop * c[_INCOME + income]
-    u += travel_w * c[_TRAVEL] * travel_min
+    u += c[_COST] * c[_W_COST + sev] * cost
+    u += c[_TRAVEL] * c[_W_TRAVEL + sev] * travel_min
     u += c[_WAIT] * wait_days
+    u += c[_DELAY] * c[_W_DELAY + sev] * delay_days
     u += c[_REFERRAL] * referred
     u += c[_CONTRACT] * (contract and tier <= 1)
     u += c[_ASC_TIER + tier]
@@ -117,8 +144,81 @@ def pick(u, draw):
     return alt
 
 
+# ---------------------------------------------------------------------- pathways
+def up_slots(slot_tier: np.ndarray) -> np.ndarray:
+    """Per home and slot, the slot a referral from it leads to (-1 at the top): a village clinic
+    refers to the home's township centre, a township or community centre to the first county
+    hospital (the consortium's lead, 总医院), a county hospital to the tertiary hospital."""
+    up = np.full(slot_tier.shape, -1, dtype=np.int64)
+    for h in range(slot_tier.shape[0]):
+        for j, t in enumerate(slot_tier[h]):
+            above = np.flatnonzero(slot_tier[h] == t + 1) if t >= 0 else ()
+            if len(above):
+                up[h, j] = above[0]
+    return up
+
+
 @njit(cache=True)
-def _utilities(c, sev, slot_tier, quality, trust, oop, income, travel_min, wait_days, referred_to, contract):
+def treat_chance(skill, sev, keep, tier, p_bed, attempt):
+    """The chance a facility treats an episode of severity ``sev`` rather than refers it up, as a
+    resident can foresee it: the chance it attempts the case (``care.attempt_probability`` with its
+    ``keep`` response and ``attempt`` = (margin, slope), the rule the visit itself uses), and a
+    village clinic only while no bed is needed (``p_bed``, the severity's chance of needing one)."""
+    a = attempt_probability(skill, sev, keep, attempt)
+    return a * (1.0 - p_bed) if tier == 0 else a
+
+
+@njit(cache=True)
+def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                  p_bed, out_quality, out_delay, out_oop):
+    """The pathways of one home's slots, for each severity: the perceived quality (``out_quality``
+    [sev, slot]), the days before adequate care (``out_delay`` [sev, slot]) and the expected
+    out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with
+    ``treat_chance``; otherwise the pathway goes on, with a referral letter, from the slot above
+    (``up_slot``) after a day and that facility's priority wait. A facility that treats and admits
+    adds, for a likely discretionary stay (minor and common episodes: emergencies do not wait), its
+    wait for a bed (``bed_wait`` by facility, ``agents/beds.py``). ``quality`` [facility, sev] is
+    each facility's perceived quality; ``oop_visit``/``oop_stay`` [scheme, tier, letter] a visit's
+    and a likely stay's out-of-pocket (``agents/billing.py``); ``keep`` the providers' keep
+    response by facility (``agents/response.py``); the top tier treats what reaches it."""
+    n_slots = len(slot_fac)
+    for tier in range(3, -1, -1):  # from the top down: a pathway goes on from the slot above
+        for j in range(n_slots):
+            if slot_tier[j] != tier:
+                continue
+            f, up = slot_fac[j], up_slot[j]
+            for sev in range(4):
+                a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[f], tier, p_bed[sev], attempt)
+                q = a * quality[f, sev]
+                d = a * p_bed[sev] * bed_wait[f] if tier > 0 and sev < SERIOUS else 0.0
+                if a < 1.0:
+                    q += (1.0 - a) * out_quality[sev, up]
+                    d += (1.0 - a) * (1.0 + wait_priority[slot_fac[up]] + out_delay[sev, up])
+                out_quality[sev, j], out_delay[sev, j] = q, d
+                for scheme in range(2):
+                    for letter in range(2):
+                        o = oop_visit[scheme, tier, letter] + a * p_bed[sev] * oop_stay[scheme, tier, letter]
+                        if a < 1.0:
+                            o += (1.0 - a) * out_oop[scheme, 1, sev, up]
+                        out_oop[scheme, letter, sev, j] = o
+
+
+@njit(cache=True)
+def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                   p_bed):
+    """Every home's pathways (``home_pathways``): quality and delay rows by (home, severity),
+    out-of-pocket rows by ``oop_row``."""
+    homes, n_slots = slot_fac.shape
+    q, d = np.zeros((homes * 4, n_slots)), np.zeros((homes * 4, n_slots))
+    o = np.zeros((homes * 16, n_slots))
+    for h in range(homes):
+        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit,
+                      oop_stay, p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[h * 16:(h + 1) * 16].reshape(2, 2, 4, n_slots))
+    return q, d, o
+
+
+@njit(cache=True)
+def _utilities(c, sev, slot_tier, quality, trust, oop, income, travel_min, wait_days, delay_days, referred_to, contract):
     n, s = slot_tier.shape
     out = np.empty((n, s + 1))
     for i in range(n):
@@ -131,31 +231,32 @@ def _utilities(c, sev, slot_tier, quality, trust, oop, income, travel_min, wait_
             if t < 0:
                 out[i, j + 1] = -np.inf
             else:
-                out[i, j + 1] = slot_utility(c, sev[i], t, quality[i, j], trust[i, t], oop[i, j], income[i],
-                                             travel_min[i, j], wait_days[i, j], referred_to[i, j], contract[i], bypass)
+                out[i, j + 1] = slot_utility(c, sev[i], t, quality[i, j], trust[i, t],
+                                             cost_units(oop[i, j], c[_INCOME + income[i]]), travel_min[i, j],
+                                             wait_days[i, j], delay_days[i, j], referred_to[i, j], contract[i], bypass)
     return out
 
 
 def utilities(
     sev: np.ndarray,  # (E,) severity
     slot_tier: np.ndarray,  # (E, S) tier of each facility slot, -1 unavailable
-    slot_skill: np.ndarray,  # (E, S)
+    quality: np.ndarray,  # (E, S) the pathway's perceived quality (0..1)
     trust: np.ndarray,  # (E, 4)
-    oop: np.ndarray,  # (E, S) expected out-of-pocket ¥
+    oop: np.ndarray,  # (E, S) the pathway's expected out-of-pocket ¥
     income_band: np.ndarray,  # (E,)
     travel_min: np.ndarray,  # (E, S)
     wait_days: np.ndarray,  # (E, S)
+    delay_days: np.ndarray,  # (E, S) the pathway's days before adequate care
     referred_to: np.ndarray,  # (E, S) bool: the slot the resident was referred to
     contract: np.ndarray,  # (E,) bool
     b,  # ChoiceParams (or the scenario's behaviour section)
 ) -> np.ndarray:
-    """Utility matrix (E, S+1); column 0 is self-care, unavailable slots are -inf."""
-    sev = np.asarray(sev, dtype=np.int64)
-    quality = perceived_quality(np.asarray(slot_skill, dtype=float), sev[:, None])
+    """Utility matrix (E, S+1) of ``slot_utility``; column 0 is self-care, unavailable slots are -inf."""
     f = np.asarray
-    return _utilities(coefficients(b), sev, f(slot_tier, dtype=np.int64), quality, f(trust, dtype=np.float64),
-                      f(oop, dtype=float), f(income_band, dtype=np.int64), f(travel_min, dtype=float),
-                      f(wait_days, dtype=float), f(referred_to, dtype=np.bool_), f(contract, dtype=np.bool_))
+    return _utilities(coefficients(b), f(sev, dtype=np.int64), f(slot_tier, dtype=np.int64), f(quality, dtype=float),
+                      f(trust, dtype=np.float64), f(oop, dtype=float), f(income_band, dtype=np.int64),
+                      f(travel_min, dtype=float), f(wait_days, dtype=float), f(delay_days, dtype=float),
+                      f(referred_to, dtype=np.bool_), f(contract, dtype=np.bool_))
 
 
 def choice_probabilities(u: np.ndarray) -> np.ndarray:
@@ -179,18 +280,26 @@ def choose(u: np.ndarray, draw: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def oop_row(home, scheme, letter, sev):
-    """The row of ``CareSeeking.expected_oop``'s table for an episode."""
+    """The row of the pathways' out-of-pocket table (``pathway_tables``) for an episode."""
     return ((home * 2 + scheme) * 2 + letter) * 4 + sev
 
 
+def cost_table(oop: np.ndarray, daily_income) -> np.ndarray:
+    """``cost_units`` of every row of the out-of-pocket table for each income band: rows by
+    ``oop_row`` x 3 + income band."""
+    return cost_units(oop[:, None, :], np.asarray(daily_income, dtype=float)[None, :, None]).reshape(-1, oop.shape[1])
+
+
 @njit(cache=True, inline="always")  # inlined in Numba's IR: a call per episode with a dozen array views cost more than the rule
-def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, contract, income, trust, slot_fac, slot_tier,
-                quality, oop, travel, wait_general, wait_priority, u):
+def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, contract, trust, slot_fac, slot_tier,
+                quality, cost, delay, travel, wait_general, wait_priority, u):
     """One care-seeking step of an episode: the alternative (0 self-care, else slot + 1) picked
     by its CHOICE draw for that step among self-care and the home's slots (``slot_fac``,
-    ``slot_tier``: -1 unavailable, with each slot's ``quality`` for the severity, expected ``oop``
-    and ``travel``). A patient with a referral letter or a contract sees the priority wait
-    (``agents/queues.py``); ``trust`` is the resident's by tier; ``u`` is scratch (slots + 1)."""
+    ``slot_tier``: -1 unavailable, with each slot's pathway ``quality``, ``oop`` and ``delay`` for
+    the severity (its out-of-pocket in ``cost_units`` for the household), and ``travel``). A
+    patient with a referral letter or a contract sees the
+    priority wait (``agents/queues.py``); ``trust`` is the resident's by tier; ``u`` is scratch
+    (slots + 1)."""
     s = len(slot_fac)
     priority = has_letter or contract
     bypass = True
@@ -207,13 +316,13 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
         f = slot_fac[j]
         wait = wait_priority[f] if priority else wait_general[f]
         referred = has_letter and t == referred_tier
-        u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], oop[j], income, travel[j], wait, referred, contract, bypass)
+        u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], cost[j], travel[j], wait, delay[j], referred, contract, bypass)
     return pick(u, draw(key, _CHOICE, person, np.int64(ep_key) * 8 + step))
 
 
 @njit(cache=True)
 def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, referred_tier, home, scheme, income,
-                 contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, oop, travel):
+                 contract, trust, max_steps, slot_fac, slot_tier, wait_general, wait_priority, quality, cost, delay, travel):
     """Each episode's next care-seeking step: its ``steps`` count goes up by one; past
     ``max_steps`` the resident gives up (alternative -1), else the alternative and the chosen
     facility (``choose_slot``).
@@ -221,7 +330,7 @@ def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, ref
     Episode fields are read by id; the resident's ``contract`` and ``trust`` come gathered per
     episode: read here from the resident arrays, each would be a cache miss that the loop waits
     for. Per-home tables are indexed as in ``CareSeeking.choose``: ``quality`` rows by (home,
-    severity), ``oop`` rows by ``oop_row``.
+    severity), ``cost`` rows by ``oop_row`` x 3 + income band (``cost_table``).
     """
     n, s = len(eps), slot_fac.shape[1]
     alt = np.empty(n, dtype=np.int64)
@@ -235,9 +344,9 @@ def choose_slots(c, key, eps, person, ep_key, steps, severity, has_referral, ref
             fid[i] = -1
             continue
         h, sv, letter = home[e], severity[e], has_referral[e]
-        a = choose_slot(c, key, person[e], ep_key[e], steps[e], sv, letter, referred_tier[e], contract[i], income[e],
-                        trust[i], slot_fac[h], slot_tier[h], quality[h * 4 + sv], oop[oop_row(h, scheme[e], letter, sv)],
-                        travel[h], wait_general, wait_priority, u)
+        a = choose_slot(c, key, person[e], ep_key[e], steps[e], sv, letter, referred_tier[e], contract[i], trust[i],
+                        slot_fac[h], slot_tier[h], quality[h * 4 + sv], cost[oop_row(h, scheme[e], letter, sv) * 3 + income[e]],
+                        delay[h * 4 + sv], travel[h], wait_general, wait_priority, u)
         alt[i] = a
         fid[i] = slot_fac[h, max(a - 1, 0)]
     return alt, fid
@@ -316,13 +425,6 @@ def slot_tables(slot_facility: np.ndarray, facility_tier: np.ndarray) -> tuple[n
     return slot_fac, np.where(valid, facility_tier[slot_fac], -1)
 
 
-def expected_oop(oop_visit, oop_stay, p_bed):
-    """What a resident expects to pay out of pocket for an episode at a facility: a visit, and a
-    stay as likely as the episode needs a bed (``p_bed``; ``Billing``'s tables of one visit and
-    one stay)."""
-    return oop_visit + p_bed * oop_stay
-
-
 def drift_trust(trust: np.ndarray, home: np.ndarray, alive: np.ndarray, n_home: int, weight: float) -> None:
     """Word of mouth: the living residents' (rows ``alive``, living at ``home``) trust in each tier
     moves ``weight`` of the way toward their home's mean, in place."""
@@ -344,35 +446,30 @@ class CareSeeking:
         # per home (few: one per village or community), slot facility ids (0 where unavailable) and
         # slot tiers (-1 unavailable): per-episode slot attributes are row look-ups into these tables
         self.slot_facility, self.slot_tier = slot_tables(m.county.slot_facility, m.fac.tier)
-        self._quality: tuple | None = None
-        self._oop: tuple | None = None
+        self.up_slot = up_slots(self.slot_tier)
+        self._costs: tuple = (None, None)
 
     def derive(self, s) -> None:
-        self.params = ChoiceParams.of(s)
-        self.coefficients = coefficients(self.params)
-        self.admission_need = tuple(s.illness.admission_need)
+        self.params = p = ChoiceParams.of(s)
+        self.coefficients = coefficients(p)
+        self.p_bed = np.asarray(s.illness.admission_need, dtype=float)
 
-    def perceived_quality(self) -> np.ndarray:
-        """Perceived quality of each home slot, rows by (home, severity); kept while skills are unchanged."""
-        skill, slot_fac = self.m.fac.skill, self.slot_facility
-        if self._quality is None or not np.array_equal(self._quality[0], skill):
-            quality = perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None])
-            self._quality = (skill.copy(), quality.reshape(-1, slot_fac.shape[1]))
-        return self._quality[1]
-
-    def expected_oop(self) -> np.ndarray:
-        """Out-of-pocket a resident expects at each slot (a visit, plus a stay as likely as the
-        severity needs one), rows by (home, scheme, referred, severity); kept until prices change."""
-        b = self.m.billing
-        if self._oop is not None and self._oop[0] is b.oop_visit and self._oop[1] == self.admission_need:
-            return self._oop[2]
-        t = np.maximum(self.slot_tier, 0)[:, None, None, None, :]
-        scheme = np.arange(2)[None, :, None, None, None]
-        ref = np.arange(2)[None, None, :, None, None]
-        p_bed = np.asarray(self.admission_need)[None, None, None, :, None]
-        table = expected_oop(b.oop_visit[scheme, t, ref], b.oop_stay[scheme, t, ref], p_bed).reshape(-1, self.slot_tier.shape[1])
-        self._oop = (b.oop_visit, self.admission_need, table)
-        return table
+    def pathways(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's pathway tables of every home (``pathway_tables``): quality and delay, which
+        follow the load and the waits, every day; the out-of-pocket in ``cost_units``
+        (``cost_table``, a logarithm per cell) only when skills, providers' margins, prices or
+        incomes have changed."""
+        m = self.m
+        quality = perceived_quality(m.queues.effective_skill[:, None], np.arange(4)[None, :], self.params.quality_slope)
+        keep, attempt = m.payment.responses.keep, m.care.params.attempt
+        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, keep, attempt, quality,
+                                   m.queues.wait_priority, m.beds.likely_wait, m.billing.oop_visit, m.billing.oop_stay,
+                                   self.p_bed)
+        key = (m.fac.skill.tobytes(), keep.tobytes(), attempt, id(m.billing.oop_visit), self.p_bed.tobytes(),
+               self.params.daily_income)
+        if self._costs[0] != key:
+            self._costs = (key, cost_table(oop, self.params.daily_income))
+        return q, d, self._costs[1]
 
     def choose(self, eps: np.ndarray) -> None:
         """Each episode's next decision: a facility (booked after its wait), self-care, or giving up."""
@@ -380,10 +477,11 @@ class CareSeeking:
         e, r, f, q = m.ep, m.res, m.fac, m.queues
         res = e.resident[eps]
         contract = r.contract.take(res)
+        quality, delay, cost = self.pathways()
         alt, fid = choose_slots(self.coefficients, m.streams.key, eps, e.person, e.key, e.steps, e.severity, e.has_referral,
                                 e.referred_tier, e.home, e.scheme, e.income, contract, r.trust.take(res, axis=0), MAX_STEPS,
-                                self.slot_facility, self.slot_tier, q.wait_general, q.wait_priority,
-                                self.perceived_quality(), self.expected_oop(), m.county.slot_travel)
+                                self.slot_facility, self.slot_tier, q.wait_general, q.wait_priority, quality, cost, delay,
+                                m.county.slot_travel)
         gave_up, own, own_letter, booked, visit_day, tally = book_choices(
             eps, alt, fid, contract, e.has_referral, e.steps, e.severity, e.referred_tier, f.tier, q.use_reserved,
             q.wait_general, q.wait_priority, m.day, e.facility, f.arrivals, f.arrivals_priority)

@@ -2,7 +2,8 @@
 acquired with age, and the census from which period life expectancy is measured.
 
 Background deaths come from the life table (``agents/lifetable.py``) scaled to the scenario's
-``life_expectancy_table``: each resident's day of death is drawn once, at birth or at the start,
+``life_expectancy_table`` at the clock's start, its hazards falling by ``mortality_decline`` a
+year after it (the secular trend): each resident's day of death is drawn once, at birth or at the start,
 by inverse cumulative hazard from its DEATH draw, and the death calendar holds the current
 year's. Care failures add excess deaths on top (``agents/care.py``), so life expectancy, measured
 from the simulated deaths and person-years, is an output.
@@ -23,11 +24,11 @@ from numba import njit
 from . import lifetable
 from .episodes import Calendar, Outcome
 from .illness import poisson_cdf, poisson_quantile
-from .lifetable import death_age
+from .lifetable import death_age_trending
 from .population import DAYS_PER_YEAR, DIABETES, FEMALE_SHARE, HYPERTENSION, age_on, prevalence
+from .seasons import YEAR, month_length, month_of
 from .streams import Purpose, draw
 
-YEAR, MONTH = 365, 30  # the clock's year and month (days)
 _BIRTH, _DEATH, _CHRONIC = int(Purpose.BIRTH), int(Purpose.DEATH), int(Purpose.CHRONIC)
 _BIRTHS_PER_DRAW = 500.0  # the largest Poisson mean drawn at once (exp(-mean) must not underflow)
 
@@ -39,7 +40,8 @@ class DemographyParams:
     crude_birth_rate: float  # births per resident per year
     income_band_shares: tuple[float, ...]  # newborns' income bands: low, middle, high
     initial_trust: tuple[float, ...]  # newborns' trust in each tier (0..1)
-    life_expectancy_table: float  # e0 of the background life table (years)
+    life_expectancy_table: float  # e0 of the background life table at the clock's start (years)
+    mortality_decline: float  # yearly fall of background hazards (log rate per year)
     hypertension_scale: float  # multiplies the age-specific prevalence (agents/population.py)
     diabetes_scale: float
 
@@ -47,7 +49,7 @@ class DemographyParams:
     def of(cls, s) -> DemographyParams:
         p = s.population
         return cls(p.crude_birth_rate, tuple(p.income_band_shares), tuple(p.initial_trust), s.life_expectancy_table,
-                   p.hypertension_scale, p.diabetes_scale)
+                   s.mortality_decline, p.hypertension_scale, p.diabetes_scale)
 
 
 def cdf(weights) -> np.ndarray:
@@ -59,7 +61,7 @@ def cdf(weights) -> np.ndarray:
 def month_slot(day: int) -> int:
     """The month of a trailing year that ``day`` falls in (0..11): the life table's deaths and
     person-years are kept by these, and a slot is reused a year later."""
-    return (day // MONTH) % 12
+    return month_of(day)
 
 
 def expected_births(crude_birth_rate: float, alive: int) -> float:
@@ -103,15 +105,16 @@ def newborns(key, day, expected, home_cdf, income_cdf, female_share):
 
 
 @njit(cache=True)
-def death_day(key, uid, birth_day, day, hazard, cumulative_hazard):
-    """The day of a resident's background death (``lifetable.death_age`` from its DEATH draw),
-    not before ``day``."""
-    at = death_age(age_on(day, birth_day), draw(key, _DEATH, uid, 0), hazard, cumulative_hazard)
+def death_day(key, uid, birth_day, day, hazard, cumulative_hazard, decline):
+    """The day of a resident's background death (``lifetable.death_age_trending`` from its DEATH
+    draw, hazards falling by ``decline`` a year from day 0), not before ``day``."""
+    at = death_age_trending(age_on(day, birth_day), draw(key, _DEATH, uid, 0), hazard, cumulative_hazard, decline,
+                            day / DAYS_PER_YEAR)
     return max(birth_day + np.int64(np.floor(at * DAYS_PER_YEAR)), day)
 
 
 @njit(cache=True)
-def background_deaths(key, rows, uid, birth_day, death_days, day, year_end, hazard, cumulative_hazard):
+def background_deaths(key, rows, uid, birth_day, death_days, day, year_end, hazard, cumulative_hazard, decline):
     """Each resident's ``death_day``, written to ``death_days``; the rows, and their days, of
     those who die before ``year_end``."""
     soon = np.empty(len(rows), dtype=np.int64)
@@ -119,7 +122,7 @@ def background_deaths(key, rows, uid, birth_day, death_days, day, year_end, haza
     n = 0
     for i in range(len(rows)):
         x = rows[i]
-        d = death_day(key, uid[x], birth_day[x], day, hazard, cumulative_hazard)
+        d = death_day(key, uid[x], birth_day[x], day, hazard, cumulative_hazard, decline)
         death_days[x] = d
         if d < year_end:
             soon[n] = x
@@ -192,7 +195,7 @@ def person_years(alive: np.ndarray, birth_day: np.ndarray, day: int) -> np.ndarr
     by_day = np.cumsum(count_by_age_in_days(alive, birth_day, day))
     edges = np.ceil(lifetable.AGE_GROUPS * DAYS_PER_YEAR).astype(np.int64)
     below = np.where(edges > 0, by_day[np.clip(edges - 1, 0, len(by_day) - 1)], 0)
-    return np.diff(np.append(below, by_day[-1])) * MONTH / DAYS_PER_YEAR
+    return np.diff(np.append(below, by_day[-1])) * month_length(day) / DAYS_PER_YEAR
 
 
 class Demography:
@@ -218,7 +221,8 @@ class Demography:
         """Draw each resident's day of background death; those falling in this year go in the calendar."""
         m, r, e0 = self.m, self.m.res, self.params.life_expectancy_table
         soon, days = background_deaths(m.streams.key, ids, r.uid, r.birth_day, r.death_day, m.day, (m.day // YEAR + 1) * YEAR,
-                                       lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+                                       lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0),
+                                       self.params.mortality_decline)
         self.deaths.add(days, soon)
 
     def deaths_today(self) -> None:

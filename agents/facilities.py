@@ -30,6 +30,9 @@ class FacilityState:
     backlog_priority: np.ndarray  # referred / contracted patients, reserved slots
     occupied: np.ndarray  # beds in use, general
     occupied_priority: np.ndarray  # beds in use by referred / contracted patients
+    staffed_beds: np.ndarray  # beds today's doctors and nurses can run (agents/beds.py)
+    waiting: np.ndarray  # patients booked for a bed (waiting list), general
+    waiting_priority: np.ndarray  # ... on the priority list (reserved beds)
     arrivals: np.ndarray  # today, general queue
     arrivals_priority: np.ndarray
     visits_today: np.ndarray
@@ -40,6 +43,8 @@ class FacilityState:
     loan: np.ndarray  # senior doctors on loan in (+) or out (-)
     loan_since: np.ndarray  # day the current loan began (skill ramps in from it)
     tidal: np.ndarray  # junior doctors moved in (+) or out (-) for the season
+    load: np.ndarray  # outpatient arrivals over capacity, smoothed over recent days
+    effective_skill: np.ndarray  # skill as care delivers it at that load (agents/queues.py)
 
     @classmethod
     def from_county(cls, c) -> FacilityState:
@@ -49,9 +54,10 @@ class FacilityState:
         return cls(
             tier=c.tier.astype(np.int64), senior=c.senior.copy(), junior=c.junior.copy(), nurses=c.nurses.copy(),
             village_doctors=c.village_doctors.copy(), beds=c.beds.copy(), skill=z(), capacity=z(), backlog=z(),
-            backlog_priority=z(), occupied=z(), occupied_priority=z(), arrivals=z(), arrivals_priority=z(),
+            backlog_priority=z(), occupied=z(), occupied_priority=z(), staffed_beds=c.beds.copy(), waiting=z(),
+            waiting_priority=z(), arrivals=z(), arrivals_priority=z(),
             visits_today=z(), admissions_today=z(), revenue=z(), cost=z(), visits_total=z(), loan=z(),
-            loan_since=np.zeros(n, dtype=np.int64), tidal=z(),
+            loan_since=np.zeros(n, dtype=np.int64), tidal=z(), load=z(), effective_skill=z(),
         )
 
     def start_day(self) -> None:
@@ -118,6 +124,14 @@ class Facility(Agent):
     @property
     def bed_occupancy(self) -> float:
         return self.beds_occupied / max(self.beds, 1e-9)
+
+    staffed_beds = _column("staffed_beds", "beds today's doctors and nurses can run")
+    waiting_list = _column("waiting", "patients booked for a bed (without priority)")
+
+    @property
+    def bed_wait_days(self) -> float:
+        """The wait for a bed a new discretionary admission without priority expects (days)."""
+        return float(self.model.bed_wait_general[self.fid])
 
     @property
     def wait_days(self) -> float:

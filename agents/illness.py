@@ -1,8 +1,9 @@
 """Illness onsets: when residents fall ill, how severely, and whether they need a bed.
 
 Onsets are a Poisson process per resident at an age-band acute rate plus chronic follow-ups
-(``episode_rates``). A year's onsets are drawn at its start in one pass (``onset_counts``,
-``onset_days``) and bucketed by day, so daily work follows the episodes due, not the
+(``episode_rates``), each varying over the year by its seasonal profile (``agents/seasons.py``:
+winter's respiratory peak, a county's visitors). A year's onsets are drawn at its start in one
+pass (``onset_counts``, ``onset_days``) and bucketed by day, so daily work follows the episodes due, not the
 population. Draws are keyed by (resident, year, onset number), so onset times never depend on
 a policy (common random numbers). A lever that changes the rates during a year redraws the rest
 of it from the first day still to come (a Poisson process has no memory).
@@ -24,6 +25,7 @@ from numba import njit
 from .arrays import by_day, scatter
 from .episodes import Stage
 from .population import DIABETES, HYPERTENSION, age_on
+from .seasons import SeasonParams, season_weights
 from .streams import Purpose, draw
 
 AGE_BANDS = np.array([0, 5, 15, 45, 65])  # acute_rate bands
@@ -47,13 +49,15 @@ class IllnessParams:
     chronic_complication_share: float  # share of chronic follow-ups that are complications, unmanaged
     management_complication_cut: float  # share of those full management prevents
     chronic_management: float  # policy effort in chronic-disease management (0..1)
+    seasons: SeasonParams  # onset rates by month (agents/seasons.py)
 
     @classmethod
     def of(cls, s) -> IllnessParams:
         il = s.illness
         return cls(tuple(il.acute_rate), il.hypertension_followups, il.diabetes_followups, il.incidence_scale,
                    tuple(il.severity_young), tuple(il.severity_middle), tuple(il.severity_old), tuple(il.admission_need),
-                   il.chronic_complication_share, il.management_complication_cut, s.policy.chronic_management)
+                   il.chronic_complication_share, il.management_complication_cut, s.policy.chronic_management,
+                   SeasonParams.of(il))
 
 
 @njit(cache=True)
@@ -67,14 +71,16 @@ def episode_rates(age: float, chronic: int, acute_rate: np.ndarray, hypertension
     return acute_rate[band] * scale, follow * scale
 
 
-def rate_params(p) -> tuple:
-    """``episode_rates``' parameters from the scenario's ``illness`` (or an ``IllnessParams``)."""
-    return np.asarray(p.acute_rate, dtype=float), p.hypertension_followups, p.diabetes_followups, p.incidence_scale
+def rate_params(p: IllnessParams) -> tuple:
+    """``episode_rates``' parameters, then the cumulative seasonal weights of acute onsets and of
+    chronic follow-ups (``seasons.season_weights``)."""
+    return (np.asarray(p.acute_rate, dtype=float), p.hypertension_followups, p.diabetes_followups, p.incidence_scale,
+            *season_weights(p.seasons))
 
 
 def rates_differ(a: tuple, b: tuple) -> bool:
     """Whether two ``rate_params`` give different onset rates (a change redraws the rest of the year)."""
-    return a[1:] != b[1:] or not np.array_equal(a[0], b[0])
+    return any(not np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def severity_cdf(p) -> np.ndarray:
@@ -94,7 +100,8 @@ def severity(u_kind: float, u_sev: float, acute: float, follow: float, age: floa
              complication: float) -> int:
     """Severity class of a new episode (0 minor .. 3 complex).
 
-    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates (``episode_rates``);
+    ``u_kind`` picks acute vs chronic follow-up in proportion to their rates on the day (``episode_rates``
+    x the day's seasonal weights);
     an acute episode's severity is ``u_sev`` against its age group's ``severity_cdf``."""
     if u_kind * (acute + follow) >= acute:
         return SERIOUS if u_sev < complication else COMMON
@@ -119,7 +126,7 @@ def onset_rule(p: IllnessParams, prevention: float) -> tuple:
     """``onset_kind``'s parameters after the rates: the rates, the severity mix, the share of
     chronic follow-ups that are complications under the consortium's ``prevention`` effort
     (``Responses.prevention``, ``agents/response.py``) and chronic-disease management, and the
-    need of a bed by severity."""
+    need of a bed by severity (``onset_kind``'s arguments after the day)."""
     effort = min(prevention + p.chronic_management, 1.0)
     return (*rate_params(p), severity_cdf(p),
             complication_share(effort, p.chronic_complication_share, p.management_complication_cut),
@@ -185,34 +192,40 @@ def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
 
 
 @njit(cache=True)
-def onset_kind(key, uid, ctr, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cdf,
-               complication, admission_need):
+def onset_kind(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale,
+               cum_acute, cum_chronic, cdf, complication, admission_need):
     """Severity and clinical need of a bed of a new episode (``severity``/``needs_admission``, with
-    ``episode_rates``) from its onset's KIND, SEVERITY and ADMIT draws (onset number ``ctr``)."""
+    ``episode_rates`` weighted by the day's season) from its onset's KIND, SEVERITY and ADMIT
+    draws (onset number ``ctr``)."""
     acute, follow = episode_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale)
+    acute *= cum_acute[day_of_year + 1] - cum_acute[day_of_year]
+    follow *= cum_chronic[day_of_year + 1] - cum_chronic[day_of_year]
     s = severity(draw(key, _KIND, uid, ctr), draw(key, _SEVERITY, uid, ctr), acute, follow, age, cdf, complication)
     return s, needs_admission(draw(key, _ADMIT, uid, ctr), s, admission_need)
 
 
 @njit(cache=True)
-def onset_kinds(key, uid, ctr, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cdf,
-                complication, admission_need):
+def onset_kinds(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale,
+                cum_acute, cum_chronic, cdf, complication, admission_need):
     """``onset_kind`` of each new episode."""
     n = len(uid)
     sev = np.empty(n, dtype=np.int8)
     need = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        sev[i], need[i] = onset_kind(key, uid[i], ctr[i], age[i], chronic[i], acute_rate, hypertension_followups,
-                                     diabetes_followups, scale, cdf, complication, admission_need)
+        sev[i], need[i] = onset_kind(key, uid[i], ctr[i], day_of_year, age[i], chronic[i], acute_rate,
+                                     hypertension_followups, diabetes_followups, scale, cum_acute, cum_chronic, cdf,
+                                     complication, admission_need)
     return sev, need
 
 
 @njit(cache=True)
-def onset_mean(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, days_left, year_length):
-    """Expected onsets of one resident in the ``days_left`` days to the end of the year, at its
-    ``episode_rates``."""
+def onset_mean(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cum_acute, cum_chronic,
+               from_day_of_year, year_length):
+    """Expected onsets of one resident from ``from_day_of_year`` to the end of the year, at its
+    ``episode_rates`` weighted by the seasons still to come."""
     acute, follow = episode_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale)
-    return (acute + follow) * days_left / year_length
+    return (acute * (cum_acute[year_length] - cum_acute[from_day_of_year])
+            + follow * (cum_chronic[year_length] - cum_chronic[from_day_of_year])) / year_length
 
 
 @njit(cache=True)
@@ -223,16 +236,34 @@ def onset_count(key, uid, year, cdf):
 
 
 @njit(cache=True)
-def onset_day(key, uid, year, nth, days_left):
-    """The day (offset from the first day drawn) of a resident's ``nth`` onset of ``year``:
-    uniform over the ``days_left`` days, from its ONSET draw numbered for the year and ``nth``."""
-    return int(np.floor(draw(key, _ONSET, uid, (year + 1) * 4096 + nth) * days_left))
+def seasonal_day(v, cum, from_day_of_year, year_length):
+    """The day of the year at quantile ``v`` of the weights ``cum`` from ``from_day_of_year`` on."""
+    target = cum[from_day_of_year] + v * (cum[year_length] - cum[from_day_of_year])
+    d = np.searchsorted(cum, target, side="right") - 1
+    return min(max(d, from_day_of_year), year_length - 1)
 
 
 @njit(cache=True)
-def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, year, days_left,
-                 year_length, rates_kept=32):
-    """``onset_count`` of each resident in the ``days_left`` days to the end of ``year``.
+def onset_day(key, uid, year, nth, acute, follow, cum_acute, cum_chronic, from_day_of_year, year_length):
+    """The day (offset from ``from_day_of_year``) of a resident's ``nth`` onset of ``year``, from
+    its ONSET draw numbered for the year and ``nth``: the draw picks acute or chronic in
+    proportion to the expected onsets of each still to come (``acute``, ``follow``: yearly rates),
+    and its remainder the day by that kind's seasonal weights (inverse CDF)."""
+    u = draw(key, _ONSET, uid, (year + 1) * 4096 + nth)
+    wa = acute * (cum_acute[year_length] - cum_acute[from_day_of_year])
+    wc = follow * (cum_chronic[year_length] - cum_chronic[from_day_of_year])
+    x = u * (wa + wc)
+    if x < wa or wc <= 0.0:
+        d = seasonal_day(x / wa if wa > 0.0 else u, cum_acute, from_day_of_year, year_length)
+    else:
+        d = seasonal_day((x - wa) / wc, cum_chronic, from_day_of_year, year_length)
+    return d - from_day_of_year
+
+
+@njit(cache=True)
+def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cum_acute,
+                 cum_chronic, year, from_day_of_year, year_length, rates_kept=32):
+    """``onset_count`` of each resident from ``from_day_of_year`` to the end of ``year``.
     Residents share a few rates (age bands x chronic conditions: 20), so the CDFs of the first
     ``rates_kept`` means are built once (a CDF per resident was most of the yearly draw)."""
     k = np.empty(len(uid), dtype=np.int64)
@@ -240,8 +271,8 @@ def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, dia
     cdfs = np.empty((rates_kept, POISSON_MAX + 1))
     kept = 0
     for i in range(len(uid)):
-        lam = onset_mean(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale, days_left,
-                         year_length)
+        lam = onset_mean(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale, cum_acute,
+                         cum_chronic, from_day_of_year, year_length)
         j = 0
         while j < kept and rates[j] != lam:
             j += 1
@@ -257,16 +288,21 @@ def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, dia
 
 
 @njit(cache=True)
-def onset_days(key, rows, uid, k, year, days_left):
+def onset_days(key, rows, uid, k, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cum_acute,
+               cum_chronic, year, from_day_of_year, year_length):
     """Each onset's resident row and ``onset_day``, residents in order."""
     total = k.sum()
     rep = np.empty(total, dtype=np.int32)
     offset = np.empty(total, dtype=np.uint16)
     j = 0
     for i in range(len(rows)):
+        if k[i] == 0:
+            continue
+        acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
         for nth in range(k[i]):
             rep[j] = rows[i]
-            offset[j] = onset_day(key, uid[i], year, nth, days_left)
+            offset[j] = onset_day(key, uid[i], year, nth, acute, follow, cum_acute, cum_chronic, from_day_of_year,
+                                  year_length)
             j += 1
     return rep, offset
 
@@ -310,10 +346,10 @@ class Illness:
         r, key = self.m.res, self.m.streams.key
         if not newborn:
             self.year_onsets = None  # last year's list is done with: free it before drawing the next
-        uid = r.uid[ids]
-        k = onset_counts(key, uid, r.age(from_day, ids), r.chronic[ids], *self.rates, year, days_left, YEAR)
-        rep, offset = onset_days(key, ids, uid, k, year, days_left)
-        del k, uid
+        uid, age, chronic = r.uid[ids], r.age(from_day, ids), r.chronic[ids]
+        k = onset_counts(key, uid, age, chronic, *self.rates, year, YEAR - days_left, YEAR)
+        rep, offset = onset_days(key, ids, uid, k, age, chronic, *self.rates, year, YEAR - days_left, YEAR)
+        del k, uid, age, chronic
         if newborn:
             # a few dozen a day: appended to a short list that today's onsets filter, not sorted into a calendar
             days, rows = self.newborn_onsets
@@ -363,7 +399,7 @@ class Illness:
         ids, ctr, uid, born, chronic = fall_ill(self.due(), r.alive, r.onsets, r.episode, r.uid, r.birth_day, r.chronic)
         if len(ids) == 0:
             return
-        sev, need = onset_kinds(m.streams.key, uid, ctr, age_on(m.day, born), chronic, *self.onset_rule())
+        sev, need = onset_kinds(m.streams.key, uid, ctr, m.day % YEAR, age_on(m.day, born), chronic, *self.onset_rule())
         eps = m.ep.begin(ids, r, uid, sev, need, m.day, ctr)
         scatter(r.episode, ids, eps)
         m.today.episodes += len(eps)

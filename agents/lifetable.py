@@ -72,6 +72,27 @@ def death_age(age: float, u: float, m: np.ndarray, cum: np.ndarray) -> float:
     return min(j + (target - cum[j]) / m[j], MAX_AGE)
 
 
+@njit(cache=True)
+def death_age_trending(age: float, u: float, m: np.ndarray, cum: np.ndarray, decline: float, years_on: float) -> float:
+    """``death_age`` when background hazards fall by ``decline`` a year (log rate) from the clock's
+    start, ``years_on`` years before now: the hazard at age ``a`` is ``m[a] x exp(-decline x
+    (years_on + a - age))`` along the resident's life, integrated exactly year of age by year."""
+    if decline == 0.0:
+        return death_age(age, u, m, cum)
+    x = min(max(age, 0.0), MAX_AGE - 1e-9)
+    need = -np.log(u)
+    shift = np.exp(-decline * (years_on - x))
+    for j in range(int(x), MAX_AGE):
+        c = m[j] * shift / decline  # the piece's integral is c x (exp(-decline x lo) - exp(-decline x hi))
+        lo, hi = np.exp(-decline * x), np.exp(-decline * (j + 1))
+        piece = c * (lo - hi)
+        if piece >= need:
+            return min(-np.log(lo - need / c) / decline, MAX_AGE)
+        need -= piece
+        x = j + 1.0
+    return float(MAX_AGE)
+
+
 def period_life_expectancy(deaths: np.ndarray, person_years: np.ndarray) -> float:
     """e0 of an abridged life table from deaths and person-years by ``AGE_GROUPS``.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-YEAR, MONTH = 365, 30
+from .seasons import YEAR, month_of, months_elapsed
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def monthly_flows(f, p: StaffParams, towns: np.ndarray, county: np.ndarray, scal
     if posts > 0 and day - posts_since < p.recruitment_years * YEAR:
         f.junior[towns] += posts / len(towns)
         hired += posts
-    month = (day // MONTH) % 12 + 1
+    month = month_of(day) + 1
     want = p.tidal_share if month in p.tidal_months else 0.0
     moved_now = -f.tidal[county].sum()
     target = want * (f.junior[county].sum() + moved_now)
@@ -140,9 +140,23 @@ def monthly_flows(f, p: StaffParams, towns: np.ndarray, county: np.ndarray, scal
     return hired, left
 
 
+def restaff(f, before: dict, after: dict, hired: float, left: float) -> tuple[float, float]:
+    """A new establishment (hospital or township staffing changed on a timeline): each facility's
+    senior and junior doctors and nurses move by the difference between the establishments
+    ``after`` and ``before`` (``County.establishment``), never below none, in place. The running
+    totals ``hired`` and ``left``, updated by what actually moved, so staff stay conserved."""
+    for cadre in ("senior", "junior", "nurses"):
+        stock = getattr(f, cadre)
+        moved = np.maximum(stock + (after[cadre] - before[cadre]), 0.0) - stock
+        stock += moved
+        hired += float(moved[moved > 0].sum())
+        left -= float(moved[moved < 0].sum())
+    return hired, left
+
+
 def trained(training_received: list[float], person_times_per_year: float) -> None:
     """A month of the training programme: the cumulative person-times by month, in place."""
-    training_received.append(training_received[-1] + person_times_per_year / YEAR * MONTH)
+    training_received.append(training_received[-1] + person_times_per_year / 12)
 
 
 def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarray, central: np.ndarray,
@@ -153,7 +167,7 @@ def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarra
     extra_seniors = np.divide(f.senior - county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
     ramp = np.clip((day - f.loan_since) / max(p.transfer_skill_lag_days, 1), 0, 1)
     gain = p.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
-    lagged = int(max(0, (day - p.training_lag_days) // MONTH))
+    lagged = months_elapsed(max(day - p.training_lag_days, 0))
     done = training_received[min(lagged, len(training_received) - 1)] if day >= p.training_lag_days else 0.0
     primary = f.tier == 1
     # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;
@@ -188,14 +202,18 @@ class Staff:
         self.term_start = np.zeros(c.n_facilities, dtype=np.int64)  # current posting term began
         self.training_received: list[float] = [0.0]  # cumulative person-times by month (for the lag)
         self.params: StaffParams | None = None
+        self.establishment: dict | None = None  # staff and beds by facility as the scenario sets them
 
     def derive(self, s) -> None:
-        """Tables from the scenario; a new transfer target moves doctors, new posts restart recruitment."""
+        """Tables from the scenario; a new transfer target moves doctors, new posts restart
+        recruitment, a new establishment hires (or lets go) the difference."""
         m, old = self.m, self.params
         self.params = p = StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff_tables(p, m.county)
+        was, self.establishment = self.establishment, m.county.establishment(s.facilities)
         if old is None:
             return
+        self.hired, self.left = restaff(m.fac, was, self.establishment, self.hired, self.left)
         if (p.approved_primary_posts, p.recruitment_years) != (old.approved_primary_posts, old.recruitment_years):
             self.posts_since = m.day  # recruitment to newly approved posts runs from the decision
         if p.transfer_seniors_to_townships != old.transfer_seniors_to_townships:

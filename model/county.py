@@ -57,6 +57,7 @@ class County:
     homes: np.ndarray  # facility ids of homes
     slot_facility: np.ndarray  # (n_homes, n_slots) int32
     slot_travel: np.ndarray  # (n_homes, n_slots) float32
+    scales: tuple[float, float] | None = None  # the generator's (``generator_scales``); None for a facilities CSV
 
     @property
     def n_facilities(self) -> int:
@@ -67,6 +68,21 @@ class County:
         """The consortium's General Hospital (总医院): the first county-tier facility."""
         return int(np.flatnonzero(self.tier == 2)[0])
 
+    def establishment(self, f: FacilityParams) -> dict[str, np.ndarray]:
+        """Each facility's staff and beds (``ESTABLISHED``) as the generator builds them from ``f``:
+        a change of ``f`` on a timeline adds the difference (agents/staff.py, agents/beds.py).
+        A county from a facilities CSV has its own, whatever ``f`` says."""
+        if self.scales is None:
+            return {what: getattr(self, what).copy() for what in ESTABLISHED}
+        k, kt = self.scales
+        out = {what: np.zeros(self.n_facilities) for what in ESTABLISHED}
+        seen: dict[str, int] = {}
+        for fid, kind in enumerate(self.kind):
+            index = seen[kind] = seen.get(kind, -1) + 1
+            for what, v in staffing(kind, index, k, kt, f).items():
+                out[what][fid] = v
+        return out
+
 
 def generate_county(p: CountyParams, f: FacilityParams, rng: np.random.Generator) -> County:
     """A seeded synthetic county: seat with community centres and county hospitals, townships, villages."""
@@ -76,26 +92,19 @@ def generate_county(p: CountyParams, f: FacilityParams, rng: np.random.Generator
         rows.append(dict(kind=kind, name=name, x=x, y=y, parent=parent, mountain=mountain, **kw))
         return len(rows) - 1
 
-    k = p.population / REFERENCE_POPULATION  # a scaled-down county keeps staff and beds per resident
+    k, kt = generator_scales(p)
     tertiary = add("tertiary", "Prefecture People's Hospital", -p.county_tertiary_min / 2, 0.0, -1,
-                   senior=k * f.tertiary_senior, junior=k * f.tertiary_junior, nurses=k * f.tertiary_nurses,
-                   beds=k * f.tertiary_beds)
+                   **staffing("tertiary", 0, k, kt, f))
     county_names = ("County People's Hospital", "County TCM Hospital")
-    counties = [
-        add("county", county_names[i], 0.0, float(i), tertiary, senior=k * f.county_senior[i],
-            junior=k * f.county_junior[i], nurses=k * f.county_nurses[i], beds=k * f.county_beds[i])
-        for i in range(2)
-    ]
+    counties = [add("county", county_names[i], 0.0, float(i), tertiary, **staffing("county", i, k, kt, f)) for i in range(2)]
     urban_pop = int(round(p.population * p.urban_share))
     n_comm = max(1, round(urban_pop / p.residents_per_community_centre)) if urban_pop > 0 else 0
     for c in range(n_comm):
         share = urban_pop // n_comm + (1 if c < urban_pop % n_comm else 0)
         ang = 2 * np.pi * c / max(n_comm, 1)
         add("community", f"Community Centre {c + 1}", 3 * np.cos(ang), 3 * np.sin(ang), counties[0],
-            senior=f.community_senior, junior=f.community_junior, nurses=f.community_nurses,
-            beds=f.community_beds, population=share)
+            population=share, **staffing("community", c, k, kt, f))
     rural_pop = p.population - urban_pop
-    kt = k * 15 / p.townships  # township staff defaults are for 15 townships
     n_mountain = int(round(p.townships * p.mountain_share))
     mountain_ids = set(rng.choice(p.townships, size=n_mountain, replace=False).tolist())
     n_vill = p.townships * p.villages_per_township
@@ -108,9 +117,7 @@ def generate_county(p: CountyParams, f: FacilityParams, rng: np.random.Generator
         dist = p.township_county_min * (p.mountain_travel_factor if mountain else 1.0) * rng.uniform(0.7, 1.3)
         ang = 2 * np.pi * (t + rng.uniform(-0.3, 0.3)) / p.townships
         tx, ty = dist * np.cos(ang), dist * np.sin(ang)
-        tw = add("township", f"Township {t + 1}", tx, ty, counties[0], mountain,
-                 senior=kt * f.township_senior, junior=kt * f.township_junior, nurses=kt * f.township_nurses,
-                 beds=kt * f.township_beds)
+        tw = add("township", f"Township {t + 1}", tx, ty, counties[0], mountain, **staffing("township", t, k, kt, f))
         for v in range(p.villages_per_township):
             vd = p.village_township_min * (p.mountain_travel_factor if mountain else 1.0) * rng.uniform(0.4, 1.6)
             va = rng.uniform(0, 2 * np.pi)
@@ -119,7 +126,38 @@ def generate_county(p: CountyParams, f: FacilityParams, rng: np.random.Generator
             add("village", f"Village {t + 1}-{v + 1}", tx + vd * np.cos(va), ty + vd * np.sin(va), tw, mountain,
                 village_doctors=max(1.0, round(pop * f.village_doctors_per_1000 / 1000)), population=pop)
     travel = _tree_travel(rows, p)
-    return _assemble(rows, travel)
+    county = _assemble(rows, travel)
+    county.scales = (k, kt)
+    return county
+
+
+ESTABLISHED = ("senior", "junior", "nurses", "beds")  # what ``staffing`` gives a facility
+
+
+def generator_scales(p: CountyParams) -> tuple[float, float]:
+    """How the generator scales the staff and beds quoted for the reference county: by population
+    for the hospitals (a scaled-down county keeps staff and beds per resident), and per township
+    for the townships (their defaults are for 15 of them)."""
+    k = p.population / REFERENCE_POPULATION
+    return k, k * 15 / p.townships
+
+
+def staffing(kind: str, index: int, k: float, kt: float, f: FacilityParams) -> dict[str, float]:
+    """Senior and junior doctors, nurses and beds (``ESTABLISHED``) of the ``index``-th facility
+    of ``kind`` in a generated county, at the ``generator_scales`` ``k`` and ``kt``: the
+    reference county's figures in ``f`` scaled, except community centres, which serve a set
+    number of residents each. Village clinics are staffed from their population instead."""
+    if kind == "tertiary":
+        values, scale = (f.tertiary_senior, f.tertiary_junior, f.tertiary_nurses, f.tertiary_beds), k
+    elif kind == "county":
+        values, scale = (f.county_senior[index], f.county_junior[index], f.county_nurses[index], f.county_beds[index]), k
+    elif kind == "township":
+        values, scale = (f.township_senior, f.township_junior, f.township_nurses, f.township_beds), kt
+    elif kind == "community":
+        values, scale = (f.community_senior, f.community_junior, f.community_nurses, f.community_beds), 1.0
+    else:
+        return {}
+    return {what: scale * v for what, v in zip(ESTABLISHED, values, strict=True)}
 
 
 def _tree_travel(rows: list[dict], p: CountyParams) -> dict[tuple[int, int], float]:

@@ -40,7 +40,11 @@ _REVENUE_KEYS = tuple(f"drug_revenue_{t}" for t in TIERS)  # cumulative drug rev
 # without adequate care; primary visits that end in an upward referral; patients turned away from beds
 _PATHWAY_KEYS = (*(f"first_contacts_{s}_{t}" for s in SEVERITIES for t in TIERS), *(f"ended_{s}" for s in SEVERITIES),
                  *(f"untreated_{s}" for s in SEVERITIES), "ladder_visits", *(f"turned_away_{t}" for t in TIERS))
-DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS, *_REVENUE_KEYS, *_PATHWAY_KEYS)
+# the wards: days waited for a bed by the day's admissions, patients on waiting lists, staffed beds;
+# emergencies (serious and complex episodes) admitted and turned away
+_WARD_KEYS = (*(f"bed_waits_{t}" for t in TIERS), *(f"waiting_list_{t}" for t in TIERS), *(f"staffed_beds_{t}" for t in TIERS),
+              "emergencies_admitted", "emergencies_turned_away")
+DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS, *_REVENUE_KEYS, *_PATHWAY_KEYS, *_WARD_KEYS)
 _TIER_COUNTERS = _TIERED[:7]  # filled by the engine during the day; the rest are stocks read at its end
 _COUNTS = ("episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended", "first_contacts",
            "bypass", "revisits", "deaths", "excess_deaths", "births", "readmissions")
@@ -61,6 +65,8 @@ class Daily:
         self.untreated = np.zeros(4)  # by severity
         self.ladder_visits = 0
         self.turned_away = np.zeros(4)  # by tier
+        self.bed_waits = np.zeros(4)  # days waited for a bed by the day's admissions, by tier
+        self.emergencies = np.zeros(2)  # emergencies admitted, turned away
         self._ended = model.ep.ended_by_severity.copy()  # the pool's count when the day began
         self.row: dict[str, float] = {}
 
@@ -101,6 +107,9 @@ class Daily:
         pathway = np.concatenate([self.first_contact.ravel(), m.ep.ended_by_severity - self._ended, self.untreated,
                                   [self.ladder_visits], self.turned_away]).tolist()
         row.update(zip(_PATHWAY_KEYS, pathway, strict=True))
+        wards = np.concatenate([self.bed_waits, np.bincount(f.tier, weights=f.waiting + f.waiting_priority, minlength=4),
+                                np.bincount(f.tier, weights=f.staffed_beds, minlength=4), self.emergencies]).tolist()
+        row.update(zip(_WARD_KEYS, wards, strict=True))
         self.row = row
 
 
@@ -168,6 +177,15 @@ def target_series(daily, window: int) -> dict[str, np.ndarray]:
         "county_internal_visit_share": county_internal_visit_share(visits),
         "life_expectancy": np.where(np.arange(len(life)) >= LIFE_TABLE_DAYS, life, np.nan),
     }
+
+
+def oop_share_series(daily, window: int) -> np.ndarray:
+    """``oop_share`` day by day: what residents paid out of pocket over the bills (visits and
+    stays, every tier), both summed over the trailing ``window`` days."""
+    bills = sum(np.asarray(daily[f"visit_cost_{t}"], dtype=float) + np.asarray(daily[f"stay_cost_{t}"], dtype=float)
+                for t in TIERS)
+    oop = np.asarray(daily["oop_outpatient"], dtype=float) + np.asarray(daily["oop_inpatient"], dtype=float)
+    return ratio(trailing_sum(oop, window), trailing_sum(bills, window))
 
 
 def flatten_summary(summary: dict) -> dict:
@@ -310,8 +328,10 @@ def pathway_figures(s) -> dict:
     """Where care pathways go, from a year's sums of the daily counters ``s``: first contacts by
     tier for each severity (``first_contact_<severity>``), the share of ended episodes of each
     severity that ended without adequate care (``untreated_share``), the share of primary visits
-    that ended in an upward referral (``ladder_share``) and the share of admission attempts turned
-    away by tier (``turnaway_share``)."""
+    that ended in an upward referral (``ladder_share``), the share of admission attempts turned
+    away by tier (``turnaway_share``), the share of emergencies' attempts (serious and complex)
+    turned away (``emergency_turnaway_share``) and the mean days an admission waited for its bed,
+    by tier (``bed_wait_days``: discretionary admissions from a waiting list; emergencies do not wait)."""
     out = {}
     for sev in SEVERITIES:
         first = np.array([s[f"first_contacts_{sev}_{t}"] for t in TIERS], dtype=float)
@@ -319,6 +339,8 @@ def pathway_figures(s) -> dict:
     out["untreated_share"] = {sev: ratio(s[f"untreated_{sev}"], s[f"ended_{sev}"]) for sev in SEVERITIES}
     out["ladder_share"] = ratio(s["ladder_visits"], s["visits_village"] + s["visits_township"])
     out["turnaway_share"] = {t: ratio(s[f"turned_away_{t}"], s[f"turned_away_{t}"] + s[f"admissions_{t}"]) for t in TIERS}
+    out["bed_wait_days"] = {t: ratio(s[f"bed_waits_{t}"], s[f"admissions_{t}"]) for t in TIERS}
+    out["emergency_turnaway_share"] = ratio(s["emergencies_turned_away"], s["emergencies_turned_away"] + s["emergencies_admitted"])
     return out
 
 

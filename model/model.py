@@ -19,13 +19,14 @@ from reformsim.agents.billing import Billing
 from reformsim.agents.care import Treatment
 from reformsim.agents.choice import CareSeeking
 from reformsim.agents.contracts import Contracts
-from reformsim.agents.demography import MONTH, YEAR, Demography
+from reformsim.agents.demography import Demography
 from reformsim.agents.episodes import EpisodePool, Outcome, Stage, StageCalendar
 from reformsim.agents.facilities import AGENT_CLASS, Facility, FacilityState
 from reformsim.agents.illness import Illness
 from reformsim.agents.payment import Payment, PaymentParams, daily_premiums
 from reformsim.agents.population import generate_residents
 from reformsim.agents.queues import Queues
+from reformsim.agents.seasons import YEAR, month_starts
 from reformsim.agents.staff import Staff
 from reformsim.agents.streams import Streams
 
@@ -33,7 +34,7 @@ from .county import REFERENCE_POPULATION, build_county
 from .events import Events
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, get_path, with_value
+from .params import Scenario, get_path, refuse_build_time, with_value
 
 
 class CountyModel(mesa.Model):
@@ -100,6 +101,7 @@ class CountyModel(mesa.Model):
         self._apply_timeline(0)
         self.staff.update_skill()
         self.queues.open_day()
+        self.beds.open_day()
         self.today = Daily(self)
         self.datacollector = make_datacollector()
 
@@ -116,7 +118,7 @@ class CountyModel(mesa.Model):
             self.illness.start_year()  # the year's onsets (agents/illness.py)
             self.contracts.renew()  # family-doctor contracts run for a year (agents/contracts.py)
             _release_freed_memory()  # the year's draws freed ~100 MB of temporaries in a large county
-        if day % MONTH == 0:
+        if month_starts(day):  # calendar months (agents/seasons.py)
             if day > 0:
                 self.staff.month()  # attrition, hiring, recruitment, tidal moves, rotation, training (agents/staff.py)
             self.demography.census()  # person-years and the trailing year's life expectancy
@@ -124,6 +126,7 @@ class CountyModel(mesa.Model):
             self.payment.month()  # providers respond to the budget position and idle beds (agents/payment.py)
         self.staff.update_skill()  # skill from today's staff (agents/staff.py)
         self.queues.open_day()  # capacity and the waits new patients expect (agents/queues.py)
+        self.beds.open_day()  # staffed beds, the waits for a bed, crowding (agents/beds.py)
         self.fac.start_day()
         self.demography.births()
         self.demography.deaths_today()
@@ -134,6 +137,7 @@ class CountyModel(mesa.Model):
         due, bounds = self.stages.due(day, self.ep)
         for stage, handler in ((Stage.DISCHARGE, self.beds.discharge),  # agents/beds.py
                                (Stage.DOWN, self.beds.down),  # moves down to township beds (agents/beds.py)
+                               (Stage.ADMIT, self.beds.admit_booked),  # the waiting lists' booked admissions (agents/beds.py)
                                (Stage.CHOOSE, self.care_seeking.choose),  # agents/choice.py
                                (Stage.VISIT, self.care.visit)):  # triage, referral, treatment (agents/care.py)
             ids = due[bounds[stage]:bounds[stage + 1]]
@@ -143,6 +147,7 @@ class CountyModel(mesa.Model):
                 handler(ids)
         self.payment.daily()  # premiums, subsidies, the capitation budget, personal accounts (agents/payment.py)
         self.staff.pay()  # salaries
+        self.beds.close_day()  # the cost of crowded wards (agents/beds.py)
         self.queues.serve()  # today's arrivals served
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()  # the day's row (model/metrics.py)
@@ -162,10 +167,12 @@ class CountyModel(mesa.Model):
 
     def set_lever(self, path: str, value) -> None:
         """Change one scenario field from today on (used by the timeline and the visual). Setting a
-        field to the value it has changes nothing. Every mechanism recomputes its tables (``derive``), but
+        field to the value it has changes nothing; a field fixed when the county is built
+        (``params.BUILD_TIME``) is refused. Every mechanism recomputes its tables (``derive``), but
         acts on the world (redraws onsets, renews contracts, moves doctors) only when its own
         parameters changed, so no draw depends on when a lever was last touched."""
         old = self.p
+        refuse_build_time(old, path)
         new = with_value(old, path, value)
         new.timeline = old.timeline
         if new == old:
@@ -176,10 +183,16 @@ class CountyModel(mesa.Model):
         self.derive()
         self.staff.update_skill()
         self.queues.open_day()
+        self.beds.open_day()
 
     def _apply_timeline(self, day: int) -> None:
         for ev in self._timeline.pop(day, []):
             self.set_lever(ev.path, ev.value)
+
+    def reseed(self, seed: int) -> None:
+        """The same state, with the future's draws from another seed: the band of a projection."""
+        self.seed = int(seed)
+        self.streams = Streams(self.seed)
 
     # ------------------------------------------------------------------ the world's episodes
     def schedule(self, eps: np.ndarray, stage: Stage, days: np.ndarray | int) -> None:
@@ -198,6 +211,18 @@ class CountyModel(mesa.Model):
     @property
     def wait_general(self) -> np.ndarray:
         return self.queues.wait_general
+
+    @property
+    def bed_wait_general(self) -> np.ndarray:
+        """By facility, the days a new discretionary admission without priority expects to wait for
+        a staffed bed (agents/beds.py; emergencies do not wait while extra beds last)."""
+        return self.beds.wait_general
+
+    @property
+    def bed_wait_priority(self) -> np.ndarray:
+        """... with priority (a referral letter or a family-doctor contract): shorter where tertiary
+        beds are reserved (seed 002), never longer."""
+        return self.beds.wait_priority
 
     @property
     def staff_balance(self) -> float:

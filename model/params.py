@@ -72,6 +72,10 @@ class PopulationParams(Section):
     _len3 = field_validator("income_band_shares")(_fixed_len(3))
 
 
+# a month's relative weight in a seasonal profile (agents/seasons.py)
+MonthWeight = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
+
+
 class IllnessParams(Section):
     """Episode onset and severity. Calibrated to visits ~6 and admissions ~0.18 per capita."""
 
@@ -96,8 +100,28 @@ class IllnessParams(Section):
     # both fatality lists: the assumed shape x a scale fitted by `reformsim calibrate` (docs/validation.md)
     untreated_fatality: list[Share] = [0.0, 0.0000322, 0.00129, 0.00482]
     delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0000646, 0.000258]  # added per day of delay
+    # seasons (agents/seasons.py): relative onset rate by month, January first. Acute episodes: a
+    # respiratory winter peak — respiratory infections, about a third of acute episodes, run two to
+    # three times as high in winter as in summer (China influenza surveillance: ILI peaks December-
+    # February; primary-care respiratory visits 3x winter/summer), so all acute onsets about 1.5x
+    # (assumption shaped on those). Normalised to a mean of 1: the yearly rates above are kept.
+    acute_by_month: list[MonthWeight] = [1.25, 1.10, 1.05, 0.95, 0.90, 0.85, 0.85, 0.85, 0.90, 0.95, 1.05, 1.30]
+    # chronic follow-ups and their complications: a milder winter excess (cardiovascular events
+    # rise in the cold season; assumption); normalised likewise
+    chronic_by_month: list[MonthWeight] = [1.15, 1.10, 1.00, 0.95, 0.95, 0.90, 0.90, 0.90, 0.95, 1.00, 1.05, 1.15]
+    # people present relative to residents, by month: tourists at scenic areas, migrant workers home
+    # for the Spring Festival (春节返乡). Not normalised: above 1 adds demand. Ones: residents only
+    visitors_by_month: list[MonthWeight] = [1.0] * 12
 
     _a = field_validator("acute_rate")(_fixed_len(5))
+    _m = field_validator("acute_by_month", "chronic_by_month", "visitors_by_month")(_fixed_len(12))
+
+    @field_validator("acute_by_month", "chronic_by_month")
+    @classmethod
+    def _some_season(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("a seasonal profile needs at least one month above 0")
+        return v
     _s = field_validator(
         "severity_young", "severity_middle", "severity_old", "admission_need",
         "untreated_fatality", "delay_fatality_per_day",
@@ -114,23 +138,36 @@ class IllnessParams(Section):
 class BehaviourParams(Section):
     """Multinomial-logit care-seeking (priors: Yu et al. 2021; Qian et al. 2009)."""
 
-    beta_quality: Coef = 3.0
-    beta_oop_per_100: Coef = -0.17  # Yu et al. BMJ Open 2021: -0.168 per ¥100
-    income_cost_factor: list[NonNeg] = [1.6, 1.0, 0.5]  # low-income residents are more price-sensitive
+    beta_quality: Coef = 3.0  # per unit of the pathway's perceived quality x trust
+    # per unit of log(1 + out-of-pocket / daily income): a logarithm, so the first yuan of a visit
+    # weigh more than the last of a stay; sized so outpatient care responds to price about as the
+    # rural price elasticities say (EVIDENCE P1: -0.5 for the first visit; P2: -1.5 at village clinics)
+    beta_cost: Coef = -1.5
+    # household income per person per day by band (low 40%, middle 40%, high 20%), ¥: NBS 2023 rural
+    # per-capita disposable income by quintile (low two ~¥8,600, middle two ~¥22,400, top ~¥50,000 a year)
+    daily_income: list[Annotated[float, Field(gt=0.0, le=1e5, allow_inf_nan=False)]] = [24.0, 61.0, 137.0]
+    # sensitivity to cost and travel falls with severity, to the delay of referrals it rises
+    # (EVIDENCE P4: township attributes swing minor-illness choice by tens of points, severe not at
+    # all; Qian et al. 2009: distance matters less for severe illness); shapes are assumptions
+    cost_weight: list[NonNeg] = [1.0, 0.8, 0.4, 0.25]
+    travel_weight: list[NonNeg] = [1.0, 1.0, 0.5, 0.5]
     beta_travel_per_hour: Coef = -0.9
     beta_wait_per_day: Coef = -0.35
+    beta_delay_per_day: Coef = -0.5  # per day a pathway's referrals add before adequate care (assumption)
+    delay_weight: list[NonNeg] = [0.0, 0.2, 1.0, 1.0]
     beta_referral: Coef = 1.5  # bonus for the facility one was referred to
     beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
     # alternative-specific constants by tier for [village, township, county, tertiary]
     # village and township constants shifted together, fitted by `reformsim calibrate` (docs/validation.md)
     asc_tier: list[Coef] = [1.18, 0.58, 0.35, 0.0]
     asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
-    travel_relief_severe: Share = 0.5  # distance matters less for severe illness (Qian 2009)
+    quality_slope: Annotated[float, Field(gt=0.0, le=20.0)] = 3.0  # perceived quality's steepness in skill - severity (assumption)
     trust_learning_rate: Share = 0.05
     trust_social_weight: Share = 0.0  # monthly pull of trust toward the village mean
     referral_bypass_penalty: Coef = 0.0  # extra disutility of bypassing primary care
 
-    _i = field_validator("income_cost_factor")(_fixed_len(3))
+    _i = field_validator("daily_income")(_fixed_len(3))
+    _w = field_validator("cost_weight", "travel_weight", "delay_weight")(_fixed_len(N_SEVERITY))
     _t = field_validator("asc_tier")(_fixed_len(N_TIERS))
     _s = field_validator("asc_self")(_fixed_len(N_SEVERITY))
 
@@ -147,15 +184,24 @@ class FacilityParams(Section):
     community_junior: NonNeg = 10
     community_nurses: NonNeg = 10
     community_beds: NonNeg = 10
-    county_senior: list[NonNeg] = [180, 70]  # People's Hospital, TCM hospital
-    county_junior: list[NonNeg] = [320, 140]
-    county_nurses: list[NonNeg] = [750, 300]
-    county_beds: list[NonNeg] = [1500, 650]
+    # People's Hospital, TCM hospital: sized so the baseline county runs its beds near 90% full with
+    # no one turned away (the 85-105% band; demand measured with beds to spare was 1.19x the
+    # 2,150 beds first assumed), staff in proportion: 4.4 county-hospital beds per 1,000 residents,
+    # 6.4 in all against 7.23 nationally (sources: resources)
+    county_senior: list[NonNeg] = [234, 91]
+    county_junior: list[NonNeg] = [416, 182]
+    county_nurses: list[NonNeg] = [975, 390]
+    county_beds: list[NonNeg] = [1950, 845]
     tertiary_senior: NonNeg = 120  # the share of the prefecture hospital serving this county
     tertiary_junior: NonNeg = 150
     tertiary_nurses: NonNeg = 400
     tertiary_beds: NonNeg = 600
-    visits_per_doctor_day: list[NonNeg] = [30.0, 16.0, 12.0, 12.0]  # by tier; sets outpatient capacity
+    visits_per_doctor_day: list[NonNeg] = [30.0, 16.0, 12.0, 12.0]  # by tier: the most a doctor serves a day (capacity)
+    # consultations keep their length up to this share of capacity; above it effective skill falls
+    # (assumption: Chinese hospital doctors' mean load, 6-9 visits a day (bulletins), is near this share)
+    comfortable_load: Share = 0.8
+    congestion_skill_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0  # skill lost per unit of load above it (assumption)
+    load_memory_days: Annotated[float, Field(ge=1.0, le=365.0)] = 7.0  # days the load is smoothed over
     base_skill: list[NonNeg] = [0.9, 1.3, 2.35, 3.4]  # capability index by tier; >= severity treats well
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
     treat_success: Share = 0.92  # resolution probability when capable
@@ -179,8 +225,31 @@ class FacilityParams(Section):
     # tier, under fee-for-service at the pre-reform prices (assumption; the provider response moves it)
     followup_share: list[Share] = [0.04, 0.08, 0.08, 0.08]
 
+    # staffing norms of a bed by tier (agents/beds.py): the reference county's own establishment
+    # (townships 15 doctors and 14 nurses for 40 beds; the TCM hospital, the leaner county hospital,
+    # 273 and 390 for 845; the tertiary share 270 and 400 for 600), so its beds run fully staffed;
+    # the national ratios are 0.47 doctors and 0.55 nurses per bed (sources: resources, 3.40 and 4.00
+    # for 7.23 beds per 1,000)
+    doctors_per_bed: list[NonNeg] = [0.0, 0.375, 0.32, 0.45]
+    nurses_per_bed: list[NonNeg] = [0.0, 0.35, 0.46, 0.66]
+    # below the norms, staffed beds = beds x (staff / norm) ** elasticity: 0.5 halves the loss, beds
+    # being run thinner rather than closed (assumption)
+    bed_staffing_elasticity: Share = 0.5
+    # extra beds in corridors (加床) an emergency may take beyond the beds, as a share of them (assumption:
+    # Chinese hospitals report occupancy above 100% where they add beds)
+    extra_bed_share: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.2
+    # the longest wait for a discretionary admission patients accept before going elsewhere (days; assumption)
+    max_bed_wait_days: Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)] = 14.0
+    # skill lost treating inpatients per unit of occupancy beyond the staffed beds (at 120%: -0.2;
+    # assumption shaped on crowding studies: outcomes worsen beyond ~90% occupancy)
+    crowding_skill_loss: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.0
+    # extra cost of a bed-day beyond the staffed beds, as a share of its price (overtime at 150% of pay; assumption)
+    crowding_cost_share: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.5
+
+
     _c = field_validator("county_senior", "county_junior", "county_nurses", "county_beds")(_fixed_len(2))
-    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days", "followup_share")(_fixed_len(N_TIERS))
+    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days", "doctors_per_bed", "nurses_per_bed",
+                         "followup_share")(_fixed_len(N_TIERS))
 
 
 class PriceParams(Section):
@@ -413,7 +482,7 @@ class PolicyParams(Section):
     """Levers not tied to one section above."""
 
     reserved_slot_share: Share = 0.0  # seed 002: 1/3 of county/tertiary outpatient slots
-    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of beds
+    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of tertiary (三级) beds, for referred and contracted patients
     contract_rate: Share = 0.25  # family-doctor contracting, whole population (assumption pre-reform)
     contract_rate_key: Share = 0.45  # elderly and chronic patients (seed 003 reform: 0.7308)
     mutual_recognition: Share = 0.0  # share of repeat tests avoided after referral
@@ -442,6 +511,43 @@ class PolicyParams(Section):
     central_township_skill: NonNeg = 0.6  # skill an upgraded centre gains (assumption: most of the gap to a county hospital)
 
 
+# Fields read once, when the county and its residents are built: on a timeline they would be
+# accepted and then do nothing, so a timeline naming one (or an element of one) is refused
+# (``build_time``). Each maps to the reason given in the error.
+BUILD_TIME = {
+    "county": "the county's size, geography and facilities are generated once",
+    "population.employee_scheme_share": "residents' insurance schemes are drawn when they are generated",
+    "population.employee_scheme_urban_share": "residents' insurance schemes are drawn when they are generated",
+    "population.income_band_shares": "residents' income bands are drawn when they are generated",
+    "population.initial_trust": "residents' trust is drawn when they are generated",
+    "facilities.village_doctors_per_1000": "village clinics are staffed when the county is built",
+    "insurance.initial_fund_days": "the fund's opening reserve is set on day 0",
+    "life_expectancy_table": "the background life table is the county's, set when it is built",
+    "mortality_decline": "residents' background deaths are drawn once, along the trend set from day 0",
+}
+# the staff and beds of each facility kind: levers on a generated county (``model/county.py``
+# scales them the way it builds them); a facilities CSV gives its own, so there they are fixed too
+ESTABLISHMENT = tuple(f"facilities.{kind}_{what}" for kind in ("township", "community", "county", "tertiary")
+                      for what in ("senior", "junior", "nurses", "beds"))
+
+
+def build_time(scn: Scenario, path: str) -> str | None:
+    """Why the dotted ``path`` cannot change once the county is built (None if it can)."""
+    for field, reason in BUILD_TIME.items():
+        if path == field or path.startswith(field + "."):
+            return reason
+    if scn.county.facilities_csv and any(path == f or path.startswith(f + ".") for f in ESTABLISHMENT):
+        return "a facilities CSV gives the county's staff and beds"
+    return None
+
+
+def refuse_build_time(scn: Scenario, path: str) -> None:
+    """Raise ``ValueError`` naming ``path`` if it is fixed when the county is built (``build_time``)."""
+    reason = build_time(scn, path)
+    if reason:
+        raise ValueError(f"timeline path '{path}': fixed when the county is built ({reason})")
+
+
 class TimelineEvent(Section):
     """A lever change: ``path`` (dotted scenario field) takes ``value`` from ``day``."""
 
@@ -464,13 +570,18 @@ class Scenario(Section):
     payment: PaymentParams = PaymentParams()
     staff: StaffParams = StaffParams()
     policy: PolicyParams = PolicyParams()
-    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.5  # background life table e0 (assumption)
+    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.5  # background life table e0 at the start (assumption)
+    # yearly fall of background mortality (log rate): China's life expectancy rose 0.33 years a year
+    # 2018-2024 (77.0 to 79.0; sources: life expectancy), amenable and other mortality alike (EVIDENCE
+    # M3); 0.025 lifts the table's e0 0.31 years a year, the rest being left to care
+    mortality_decline: Annotated[float, Field(ge=0.0, le=0.1, allow_inf_nan=False)] = 0.025
     timeline: list[TimelineEvent] = []
 
     @model_validator(mode="after")
     def _timeline_paths(self) -> Scenario:
         for ev in self.timeline:
             with_value(self, ev.path, ev.value)  # raises naming the path if wrong
+            refuse_build_time(self, ev.path)
         return self
 
     def hash(self) -> str:

@@ -43,6 +43,7 @@ from reformsim.agents import (
     lifetable,
     payment,
     queues,
+    seasons,
     staff,
 )
 from reformsim.agents.episodes import EpisodePool, Outcome, Stage
@@ -53,9 +54,10 @@ from reformsim.agents.streams import Streams
 from .county import REFERENCE_POPULATION, build_county
 from .ledger import Ledger
 from .metrics import Daily, make_datacollector
-from .params import Scenario, with_value
+from .params import Scenario, refuse_build_time, with_value
 
-YEAR, MONTH = demography.YEAR, demography.MONTH
+YEAR = seasons.YEAR
+LEAVING, BOOKED, OTHERS = 0, 1, 2  # the turns of a day's agenda
 
 
 def _one(x) -> np.ndarray:
@@ -75,7 +77,8 @@ class Resident(mesa.Agent):
     ``EpisodePool``; its draws are keyed by ``uid``."""
 
     model: ReferenceModel
-    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge"}
+    STAGES = {Stage.CHOOSE: "choose", Stage.VISIT: "visit", Stage.DOWN: "move_down", Stage.DISCHARGE: "discharge",
+              Stage.ADMIT: "come_for_bed"}
 
     def __init__(self, model: ReferenceModel, rid: int):
         super().__init__(model)
@@ -113,7 +116,7 @@ class Resident(mesa.Agent):
         """The episode goes to ``stage`` on ``day``."""
         m = self.model
         m.ep.stage[ep], m.ep.due[ep] = stage, day
-        m.book(self, int(day), leaving=stage in (Stage.DOWN, Stage.DISCHARGE))
+        m.book(self, int(day), LEAVING if stage in (Stage.DOWN, Stage.DISCHARGE) else BOOKED if stage == Stage.ADMIT else OTHERS)
 
     # ------------------------------------------------------------------ life
     def born(self) -> None:
@@ -127,17 +130,20 @@ class Resident(mesa.Agent):
         m, r = self.model, self.model.res
         d = demography.death_day(m.streams.key, self.uid, int(r.birth_day[self.rid]), day, *m.hazard)
         r.death_day[self.rid] = d
-        m.book(self, int(d), leaving=True)
+        m.book(self, int(d), LEAVING)
 
     def draw_onsets(self, from_day: int) -> None:
         """The onsets from ``from_day`` to the end of its year (a Poisson count at this resident's
         rates, each on a uniform day), booked."""
         m, r = self.model, self.model.res
         year, days_left = illness.year_left(from_day)
-        mean = illness.onset_mean(age_on(from_day, int(r.birth_day[self.rid])), int(r.chronic[self.rid]), *m.rates,
-                                  days_left, YEAR)
+        start = YEAR - days_left  # the day of the year drawn from
+        age, chronic = age_on(from_day, int(r.birth_day[self.rid])), int(r.chronic[self.rid])
+        mean = illness.onset_mean(age, chronic, *m.rates, start, YEAR)
         k = illness.onset_count(m.streams.key, self.uid, year, _poisson_cdf(mean))
-        self.onset_days = frozenset(from_day + illness.onset_day(m.streams.key, self.uid, year, nth, days_left)
+        acute, follow = illness.episode_rates(age, chronic, *m.rates[:4])
+        self.onset_days = frozenset(from_day + illness.onset_day(m.streams.key, self.uid, year, nth, acute, follow,
+                                                                 *m.rates[4:], start, YEAR)
                                     for nth in range(k))
         for d in sorted(self.onset_days):
             m.book(self, d)
@@ -177,7 +183,7 @@ class Resident(mesa.Agent):
         r.onsets[rid] += 1
         if r.episode[rid] >= 0:
             return
-        sev, need = illness.onset_kind(m.streams.key, self.uid, ctr, age_on(m.day, int(r.birth_day[rid])),
+        sev, need = illness.onset_kind(m.streams.key, self.uid, ctr, m.day % YEAR, age_on(m.day, int(r.birth_day[rid])),
                                        int(r.chronic[rid]), *m.onset_rule)
         ep = int(m.ep.begin(_one(rid), r, _one(self.uid), np.array((sev,), dtype=np.int8), _one(need), m.day, _one(ctr))[0])
         r.episode[rid] = ep
@@ -197,12 +203,11 @@ class Resident(mesa.Agent):
         home, sev, scheme = int(e.home[ep]), int(e.severity[ep]), int(e.scheme[ep])
         letter, referred_tier, contract = bool(e.has_referral[ep]), int(e.referred_tier[ep]), bool(r.contract[self.rid])
         slot_fac, slot_tier = m.slot_facility[home], m.slot_tier[home]
-        t = np.maximum(slot_tier, 0)
-        oop = choice.expected_oop(m.oop_visit[scheme, t, int(letter)], m.oop_stay[scheme, t, int(letter)],
-                                  m.admission_need[sev])
+        quality, delay, oop = m.home_pathways(home)
+        cost = choice.cost_units(oop[scheme, int(letter), sev], m.choice_params.daily_income[int(e.income[ep])])
         alt = choice.choose_slot(m.coefficients, m.streams.key, self.uid, int(e.key[ep]), step, sev, letter, referred_tier,
-                                 contract, int(e.income[ep]), r.trust[self.rid], slot_fac, slot_tier,
-                                 choice.perceived_quality(f.skill[slot_fac], sev), oop, m.county.slot_travel[home],
+                                 contract, r.trust[self.rid], slot_fac, slot_tier, quality[sev], cost, delay[sev],
+                                 m.county.slot_travel[home],
                                  m.wait_general, m.wait_priority, np.empty(len(slot_fac) + 1))
         fid = int(slot_fac[alt - 1]) if alt else -1
         decision, attended, first, bypass = choice.choice_counts(letter, int(f.tier[fid]) if alt else -1, referred_tier,
@@ -258,25 +263,44 @@ class Resident(mesa.Agent):
         self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     def admit(self, ep: int, fid: int, tier: int) -> None:
-        """A bed if one is free: with a letter or a contract (priority) any free bed, else only
-        beds outside the reserved share. Turned away: referred up, or at the top tier choose again tomorrow."""
-        m, e, f = self.model, self.model.ep, self.model.fac
+        """Admitted, booked on a ward's waiting list or turned away (``beds.place``: the ward chosen,
+        then the consortium's other county hospitals); off a list first if on one. With a letter or a
+        contract (priority) any free staffed bed and, where beds are reserved, a list of its own.
+        Turned away: referred up, or at the top tier choose again tomorrow."""
+        m, e, f, w = self.model, self.model.ep, self.model.fac, self.model.wards
         priority = bool(e.has_referral[ep]) or bool(m.res.contract[self.rid])
-        free = beds.free_beds(f.beds[fid], f.occupied[fid], f.occupied_priority[fid])
-        if not priority:
-            free = min(beds.unreserved_beds(f.beds[fid], m.bed_reserved[fid], f.occupied[fid]), free)
-        if free < 1:
+        since = int(e.listed_day[ep])
+        if since >= 0:
+            (f.waiting_priority if e.listed_priority[ep] else f.waiting)[fid] -= 1
+            e.listed_day[ep] = -1
+        waited = m.day - since if since >= 0 else 0
+        decision, fid, own, wait = beds.place(int(e.severity[ep]) >= illness.SERIOUS, priority, waited, fid, m.county_ids,
+                                              f.tier, f.occupied, f.occupied_priority, f.staffed_beds, f.beds, w.reserved,
+                                              m.bed_own_list, m.bed_wait_general, m.bed_wait_priority, w.extra_bed_share,
+                                              w.max_bed_wait_days)
+        fid = int(fid)
+        if int(e.severity[ep]) >= illness.SERIOUS:
+            m.today.emergencies[0 if decision == beds.ADMITTED else 1] += 1
+        if decision == beds.TURNED_AWAY:
             m.today.turned_away[tier] += 1
             if tier < 3:
                 self.refer_up(ep, tier)
             else:
                 self.schedule(ep, Stage.CHOOSE, m.day + 1)  # each try counts: after MAX_STEPS the resident gives up
             return
+        e.facility[ep] = fid  # placed at another county hospital, it is that one's patient now
+        if decision == beds.BOOKED:
+            (f.waiting_priority if own else f.waiting)[fid] += 1
+            e.listed_day[ep] = since if since >= 0 else m.day
+            e.listed_priority[ep] = own
+            self.schedule(ep, Stage.ADMIT, beds.booked_day(m.day, wait))
+            return
         (f.occupied_priority if priority else f.occupied)[fid] += 1
         e.bed_facility[ep], e.admit_tier[ep], e.bed_since[ep], e.admit_day[ep] = fid, tier, m.day, m.day
         e.has_referral[ep] = priority  # the priority-bed marker travels with the stay
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
+        m.today.bed_waits[tier] += waited
         los_days, los_response, down_prob, acute_fraction = m.stay_rule
         los, down, acute = beds.stay(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), tier, los_days,
                                      los_response[fid], down_prob[fid], acute_fraction)
@@ -286,11 +310,16 @@ class Resident(mesa.Agent):
         else:
             self.schedule(ep, Stage.DISCHARGE, m.day + los)
 
+    def come_for_bed(self, ep: int) -> None:
+        """The booked day of a place on a waiting list: admitted, booked again or turned away."""
+        fid = int(self.model.ep.facility[ep])
+        self.admit(ep, fid, int(self.model.fac.tier[fid]))
+
     def move_down(self, ep: int) -> None:
-        """After the acute part, to the home township's beds if one is free (the stay so far is billed)."""
+        """After the acute part, to a staffed bed at the home township if one is free (the stay so far is billed)."""
         m, e, f = self.model, self.model.ep, self.model.fac
         dest = int(m.county.slot_facility[e.home[ep], 1])
-        if beds.free_beds(f.beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
+        if beds.free_beds(f.staffed_beds[dest], f.occupied[dest], f.occupied_priority[dest]) < 1:
             self.schedule(ep, Stage.DISCHARGE, int(e.discharge_day[ep]))
             return
         self.pay_stay(ep)
@@ -312,18 +341,20 @@ class Resident(mesa.Agent):
         fid = max(int(e.facility[ep]), 0)
         t.readmissions += care.readmitted(int(e.admit_day[ep]), int(e.discharged_day[ep]))
         e.discharged_day[ep], e.discharged_at[ep] = m.day, fid
-        if self.treated(ep, fid, tier, m.responses.readiness[fid]):
+        if self.treated(ep, fid, tier, m.responses.readiness[fid], m.inpatient_skill):
             self.close(ep, False, Outcome.RESOLVED)
         else:
             self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     # ------------------------------------------------------------------ parts of a stage
-    def treated(self, ep: int, fid: int, tier: int, shift: float) -> bool:
-        """Whether treatment at ``fid`` resolves the episode (``shift``: its log-odds moved by the
-        facility's discharge readiness); trust in ``tier`` learns from it."""
+    def treated(self, ep: int, fid: int, tier: int, shift: float, skill: np.ndarray | None = None) -> bool:
+        """Whether treatment at ``fid`` (at its ``skill``: the facility's, or for inpatients its
+        ward's after crowding; ``shift``: its log-odds moved by the facility's discharge readiness)
+        resolves the episode; trust in ``tier`` learns from it."""
         m, e, p = self.model, self.model.ep, self.model.care_params
-        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.fac.skill[fid],
-                                  int(e.severity[ep]), p.success, shift)
+        ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]),
+                                  (m.fac.effective_skill if skill is None else skill)[fid], int(e.severity[ep]),
+                                  p.success, shift)
         trust = m.res.trust
         trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
         return ok
@@ -396,12 +427,16 @@ class Resident(mesa.Agent):
         self.leave_bed(ep)
 
     def leave_bed(self, ep: int) -> None:
-        """Free the episode's bed, if it has one (a priority bed if it came with priority)."""
+        """Free the episode's bed, if it has one (a priority bed if it came with priority), or its
+        place on a waiting list."""
         e, f = self.model.ep, self.model.fac
         fid = int(e.bed_facility[ep])
         if fid >= 0:
             (f.occupied_priority if e.has_referral[ep] else f.occupied)[fid] -= 1
             e.bed_facility[ep] = -1
+        if e.listed_day[ep] >= 0:
+            (f.waiting_priority if e.listed_priority[ep] else f.waiting)[int(e.facility[ep])] -= 1
+            e.listed_day[ep] = -1
 
 
 class ReferenceModel(mesa.Model):
@@ -435,9 +470,11 @@ class ReferenceModel(mesa.Model):
         self.facilities = [AGENT_CLASS[k](self, fid) for fid, k in enumerate(c.kind)]
         self.ep = EpisodePool(capacity=max(1024, self.res.n // 8))
         self.slot_facility, self.slot_tier = choice.slot_tables(c.slot_facility, self.fac.tier)
+        self.up_slot = choice.up_slots(self.slot_tier)
         self.home_cdf = demography.cdf(c.home_population[c.homes])
-        # the second clock: residents with business on a day, those leaving a bed first
-        self.agenda: dict[int, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
+        # the second clock: residents with business on a day, in turns: those leaving a bed, then
+        # those booked for one, then the rest (the engine's order of stages)
+        self.agenda: dict[int, tuple[dict, dict, dict]] = defaultdict(lambda: ({}, {}, {}))
         self.onsets_through, self.year_start = -1, 0  # the last day served; the day the year's onsets were drawn from
         # the staff's books, the capitation year, the life table's deaths and person-years
         self.doctors0 = c.senior + c.junior
@@ -483,7 +520,7 @@ class ReferenceModel(mesa.Model):
             self.res.recycle()  # last year's dead's rows go to newborns
             self.draw_year()
             self.renew_contracts()
-        if day % MONTH == 0:
+        if seasons.month_starts(day):
             if day > 0:
                 self.hired, self.left = staff.monthly_flows(self.fac, self.staff_params, self.towns, self.county_ids,
                                                             self.scale, day, self.posts_since, self.term_start,
@@ -501,12 +538,15 @@ class ReferenceModel(mesa.Model):
         self.fac.start_day()
         self.births()
         self.onsets_through = day
-        leaving, others = self.agenda.pop(day, ({}, {}))
-        for resident in [*leaving, *(r for r in others if r not in leaving)]:
+        served: dict = {}
+        for turn in self.agenda.pop(day, ({}, {}, {})):
+            served.update(turn)  # a resident in several turns is served in its first
+        for resident in served:
             resident.step()
         self.pay_day()
         self.fac.cost += staff.salaries(self.fac, self.daily_pay, self.staff_params.nurse_salary_share)
-        queues.serve(self.fac, self.slot_reserved)
+        self.fac.cost += beds.crowding_cost(self.fac, self.wards)
+        queues.serve(self.fac, self.slot_reserved, self.queue_params.load_memory_days)
         self.fac.visits_total += self.fac.visits_today
         self.today.finish()
         self.datacollector.collect(self)
@@ -517,9 +557,9 @@ class ReferenceModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
-    def book(self, resident: Resident, day: int, leaving: bool = False) -> None:
-        """``resident`` has business on ``day``: served with those leaving a bed, or after them."""
-        self.agenda[day][0 if leaving else 1][resident] = None
+    def book(self, resident: Resident, day: int, turn: int = 2) -> None:
+        """``resident`` has business on ``day``, in its ``turn``: ``LEAVING`` a bed, ``BOOKED`` for one, or ``OTHERS``."""
+        self.agenda[day][turn][resident] = None
 
     def living(self) -> list[Resident]:
         r = self.res
@@ -577,8 +617,27 @@ class ReferenceModel(mesa.Model):
                                      self.training_received, self.day)
 
     def open_day(self) -> None:
+        """Outpatient capacity and waits; staffed beds, the waits for a bed and inpatient skill."""
         self.wait_general, self.wait_priority, self.use_reserved = queues.open_queues(self.fac, self.visits_per_doctor,
-                                                                                      self.slot_reserved)
+                                                                                      self.slot_reserved, self.queue_params)
+        self.bed_wait_general, self.bed_wait_priority, self.bed_own_list, self.inpatient_skill = beds.open_wards(self.fac,
+                                                                                                                 self.wards)
+        self.bed_likely_wait = beds.likely_wait(self.bed_wait_general, self.wards.max_bed_wait_days)
+        self.pathways = {}  # a home's pathways of the day, made when one of its residents first chooses
+
+    def home_pathways(self, home: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's pathways of one home's slots (``choice.home_pathways``): quality and delay by
+        [severity, slot], out-of-pocket by [scheme, letter, severity, slot]."""
+        if home not in self.pathways:
+            n = self.slot_facility.shape[1]
+            out = np.zeros((4, n)), np.zeros((4, n)), np.zeros((2, 2, 4, n))
+            quality = choice.perceived_quality(self.fac.effective_skill[:, None], np.arange(4)[None, :],
+                                               self.choice_params.quality_slope)
+            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill,
+                                 self.responses.keep, self.care_params.attempt, quality, self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay,
+                                 self.admission_need, *out)
+            self.pathways[home] = out
+        return self.pathways[home]
 
     def pay_day(self) -> None:
         """Premiums in; subsidies, public-health funds, the critical-illness premium and, under
@@ -635,7 +694,8 @@ class ReferenceModel(mesa.Model):
         self.demography_params = demography.DemographyParams.of(s)
         self.income_cdf = demography.cdf(self.demography_params.income_band_shares)
         e0 = self.demography_params.life_expectancy_table
-        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0),
+                       self.demography_params.mortality_decline)
         self.chronic_scales = (self.demography_params.hypertension_scale, self.demography_params.diabetes_scale)
         self.contract_params = contracts.ContractParams.of(s)
         self.choice_params = choice.ChoiceParams.of(s)
@@ -644,16 +704,19 @@ class ReferenceModel(mesa.Model):
         self.care_params = care.CareParams.of(s)
         self.admission_need, self.followup_share, self.fatality = care.care_tables(self.care_params)
         self.bed_params = beds.BedParams.of(s)
-        self.bed_reserved = beds.bed_tables(self.bed_params, tier)
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
-        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(queues.QueueParams.of(s), tier)
+        self.queue_params = queues.QueueParams.of(s)
+        self.visits_per_doctor, self.slot_reserved = queues.queue_tables(self.queue_params, tier)
+        establishment = self.county.establishment(s.facilities)
         self.respond()
-        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p}
+        self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p, "establishment": establishment}
         if self.contract_params != old.get("contracts"):
             self.renew_contracts()
         if not old:
             return
+        self.hired, self.left = staff.restaff(self.fac, old["establishment"], establishment, self.hired, self.left)
+        beds.rebuild_beds(self.fac, old["establishment"], establishment)
         if illness.rates_differ(old["rates"], self.rates):
             self.redraw_onsets()
         was = old["staff"]
@@ -664,11 +727,13 @@ class ReferenceModel(mesa.Model):
 
     def respond(self) -> None:
         """The providers' responses to today's margins (a lever changed, or a month began), and the
-        rules that read them: onsets (prevention), stays (length, moving down) and their bills."""
+        rules that read them: onsets (prevention), stays (length, moving down), the wards' mean stays
+        and the stays' bills."""
         self.payer, self.responses = payment.payment_responses(self.p, self.payment_params, self.pay_state, self.fac,
                                                                self.county, self.ledger, self.alive_by_scheme)
         self.onset_rule = illness.onset_rule(self.illness_params, self.responses.prevention)
         self.stay_rule = beds.stay_terms(self.bed_params, self.responses)
+        self.wards = beds.ward_tables(self.bed_params, self.fac.tier, self.responses.los)
         self.stay_bill_rule = billing.stay_bill_terms(self.bed_units, self.bill_params, self.responses, self.payer)
 
     def redraw_onsets(self) -> None:
@@ -681,8 +746,10 @@ class ReferenceModel(mesa.Model):
             resident.draw_onsets(from_day)
 
     def set_lever(self, path: str, value) -> None:
-        """Change one scenario field from today on (a field set to its current value changes nothing)."""
+        """Change one scenario field from today on (a field set to its current value changes nothing;
+        a field fixed when the county is built is refused)."""
         old = self.p
+        refuse_build_time(old, path)
         new = with_value(old, path, value)
         new.timeline = old.timeline
         if new == old:

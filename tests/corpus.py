@@ -22,7 +22,7 @@ import annotated_types as at
 import tomli_w
 from pydantic import BaseModel
 from reformsim.model.county import CSV_COLUMNS
-from reformsim.model.params import Scenario
+from reformsim.model.params import BUILD_TIME, Scenario, get_path
 
 # a run short and small enough that a case which wrongly passes validation still ends quickly
 QUICK = ["--years", "0.01", "--population", "1000", "--quiet"]
@@ -225,6 +225,17 @@ def timeline_cases() -> Iterator[BadInput]:
                        "timeline.0.note", "timeline")
     yield run_scenario("timeline:not-list", "timeline = 3\n", "timeline", "timeline")
     yield run_scenario("timeline:list-of-numbers", "timeline = [1, 2]\n", "timeline.0", "timeline")
+    # a field read once when the county is built is refused on a timeline, never accepted and ignored
+    for fixed in BUILD_TIME:
+        path = "county.townships" if fixed == "county" else fixed
+        value = 3 if fixed == "county" else get_path(Scenario(), path)
+        yield run_scenario(f"timeline:build-time-{path}", event(day=10, path=path, value=value), path, "timeline")
+    yield run_scenario("timeline:build-time-element", event(day=10, path="population.initial_trust.1", value=0.5),
+                       "population.initial_trust.1", "timeline")
+    csv_timeline = CSV_SCENARIO + _toml({"timeline": [{"day": 10, "path": "facilities.county_beds", "value": [2000.0, 900.0]}]}).encode()
+    yield BadInput("timeline:build-time-csv-beds", {"facilities.csv": csv_text(GOOD_ROWS).encode(), "county.toml": csv_timeline},
+                   ["run", "--scenario", "{dir}/county.toml", "--out", "{dir}/out", "--years", "0.01", "--quiet"],
+                   "facilities.county_beds", "timeline")
     yield run_scenario("timeline:second-event-bad", _toml({"timeline": [
         {"day": 1, "path": "prices.drug_markup", "value": 0.0}, {"day": 2, "path": "prices.nothing", "value": 0.0}]}),
         "prices.nothing", "timeline")

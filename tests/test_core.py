@@ -136,7 +136,8 @@ def test_no_negative_stocks(baseline_run):
     m, _ = baseline_run
     f = m.fac
     assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all()
-    assert ((f.occupied + f.occupied_priority) <= f.beds + 1e-9).all()
+    assert ((f.occupied + f.occupied_priority) <= f.beds * (1 + m.p.facilities.extra_bed_share) + 1e-9).all()
+    assert (f.waiting >= 0).all() and (f.waiting_priority >= 0).all()
     assert (f.backlog >= 0).all() and (f.staff >= 0).all()
 
 
@@ -170,11 +171,11 @@ def _choice_shares(**change) -> np.ndarray:
     """Shares of [self, village, township, county] for a common episode under one change."""
     e = 2000
     base = dict(
-        sev=np.ones(e, dtype=np.int8), slot_tier=np.tile([0, 1, 2], (e, 1)), slot_skill=np.tile([1.0, 1.4, 2.4], (e, 1)),
+        sev=np.ones(e, dtype=np.int8), slot_tier=np.tile([0, 1, 2], (e, 1)), quality=np.tile([0.5, 0.6, 0.9], (e, 1)),
         trust=np.full((e, 4), 0.7, dtype=np.float32), oop=np.tile([20.0, 40.0, 150.0], (e, 1)),
         income_band=np.ones(e, dtype=np.int64), travel_min=np.tile([5.0, 30.0, 60.0], (e, 1)),
-        wait_days=np.zeros((e, 3)), referred_to=np.zeros((e, 3), bool), contract=np.zeros(e, bool),
-        b=BehaviourParams(),
+        wait_days=np.zeros((e, 3)), delay_days=np.zeros((e, 3)), referred_to=np.zeros((e, 3), bool),
+        contract=np.zeros(e, bool), b=BehaviourParams(),
     )
     base.update(change)
     return choice.choice_probabilities(choice.utilities(**base)).mean(axis=0)
@@ -185,7 +186,7 @@ def test_choice_moves_the_right_way_with_price_travel_and_quality():
     ref = _choice_shares()
     dearer = _choice_shares(oop=np.tile([20.0, 40.0, 600.0], (e, 1)))
     farther = _choice_shares(travel_min=np.tile([5.0, 30.0, 180.0], (e, 1)))
-    better_township = _choice_shares(slot_skill=np.tile([1.0, 2.2, 2.4], (e, 1)))
+    better_township = _choice_shares(quality=np.tile([0.5, 0.85, 0.9], (e, 1)))
     assert dearer[3] < ref[3] and farther[3] < ref[3]
     assert better_township[2] > ref[2]
     referred = _choice_shares(referred_to=np.tile([False, False, True], (e, 1)))
@@ -198,6 +199,68 @@ def test_poorer_residents_are_more_price_sensitive():
     low = _choice_shares(oop=dear, income_band=np.zeros(e, dtype=np.int64))
     high = _choice_shares(oop=dear, income_band=np.full(e, 2, dtype=np.int64))
     assert low[3] < high[3]
+
+
+def test_price_and_distance_matter_less_and_delay_more_as_illness_is_more_severe():
+    """EVIDENCE P4: facility attributes swing the choice for minor illness by tens of points and
+    for severe illness hardly at all; a pathway's delay weighs on severe illness."""
+    e = 2000
+
+    def swing(sev: int, **change) -> float:
+        """The relative change of the county hospital's share: an elasticity's numerator."""
+        s = np.full(e, sev, dtype=np.int8)
+        before = _choice_shares(sev=s)[3]
+        return abs(_choice_shares(sev=s, **change)[3] - before) / before
+
+    dearer = {"oop": np.tile([20.0, 40.0, 600.0], (e, 1))}
+    farther = {"travel_min": np.tile([5.0, 30.0, 180.0], (e, 1))}
+    slower = {"delay_days": np.tile([3.0, 2.0, 0.0], (e, 1))}
+    assert swing(0, **dearer) > 2 * swing(3, **dearer)
+    assert swing(0, **farther) > swing(3, **farther)
+    assert swing(3, **slower) > swing(0, **slower)
+
+
+def test_a_pathway_carries_the_care_that_follows_a_referral():
+    """A village clinic that cannot treat a complex case is valued by where it sends it: the
+    county's, then the tertiary hospital's quality and stay cost, a day and a wait per referral."""
+    slot_fac, slot_tier = np.arange(4), np.array([0, 1, 2, 3])
+    up = choice.up_slots(slot_tier[None])[0]
+    assert up.tolist() == [1, 2, 3, -1]
+    skill = np.array([0.9, 1.3, 2.35, 3.4])
+    quality = choice.perceived_quality(skill[:, None], np.arange(4)[None, :], 3.0)
+    wait_priority = np.array([0.0, 0.0, 1.0, 2.0])
+    oop_visit = np.broadcast_to(np.array([10.0, 30.0, 100.0, 200.0])[None, :, None], (2, 4, 2)).copy()
+    oop_stay = np.broadcast_to(np.array([0.0, 1000.0, 3000.0, 8000.0])[None, :, None], (2, 4, 2)).copy()
+    p_bed = np.array([0.0, 0.02, 0.55, 0.85])
+    q, d, o = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    sharp = (0.35, 1e-3)  # attempts as a step at 0.35 above skill, so the pathway's figures are exact
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), sharp, quality, wait_priority, np.zeros(4), oop_visit,
+                         oop_stay, p_bed, q, d, o)
+    complex_ = 3
+    assert np.allclose(q[complex_], quality[3, complex_])  # only the tertiary hospital treats it
+    assert d[complex_].tolist() == [6.0, 5.0, 3.0, 0.0]  # a day per referral and the priority waits above
+    assert o[0, 0, complex_, 0] == pytest.approx(10 + 30 + 100 + 200 + 0.85 * 8000)
+    minor = 0
+    assert d[minor, 0] == 0 and o[0, 0, minor, 0] == 10.0  # treated where it starts
+    # a likely discretionary stay waits for its bed; emergencies (serious, complex) do not
+    bed_wait = np.array([0.0, 4.0, 6.0, 10.0])
+    q2, d2, o2 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), sharp, quality, wait_priority, bed_wait, oop_visit,
+                         oop_stay, p_bed, q2, d2, o2)
+    common = 1
+    assert d2[common, 2] == pytest.approx(d[common, 2] + 0.02 * 6.0)
+    assert d2[common, 3] == pytest.approx(d[common, 3] + 0.02 * 10.0)
+    assert np.array_equal(d2[complex_], d[complex_]) and np.array_equal(q2, q) and np.array_equal(o2, o)
+    # with the visit's own smooth rule the county attempts a few complex cases (skill 2.35 + 0.35 vs 3),
+    # and a keep response there raises that share: the pathway from the village carries both
+    smooth = (0.35, 0.1)
+    q3, d3, o3 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), smooth, quality, wait_priority, np.zeros(4), oop_visit,
+                         oop_stay, p_bed, q3, d3, o3)
+    q4, d4, o4 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.array([0.0, 0.0, 0.3, 0.0]), smooth, quality, wait_priority,
+                         np.zeros(4), oop_visit, oop_stay, p_bed, q4, d4, o4)
+    assert d4[complex_, 2] < d3[complex_, 2] < d[complex_, 2]
 
 
 def test_without_excess_hazard_the_life_table_reproduces_itself():

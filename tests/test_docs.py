@@ -96,6 +96,6 @@ def test_every_lever_names_existing_fields_and_the_module_that_applies_it():
         assert fields, f"lever '{row['Lever']}' names no scenario field"
         section = None
         for field in fields:
-            path = field if "." in field else f"{section}.{field}"  # a bare name continues the row's section
+            path = field if "." in field or section is None else f"{section}.{field}"  # a bare name continues the row's section
             get_path(default, path)  # raises if the field does not exist
             section = path.rsplit(".", 1)[0]

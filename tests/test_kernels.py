@@ -24,6 +24,7 @@ from reformsim.agents import (
     lifetable,
     payment,
     population,
+    seasons,
 )
 from reformsim.agents.streams import Purpose, Streams
 from reformsim.model.params import (
@@ -131,11 +132,11 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     homes, slots, n, fac = 7, 5, 4_000, 20
     slot_fac = rng.integers(0, fac, (homes, slots)).astype(np.int32)
     slot_tier = rng.integers(-1, 4, (homes, slots))
-    skill = rng.uniform(0, 3.5, fac)
     wait_general, wait_priority = rng.uniform(0, 5, fac), rng.uniform(0, 1, fac)
     travel = rng.uniform(5, 180, (homes, slots)).astype(np.float32)
     oop_table = rng.uniform(0, 3000, (homes * 2 * 2 * 4, slots))
-    quality = choice.perceived_quality(skill[slot_fac][:, None, :], np.arange(4)[None, :, None]).reshape(-1, slots)
+    quality = rng.uniform(0, 1, (homes * 4, slots))  # the pathways' quality and delay rows by (home, severity)
+    delay = rng.uniform(0, 6, (homes * 4, slots))
     # episodes are rows of a larger pool, in no order
     pool = 3 * n
     eps = rng.permutation(pool)[:n]
@@ -157,7 +158,7 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
 
     alt, fid = choice.choose_slots(choice.coefficients(b), streams.key, eps, person, ep_key, steps, sev, letter, referred_tier,
                                     home, scheme, income, contract, trust, choice.MAX_STEPS, slot_fac, slot_tier, wait_general,
-                                    wait_priority, quality, oop_table, travel)
+                                    wait_priority, quality, choice.cost_table(oop_table, b.daily_income), delay, travel)
 
     others = np.setdiff1d(np.arange(pool), eps)
     assert np.array_equal(steps[eps], before[eps] + 1) and np.array_equal(steps[others], before[others])
@@ -168,9 +169,9 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     tier = slot_tier[h]
     priority = (letter[e] | contract[go])[:, None]
     draw = streams.uniform(Purpose.CHOICE, person[e], ep_key[e].astype(np.int64) * 8 + steps[e])
-    u = choice.utilities(sev[e], tier, skill[slot_fac[h]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
+    u = choice.utilities(sev[e], tier, quality[h * 4 + sev[e]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
                          income[e], travel[h], np.where(priority, wait_priority[slot_fac[h]], wait_general[slot_fac[h]]),
-                         (tier == referred_tier[e][:, None]) & letter[e][:, None], contract[go], b)
+                         delay[h * 4 + sev[e]], (tier == referred_tier[e][:, None]) & letter[e][:, None], contract[go], b)
     chosen = alt[go]
     assert np.array_equal(chosen, choice.choose(u, draw))
     assert np.all(tier[chosen > 0, chosen[chosen > 0] - 1] >= 0)  # never an unavailable slot
@@ -285,18 +286,24 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     band = np.digitize(age, illness.AGE_BANDS) - 1
     acute = np.asarray(p.acute_rate)[band] * p.incidence_scale
     follow = (((chronic & 1) > 0) * p.hypertension_followups + ((chronic & 2) > 0) * p.diabetes_followups) * p.incidence_scale
+    rates = illness.rate_params(illness.IllnessParams.of(Scenario()))
+    # the rest of a year from day 165 holds that share of each kind's onsets: the seasons' weights
+    season_acute, season_chronic = (seasons.daily(m, normalise=True)
+                                    for m in (Scenario().illness.acute_by_month, Scenario().illness.chronic_by_month))
     # a year's onset counts are Poisson at those rates, from each resident's ONSET draw for the year
-    k = illness.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365)
+    k = illness.onset_counts(streams.key, uid, age, chronic, *rates, 3, 165, 365)
     u_year = streams.uniform(Purpose.ONSET, uid, 3)
-    lam = (acute + follow) * 200 / 365
+    lam = (acute * season_acute[165:].sum() + follow * season_chronic[165:].sum()) / 365
     assert k.tolist() == [illness.poisson_quantile(a, illness.poisson_cdf(b)) for a, b in zip(u_year, lam, strict=True)]
     # more distinct rates than the call keeps CDFs for: the others are drawn the same way
     assert len(np.unique(lam)) > 3
-    assert np.array_equal(illness.onset_counts(streams.key, uid, age, chronic, *illness.rate_params(p), 3, 200, 365, 3), k)
+    assert np.array_equal(illness.onset_counts(streams.key, uid, age, chronic, *rates, 3, 165, 365, 3), k)
     need_by_sev = np.asarray(p.admission_need, dtype=float)
-    sev, need = illness.onset_kinds(streams.key, uid, ctr, age, chronic, *illness.rate_params(p), illness.severity_cdf(p), 0.04,
+    day = 20  # in January, both kinds run above their yearly rate, by their own profiles
+    sev, need = illness.onset_kinds(streams.key, uid, ctr, day, age, chronic, *rates, illness.severity_cdf(p), 0.04,
                                     need_by_sev)
     u_kind, u_sev, u_adm = (streams.uniform(q, uid, ctr) for q in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT))
+    acute, follow = acute * season_acute[day], follow * season_chronic[day]
     follow_up = u_kind * (acute + follow) >= acute
     mix = np.array([p.severity_young, p.severity_middle, p.severity_old])[np.digitize(age, [15, 60])]
     acute_sev = (u_sev[:, None] > np.cumsum(mix, axis=1)[:, :-1]).sum(axis=1)
@@ -309,26 +316,25 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     assert np.array_equal(scaled, u_adm < np.clip(need_by_sev[expected] * scale, 0, 1))
 
 
-@settings(max_examples=200, deadline=None)
-@given(ids_lists, st.data())
-def test_allocate_beds_serves_priority_first_then_beds_outside_the_reserve(facilities, data):
-    fid = np.array(facilities, dtype=np.int64) % 6
-    n = len(fid)
-    pri = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
-    n_beds = np.array(data.draw(st.lists(st.floats(0, 6), min_size=6, max_size=6)))
-    occupied = np.floor(n_beds * np.array(data.draw(st.lists(st.floats(0, 1), min_size=6, max_size=6))))
-    occupied_priority = np.zeros(6)
-    reserved = np.array(data.draw(st.lists(st.floats(0, 0.5), min_size=6, max_size=6)))
-    fits = beds.allocate_beds(fid, pri, n_beds, occupied, occupied_priority, reserved)
-    # as a statement about counts: the k-th priority patient of a facility fits while k <= its whole free beds,
-    # then the k-th other patient while k <= whole free beds outside the reserve and left over by priority
-    free = np.floor(np.maximum(n_beds - occupied, 0) + 1e-9)
-    fits_pri = pri & (_stable_rank(fid, pri) < free[fid])
-    left = free - np.bincount(fid[fits_pri], minlength=6)
-    free_gen = np.minimum(np.floor(np.maximum(n_beds * (1 - reserved) - occupied, 0) + 1e-9), left)
-    expected = fits_pri | (~pri & (_stable_rank(fid, ~pri) < free_gen[fid]))
-    assert np.array_equal(fits, expected)
-    assert (np.bincount(fid[fits], minlength=6) <= free).all()  # never more patients than whole free beds
+@settings(max_examples=300, deadline=None)
+@given(st.booleans(), st.booleans(), st.integers(0, 30), st.floats(0, 40), st.floats(0, 10), st.floats(0, 40), st.floats(0, 45),
+       st.floats(0, 0.5), st.floats(0, 0.5), st.floats(0, 40), st.floats(0, 30))
+def test_admission_takes_emergencies_to_the_extra_beds_and_books_or_sends_away_the_rest(
+        emergency, priority, waited, occupied, occupied_priority, staffed, n_beds, reserved, extra, wait, max_wait):
+    d = beds.admission(emergency, priority, waited, occupied, occupied_priority, staffed, n_beds, reserved, extra, wait,
+                       max_wait)
+    taken = occupied + occupied_priority
+    if emergency:  # any bed, extra beds (加床) included, up to the ceiling (without priority, not the reserve left); never wait
+        ceiling = n_beds * (1 + extra) - (0 if priority else max(staffed * reserved - occupied_priority, 0))
+        assert d == (beds.ADMITTED if taken + 1 <= ceiling + 1e-9 else beds.TURNED_AWAY)
+        return
+    # a staffed bed free now: priority patients any, the others none of the reserve priority patients leave empty
+    in_reserve = min(occupied_priority, staffed * reserved)
+    free = staffed - taken if priority else staffed * (1 - reserved) - (taken - in_reserve)
+    if free >= 1 - 1e-9:
+        assert d == beds.ADMITTED
+    else:
+        assert d == (beds.BOOKED if waited + wait <= max_wait else beds.TURNED_AWAY)
 
 
 def test_stays_draw_lengths_and_down_referrals_by_tier():
@@ -439,13 +445,43 @@ def test_by_day_is_a_stable_sort_with_day_bounds(days):
 
 
 def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_left():
+    """Without seasons an onset's day is uniform over the days left, from its ONSET draw."""
     streams = Streams(2)
+    flat = seasons.SeasonParams((1.0,) * 12, (1.0,) * 12, (1.0,) * 12)
+    rates = (np.array([2.0, 2, 2, 2, 2]), 3.0, 3.0, 1.0, *seasons.season_weights(flat))
     rows, uid, k = np.array([7, 3, 9]), np.array([70, 30, 90]), np.array([2, 0, 3])
-    rep, offset = illness.onset_days(streams.key, rows, uid, k, 4, 100)
+    age, chronic = np.array([30.0, 30, 30]), np.zeros(3, dtype=np.uint8)  # acute onsets only
+    rep, offset = illness.onset_days(streams.key, rows, uid, k, age, chronic, *rates, 4, 265, 365)
     assert rep.tolist() == [7, 7, 9, 9, 9]
     nth = np.array([0, 1, 0, 1, 2])
     u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
     assert np.array_equal(offset, np.floor(u * 100).astype(np.uint16))
+
+
+def test_seasonal_onsets_fall_in_each_month_in_proportion_to_its_weight():
+    """A winter-heavy profile puts that share of a year's onsets in each month, for acute onsets
+    and chronic follow-ups by their own profiles; a county's visitors scale both."""
+    streams = Streams(3)
+    acute_by_month = (3.0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2)
+    chronic_by_month = (1.0,) * 6 + (2.0,) * 6
+    visitors = (1.0,) * 6 + (1.5,) + (1.0,) * 5  # July's tourists
+    rates = (np.array([2.0, 2, 2, 2, 2]), 3.0, 0.0, 1.0,
+             *seasons.season_weights(seasons.SeasonParams(acute_by_month, chronic_by_month, visitors)))
+    n = 40_000
+    rows, uid = np.arange(n), np.arange(n) + 10
+    months = np.array([seasons.month_of(d) for d in range(365)])
+    age = np.full(n, 30.0)
+    for chronic, by_month, rate in ((0, acute_by_month, 2.0), (1, chronic_by_month, 5.0)):
+        k = illness.onset_counts(streams.key, uid, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
+        _, offset = illness.onset_days(streams.key, rows, uid, k, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
+        weight = seasons.daily(by_month, normalise=True) * seasons.daily(visitors, normalise=False)
+        chronic_weight = seasons.daily(chronic_by_month, normalise=True) * seasons.daily(visitors, normalise=False)
+        expected_total = n * (2.0 * weight.sum() + (rate - 2.0) * chronic_weight.sum()) / 365
+        assert k.sum() == pytest.approx(expected_total, rel=0.02)
+        by_month_seen = np.bincount(months[offset], minlength=12) / len(offset)
+        mix = 2.0 * seasons.daily(acute_by_month, normalise=True) + (rate - 2.0) * seasons.daily(chronic_by_month, normalise=True)
+        want = np.bincount(months, weights=mix * seasons.daily(visitors, normalise=False), minlength=12)
+        assert np.allclose(by_month_seen, want / want.sum(), atol=0.006)
 
 
 def test_develop_chronic_adds_conditions_at_the_rise_in_prevalence():
@@ -624,10 +660,11 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     death_day = np.full(n, -5, dtype=np.int32)
     rows = rng.permutation(n)[: n // 2]
     streams = Streams(4)
+    decline = 0.02  # hazards falling from day 0: the draw is made 400 days on
     soon, days = demography.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
-                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0))
+                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0), decline)
     m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0)
-    at = np.array([lifetable.death_age(a, u, m, cum) for a, u in
+    at = np.array([lifetable.death_age_trending(a, u, m, cum, decline, day / population.DAYS_PER_YEAR) for a, u in
                    zip(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), strict=True)])
     expected = np.maximum(birth_day[rows] + np.floor(at * population.DAYS_PER_YEAR).astype(np.int64), day)
     assert np.array_equal(death_day[rows], expected)
@@ -654,30 +691,79 @@ def test_scatter_fill_and_scatter_from_assign_as_numpy_does(ids, dtype):
         assert np.array_equal(got, expected)
 
 
-def test_occupy_beds_takes_the_beds_of_those_who_fit_and_turns_the_rest_away():
+def test_admit_patients_keeps_the_wards_books_as_it_admits_books_and_sends_away():
     rng = np.random.default_rng(17)
-    n, nf, pool = 3_000, 12, 9_000
+    n, nf, pool, day = 3_000, 12, 9_000, 50
     eps = rng.permutation(pool)[:n]
-    fid, pri, fits = rng.integers(0, nf, n), rng.random(n) < 0.3, rng.random(n) < 0.8
+    fid, pri = rng.integers(0, nf, n), rng.random(n) < 0.3
+    severity = rng.integers(0, 4, pool).astype(np.int8)
     ftier = np.arange(nf) % 4
-    occupied, occupied_pri = rng.uniform(0, 40, nf), rng.uniform(0, 5, nf)  # stocks of a scaled county are fractional
-    admissions_today, by_tier = np.ones(nf), np.zeros(4)
+    county_ids = np.flatnonzero(ftier == 2)
+    n_beds = rng.uniform(0, 60, nf)
+    staffed = n_beds * rng.uniform(0.6, 1.0, nf)
+    occupied, occupied_pri = n_beds * rng.uniform(0, 0.9, nf), n_beds * rng.uniform(0, 0.3, nf)
+    waiting, waiting_pri = rng.integers(0, 20, nf).astype(float), np.zeros(nf)
+    reserved = np.where(ftier == 3, 0.25, 0.0)
+    own_list = reserved > 0
+    wait_general, wait_priority = rng.uniform(0, 20, nf), rng.uniform(0, 5, nf)
+    listed_day, listed_pri = np.full(pool, -1, dtype=np.int32), np.zeros(pool, dtype=bool)
+    on_list = eps[:200]  # patients coming back from a waiting list: they leave it first
+    listed_day[on_list] = day - 3
+    facility = np.full(pool, -1, dtype=np.int32)
+    facility[eps] = fid
+    waiting += np.bincount(fid[:200], minlength=nf)
+    admissions_today, by_tier, waited, emergencies = np.zeros(nf), np.zeros(4), np.zeros(4), np.zeros(2)
     fields = {name: np.full(pool, -3, dtype=dt) for name, dt in
               (("bed_facility", np.int32), ("admit_tier", np.int8), ("bed_since", np.int32), ("admit_day", np.int32))}
     has_referral = np.zeros(pool, dtype=bool)
-    before = occupied.copy(), occupied_pri.copy()
-    admitted, tier, away, away_tier = beds.occupy_beds(
-        eps, fid, pri, fits, ftier, 50, occupied, occupied_pri, admissions_today, by_tier, fields["bed_facility"],
-        fields["admit_tier"], fields["bed_since"], fields["admit_day"], has_referral)
-    assert np.array_equal(admitted, eps[fits]) and np.array_equal(tier, ftier[fid[fits]])
-    assert np.array_equal(away, eps[~fits]) and np.array_equal(away_tier, ftier[fid[~fits]])
-    # the stocks gain what a bincount of the admitted gives, added once per facility
-    assert np.array_equal(occupied, before[0] + np.bincount(fid[fits & ~pri], minlength=nf))
-    assert np.array_equal(occupied_pri, before[1] + np.bincount(fid[fits & pri], minlength=nf))
-    assert np.array_equal(admissions_today, 1 + np.bincount(fid[fits], minlength=nf))
-    assert np.array_equal(by_tier, np.bincount(ftier[fid[fits]], minlength=4))
-    assert np.array_equal(fields["bed_facility"][admitted], fid[fits]) and np.all(fields["admit_tier"][admitted] == tier)
-    assert np.all(fields["bed_since"][admitted] == 50) and np.all(fields["admit_day"][admitted] == 50)
-    assert np.array_equal(has_referral[admitted], pri[fits]) and not has_referral[away].any()
+    taken0 = occupied + occupied_pri
+    before = occupied.copy(), occupied_pri.copy(), waiting.copy() - np.bincount(fid[:200], minlength=nf)
+    decision, back = beds.admit_patients(
+        eps, fid, pri, day, severity, facility, listed_day, listed_pri, fields["bed_facility"], fields["admit_tier"],
+        fields["bed_since"], fields["admit_day"], has_referral, county_ids, ftier, occupied, occupied_pri, waiting, waiting_pri,
+        staffed, n_beds, reserved, own_list, wait_general, wait_priority, 0.2, 14.0, admissions_today, by_tier, waited,
+        emergencies)
+    admitted, booked, away = (eps[decision == d] for d in (beds.ADMITTED, beds.BOOKED, beds.TURNED_AWAY))
+    assert len(admitted) + len(booked) + len(away) == n
+    at = fields["bed_facility"][admitted]
+    assert np.array_equal(occupied, before[0] + np.bincount(at[~pri[decision == beds.ADMITTED]], minlength=nf))
+    assert np.array_equal(occupied_pri, before[1] + np.bincount(at[pri[decision == beds.ADMITTED]], minlength=nf))
+    assert np.array_equal(admissions_today, np.bincount(at, minlength=nf)) and by_tier.sum() == len(admitted)
+    assert waited.sum() == 3 * np.isin(admitted, on_list).sum()  # days waited by those admitted off a list
+    sev = severity[eps] >= illness.SERIOUS
+    assert emergencies.tolist() == [(sev & (decision == beds.ADMITTED)).sum(), (sev & (decision != beds.ADMITTED)).sum()]
+    # a county hospital passes patients to another county hospital; no other ward places anyone elsewhere
+    moved = facility[eps] != fid
+    assert (ftier[fid[moved]] == 2).all() and (ftier[facility[eps][moved]] == 2).all()
+    assert np.array_equal(at, facility[admitted]) and np.array_equal(fields["admit_tier"][admitted], ftier[at])
+    # electives never take an extra bed: at most the whole staffed beds free before; emergencies up to the ceiling
+    emergency = severity[admitted] >= illness.SERIOUS
+    assert (np.bincount(at[~emergency], minlength=nf) <= np.maximum(np.floor(staffed - taken0 + 1e-9), 0)).all()
+    assert (occupied + occupied_pri <= np.maximum(taken0, n_beds * 1.2) + 1e-9).all()
+    # the booked are on their ward's list (priority patients on their own where beds are reserved), back tomorrow or later
+    own = pri[decision == beds.BOOKED] & own_list[facility[booked]]
+    assert np.array_equal(waiting, before[2] + np.bincount(facility[booked][~own], minlength=nf))
+    assert np.array_equal(waiting_pri, np.bincount(facility[booked][own], minlength=nf))
+    assert (back[decision == beds.BOOKED] >= day + 1).all() and (back[decision != beds.BOOKED] == -1).all()
+    assert np.array_equal(listed_day[booked], np.where(np.isin(booked, on_list), day - 3, day))
+    assert (listed_day[admitted] == -1).all() and (listed_day[away] == -1).all()
+    assert np.array_equal(has_referral[admitted], pri[decision == beds.ADMITTED]) and not has_referral[away].any()
     untouched = np.setdiff1d(np.arange(pool), admitted)
     assert all(np.all(a[untouched] == -3) for a in fields.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0, 100), st.floats(1e-6, 1 - 1e-6), st.floats(0.001, 0.08), st.floats(0, 30))
+def test_a_falling_hazard_is_inverted_exactly_and_postpones_death(age, u, decline, years_on):
+    """``death_age_trending`` solves: the hazard integrated from ``age`` to the age of death, the
+    table's hazards falling by ``decline`` a year from the clock's start, equals -log(u); a faster
+    decline never brings death forward."""
+    m = lifetable.hazard_schedule(76.0)
+    cum = lifetable.cumulative_hazard(76.0)
+    died = lifetable.death_age_trending(age, u, m, cum, decline, years_on)
+    assert died >= lifetable.death_age(age, u, m, cum) - 1e-9
+    assert died >= lifetable.death_age_trending(age, u, m, cum, decline / 2, years_on) - 1e-9
+    if died < lifetable.MAX_AGE:
+        grid = np.linspace(min(age, lifetable.MAX_AGE - 1e-9), died, 20_001)
+        hazard = m[grid.astype(int).clip(0, lifetable.MAX_AGE - 1)] * np.exp(-decline * (years_on + grid - age))
+        assert np.trapezoid(hazard, grid) == pytest.approx(-np.log(u), rel=2e-3, abs=1e-6)

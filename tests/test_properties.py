@@ -60,6 +60,13 @@ LEVERS: dict[str, st.SearchStrategy] = {
     "behaviour.referral_bypass_penalty": st.floats(-5.0, 0.0),
     "behaviour.trust_social_weight": share,
     "illness.incidence_scale": st.floats(0.0, 3.0),
+    # staff changes re-staff the wards (beds themselves would leave patients above a lowered ceiling)
+    "facilities.county_nurses.0": st.floats(0.0, 3000.0),
+    "facilities.county_senior.1": st.floats(0.0, 500.0),
+    "facilities.township_junior": st.floats(0.0, 40.0),
+    "facilities.tertiary_nurses": st.floats(0.0, 2000.0),
+    "facilities.max_bed_wait_days": st.floats(0.0, 60.0),
+    "facilities.crowding_skill_loss": st.floats(0.0, 10.0),
 }
 
 
@@ -113,7 +120,12 @@ def check_stocks(m: CountyModel) -> None:
     assert (e.closed >= 0).all() and e.n_open >= 0
     assert abs(m.staff_balance) <= 1e-6 * max(m.staff.initial, 1.0), f"staff not conserved: {m.staff_balance}"
     assert (f.occupied >= -1e-9).all() and (f.occupied_priority >= -1e-9).all(), "negative bed occupancy"
-    assert (f.occupied + f.occupied_priority <= f.beds + 1e-9).all(), "more beds occupied than exist"
+    ceiling = f.beds * (1 + m.p.facilities.extra_bed_share)  # extra beds (加床) for emergencies
+    assert (f.occupied + f.occupied_priority <= ceiling + 1e-9).all(), "more beds occupied than beds and extra beds"
+    assert (f.waiting >= -1e-9).all() and (f.waiting_priority >= -1e-9).all(), "negative waiting list"
+    listed = e.open & (e.listed_day >= 0)
+    assert np.array_equal(np.bincount(e.facility[listed], minlength=len(f.tier)), f.waiting + f.waiting_priority), \
+        "waiting lists disagree with the patients on them"
     assert (f.backlog >= 0).all() and (f.backlog_priority >= 0).all(), "negative queue"
     for cadre in ("senior", "junior", "nurses", "village_doctors"):
         assert (getattr(f, cadre) >= -1e-9).all(), f"negative {cadre} staff"
@@ -137,12 +149,12 @@ def check_stocks(m: CountyModel) -> None:
         assert np.array_equal(getattr(e, name)[linked], getattr(r, name)[: r.n][ep_of >= 0]), f"episode {name} is stale"
 
 
-SHARE_COLUMNS = ("primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share",
-                 "contract_rate", *(f"occupancy_{t}" for t in TIERS))
+SHARE_COLUMNS = ("primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share", "contract_rate")
 
 
-def check_series(ts: pd.DataFrame) -> None:
-    """Daily money conservation and share bounds in the time series."""
+def check_series(ts: pd.DataFrame, extra_beds: float) -> None:
+    """Daily money conservation and share bounds in the time series; occupancy up to the extra
+    beds (加床) allowed above the beds."""
     flows = ts[["premiums", "subsidies", "oop"]].abs().sum(axis=1) + ts["provider_revenue"].abs() + ts["fund_change"].abs()
     # the residual is a difference of running totals, so allow rounding relative to the fund too
     scale = flows + 1e-9 * ts["fund_balance"].abs() + 1.0
@@ -150,19 +162,26 @@ def check_series(ts: pd.DataFrame) -> None:
     for col in SHARE_COLUMNS:
         v = ts[col].dropna()
         assert ((v >= 0) & (v <= 1 + 1e-9)).all(), f"{col} outside [0, 1]"
+    for t in TIERS:
+        v = ts[f"occupancy_{t}"]
+        assert ((v >= 0) & (v <= 1 + extra_beds + 1e-9)).all(), f"occupancy_{t} outside [0, 1 + extra beds]"
     for col in ("alive", "episodes_open", "deaths", "births", *(f"staff_{t}" for t in TIERS)):
         assert (ts[col] >= 0).all(), f"negative {col}"
 
 
-def check_summary(summary: dict) -> None:
-    """Every share and rate in the summary lies in [0, 1] (NaN when its denominator is empty)."""
+def check_summary(summary: dict, extra_beds: float) -> None:
+    """Every share and rate in the summary lies in [0, 1] (NaN when its denominator is empty),
+    occupancy up to the extra beds."""
     # (two_week_visit_rate is visits per person in 14 days, not a share: NHSS definition)
     scalars = ("primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share",
                "referral_attendance", "bypass_share", "oop_share", "drug_share",
                "service_revenue_share", "revisit_rate", "contract_rate")
-    values = [(k, summary[k]) for k in scalars] + [(f"bed_occupancy.{t}", v) for t, v in summary["bed_occupancy"].items()]
+    values = [(k, summary[k]) for k in scalars] + [(f"turnaway_share.{t}", v) for t, v in summary["turnaway_share"].items()]
     for key, v in values:
         assert math.isnan(v) or 0.0 <= v <= 1.0 + 1e-9, f"{key} = {v} outside [0, 1]"
+    for t, v in summary["bed_occupancy"].items():
+        assert 0.0 <= v <= 1.0 + extra_beds + 1e-9, f"bed_occupancy.{t} = {v} outside [0, 1 + extra beds]"
+    assert all(math.isnan(w) or w >= 0 for w in summary["bed_wait_days"].values())
     assert summary["deaths"] >= 0 and summary["population"] >= 0
     assert math.isnan(summary["two_week_visit_rate"]) or summary["two_week_visit_rate"] >= 0
     assert all(w >= 0 for w in summary["mean_wait_days"].values())
@@ -176,8 +195,8 @@ def test_invariants_hold_under_random_levers(case) -> None:
     m = run_checked(scn, seed, days, live)
     ts = timeseries(m)
     assert len(ts) == days
-    check_series(ts)
-    check_summary(summarize(m, ts))
+    check_series(ts, m.p.facilities.extra_bed_share)
+    check_summary(summarize(m, ts), m.p.facilities.extra_bed_share)
 
 
 @settings(max_examples=8, deadline=None)
@@ -213,8 +232,8 @@ def test_invariants_at_extreme_levers(corner: str, regime: str) -> None:
         scn = with_value(scn, path, value)
     m = run_checked(scn, 11, 62, [])
     ts = timeseries(m)
-    check_series(ts)
-    check_summary(summarize(m, ts))
+    check_series(ts, m.p.facilities.extra_bed_share)
+    check_summary(summarize(m, ts), m.p.facilities.extra_bed_share)
 
 
 @pytest.mark.parametrize("regime", ["ffs", "capitation", "drg"])
@@ -225,8 +244,8 @@ def test_invariants_across_year_end(regime: str) -> None:
         scn = with_value(scn, path, value)
     m = run_checked(scn, 7, 372, [(200, "policy.reserved_bed_share", 0.25), (300, "staff.transfer_seniors_to_townships", 5)])
     ts = timeseries(m)
-    check_series(ts)
-    check_summary(summarize(m, ts))
+    check_series(ts, m.p.facilities.extra_bed_share)
+    check_summary(summarize(m, ts), m.p.facilities.extra_bed_share)
     assert ts["episodes_opened"].iloc[-1] > ts["episodes_opened"].iloc[364], "no onsets drawn for year 2"
 
 

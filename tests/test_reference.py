@@ -114,20 +114,23 @@ def test_residents_are_mesa_agents_driven_by_their_own_step():
 # pure functions of the facilities' arrays and of parameters), their parameters' typed views and
 # constants, and the world's data structures and builders. No stage, batch kernel or method.
 ALLOWED = {
-    "beds": {"BedParams", "bed_tables", "free_beds", "moved_discharge_day", "stay", "stay_terms", "unreserved_beds"},
+    "beds": {"ADMITTED", "BOOKED", "TURNED_AWAY", "BedParams", "admission", "booked_day", "crowding_cost", "free_beds", "likely_wait",
+             "moved_discharge_day", "open_wards", "place", "rebuild_beds", "stay", "stay_terms", "ward_tables"},
     "billing": {"BillingParams", "bed_day_prices", "bed_days", "merged_readmission", "oop_tables", "provider_cost", "stay_bill",
                 "stay_bill_terms", "visit_bill", "visit_kind", "visit_parts", "visit_prices"},
     "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "readmitted", "referral_tier", "returns",
              "treatment_works", "triaged"},
     "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
-               "expected_oop", "perceived_quality", "slot_tables"},
+               "cost_units", "home_pathways", "perceived_quality", "slot_tables", "up_slots"},
     "contracts": {"ContractParams", "contracted"},
-    "demography": {"DemographyParams", "MONTH", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
+    "demography": {"DemographyParams", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
                    "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
     "episodes": {"EpisodePool", "Outcome", "Stage"},
     "facilities": {"AGENT_CLASS", "Facility", "FacilityState"},
-    "illness": {"IllnessParams", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule", "poisson_cdf",
+    "illness": {"SERIOUS", "IllnessParams", "episode_rates", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule",
+                "poisson_cdf",
                 "rate_params", "rates_differ", "year_left"},
+    "seasons": {"YEAR", "month_starts"},
     "lifetable": {"AGE_GROUPS", "age_group", "cumulative_hazard", "hazard_schedule", "period_life_expectancy"},
     # payment's rules over the world's arrays and its state (a world data structure each model keeps)
     "payment": {"PaymentParams", "PaymentState", "budget_rate", "consortium_settles", "daily_budget", "daily_premiums",
@@ -135,7 +138,8 @@ ALLOWED = {
                 "year_end"},
     "population": {"FEMALE_SHARE", "age_on", "generate_residents"},
     "queues": {"QueueParams", "open_queues", "queue_tables", "serve"},
-    "staff": {"StaffParams", "monthly_flows", "salaries", "skill", "staff_balance", "staff_tables", "trained", "transfer"},
+    "staff": {"StaffParams", "monthly_flows", "restaff", "salaries", "skill", "staff_balance", "staff_tables", "trained",
+              "transfer"},
     "streams": {"Streams"},
 }
 
@@ -184,13 +188,14 @@ def test_with_beds_to_spare_the_reference_repeats_the_engine_day_by_day():
 
 def test_levers_on_a_timeline_act_alike_in_both_across_a_year():
     """Levers (a day-0 lever, capitation, onset rates redrawn mid-year and at the new year,
-    contract rates, seniors on loan, approved posts) and the new year (chronic conditions, rows
+    contract rates, seniors on loan, approved posts, township staff and county beds) and the new year (chronic conditions, rows
     of the dead given to newborns, the year's onsets, contracts renewed, risk sharing) with beds to
     spare: the same runs day by day. The conservation residual is rounding noise of each model's
     own order of sums (a consortium account makes it ~1e-9 here), so each is held to zero instead."""
     events = ((0, "policy.reserved_slot_share", 0.3), (30, "payment.regime", "capitation"),
               (60, "illness.incidence_scale", 1.3), (90, "policy.contract_rate", 0.6),
               (100, "staff.transfer_seniors_to_townships", 46), (120, "staff.approved_primary_posts", 212),
+              (150, "facilities.township_junior", 14.0), (200, "facilities.county_beds", [160_000.0, 70_000.0]),
               (365, "illness.incidence_scale", 1.1))
     s = _ample_beds().model_copy(update={"timeline": [TimelineEvent(day=d, path=p, value=v) for d, p, v in events]})
     engine = CountyModel(s, rng=2, population=1_500)

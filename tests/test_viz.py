@@ -1,329 +1,340 @@
-"""The Solara visual without a browser: the model it steers, its figures, and its components
-rendered with ``solara.render`` (clicks and slider moves go through the widgets)."""
+"""The visual without a browser: the session it steers, the what-if, the map's geometry, the
+translations, the export, and its components rendered with ``solara.render`` (clicks, slider
+changes and map events go through the widgets)."""
 
 from __future__ import annotations
 
+import json
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import ipyvuetify as v
-import ipywidgets
 import numpy as np
+import pandas as pd
 import pytest
 import solara
-from mesa.visualization.utils import force_update, update_counter
 from reformsim.experiments import cmd_viz
 from reformsim.experiments.cli import main as cli_main
-from reformsim.model.params import Scenario, with_value
-from reformsim.viz import app, compare, components
-from reformsim.viz.figures import network_figure, series_spec, stack_spec, to_png
-from reformsim.viz.i18n import LANGUAGES, TEXT, lang, t
-from reformsim.viz.vizmodel import (
-    LEVERS,
-    SCENARIO_ENV,
-    VizModel,
-    current_targets,
-    get_path,
-    money_series,
-    target_status,
+from reformsim.model.model import CountyModel
+from reformsim.model.params import Scenario, get_path, with_value
+from reformsim.model.scenario import builtin_names, load_scenario
+from reformsim.viz import (
+    compare,
+    export,
+    facts,
+    figures,
+    maplayout,
+    names,
+    projection,
+    simulator,
+    whatif,
 )
+from reformsim.viz.controls import Setup
+from reformsim.viz.explain import LEVER_HELP, SCENARIO_INFO
+from reformsim.viz.flows import FlowTracker
+from reformsim.viz.i18n import LANGUAGES, lang, t
+from reformsim.viz.levers import LEVER_BY_KEY, LEVERS
+from reformsim.viz.session import Session
+from reformsim.viz.text import TEXT
 
-POP = 8_000
+POP = 6_000
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+PROPER = {"DRG", "PNG", "CSV", "TOML", "Parquet", "TCM"}  # names that stay as they are in Chinese
 
 
 @pytest.fixture(autouse=True)
 def english():
-    """Each test starts in English with the default facility selection."""
     lang.set("en")
-    components.selected_facility.set(None)
     yield
     lang.set("en")
 
 
 @pytest.fixture(scope="module")
-def stepped() -> VizModel:
-    """A small model 60 days in (read-only for the tests that use it)."""
-    m = VizModel("baseline", POP, 2)
-    for _ in range(60):
-        m.step()
-    return m
+def stepped() -> Session:
+    """A small county 60 days in (read-only for the tests that use it)."""
+    s = Session("baseline", POP, 2)
+    s.step(60)
+    return s
 
 
-def auto(fn, model):
-    """Render a plain function of the model the way SolaraViz does: again on every update_counter change."""
+@pytest.fixture
+def short_projections(monkeypatch):
+    """What-ifs of 60 days: the mechanics are the same, the tests quicker."""
+    monkeypatch.setattr(projection, "DAYS", 60)
 
-    @solara.component
-    def Wrapped():
-        update_counter.get()
-        return fn(model)
 
-    return Wrapped()
+def eventually(check, timeout: float = 30.0):
+    """``check()`` once it is truthy: a what-if's thread may be drawing when an event comes, and
+    then the event's redraw is done by that thread, a moment later."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return result
 
 
 def texts(rc, cls: str) -> list[str]:
     """Text of the widgets with CSS class ``cls`` (solara.Text spans and solara.HTML blocks)."""
-    spans = ["".join(map(str, w.children)) for w in rc.find(v.Html, class_=cls).widgets]
+    spans = ["".join(map(str, w.children)) for w in rc.find(v.Html).widgets if cls in (w.class_ or "").split()]
     blocks = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if cls in w.attributes.get("class", "").split()]
     return spans + blocks
 
 
-# ---------------------------------------------------------------------- model side
-def test_translations_are_complete_and_distinct():
+def vue(rc, prop: str):
+    """The one Vue-template widget of a render with the property ``prop`` (the map, the levers)."""
+    found = [w for w in rc.find(v.VuetifyTemplate).widgets if prop in w.trait_names()]
+    assert len(found) == 1, [type(w) for w in found]
+    return found[0]
+
+
+# ---------------------------------------------------------------------- words
+def test_every_label_is_translated():
     for key, labels in TEXT.items():
-        assert len(labels) == len(LANGUAGES), key
-        assert all(s.strip() for s in labels), key
-        assert re.search(r"[\u4e00-\u9fff]", labels[1]) or key in ("side_a", "side_b"), f"{key}: no Chinese"
+        assert len(labels) == len(LANGUAGES) and all(s.strip() for s in labels), key
+        latin = set(LATIN_WORD.findall(re.sub(r"\{[^}]*\}", "", labels[1]))) - PROPER  # placeholders aside
+        assert CJK.search(labels[1]) or key in ("side_a", "side_b", "side_title", "download_png"), key
+        assert not latin or key in ("font_missing",), f"{key}: English in the Chinese label: {latin}"
+    assert set(LEVER_HELP) == set(LEVER_BY_KEY) and set(SCENARIO_INFO) == set(builtin_names())
     with pytest.raises(KeyError):
         t("no_such_label")
+
+
+def test_scenarios_facilities_and_timelines_read_in_chinese():
+    for name in builtin_names():
+        scenario = load_scenario(name)
+        shown = [names.scenario_title(name, "zh"), names.scenario_description(name, scenario, "zh"),
+                 *names.timeline_lines(scenario, "zh")]
+        for text in shown:
+            assert not set(LATIN_WORD.findall(text)) - PROPER, (name, text)
+    county = CountyModel(Scenario(), rng=1, population=POP).county
+    for name in county.name:
+        assert not set(LATIN_WORD.findall(names.facility_name(name, "zh"))) - PROPER, name
+        assert not set(LATIN_WORD.findall(names.facility_label(name, "zh"))) - PROPER, name
+    assert names.facility_name("Township 3", "zh") == "第3乡镇卫生院"
+    assert names.facility_name("Township 3", "en") == "Township 3"
 
 
 def test_every_lever_path_exists_and_accepts_its_range():
     s = Scenario()
     for lever in LEVERS:
-        get_path(s, lever.path)  # raises if the path is wrong
-        values = lever.options if lever.kind == "select" else (lever.lo, lever.hi)
-        for value in values:
-            model_value = int(value) if lever.kind == "int" else value
-            assert get_path(with_value(s, lever.path, model_value), lever.path) == model_value
+        get_path(s, lever.path)
+        for value in (lever.options if lever.kind == "select" else (lever.lo, lever.hi)):
+            value = int(value) if lever.kind == "int" else value
+            assert get_path(with_value(s, lever.path, value), lever.path) == value
 
 
-def test_vizmodel_takes_keyword_arguments_and_a_text_seed():
-    m = VizModel(scenario_name="baseline", population=3_000, rng="7")
-    assert m.seed == 7 and m.scenario_name == "baseline"
-    assert m.res.n == pytest.approx(3_000, rel=0.05)
+# ---------------------------------------------------------------------- the session
+def test_a_lever_applies_from_the_next_day_and_is_recorded():
+    s = Session("baseline", POP, 1)
+    s.step(5)
+    before, after = s.set_lever(LEVER_BY_KEY["transfer_seniors"], 46.0)
+    assert before == [] and after == [("staff.transfer_seniors_to_townships", 46)]
+    assert s.values()["transfer_seniors"] == 46 and s.model.p.staff.transfer_seniors_to_townships == 0  # pending
+    s.set_lever(LEVER_BY_KEY["payment_regime"], "drg")
+    s.set_lever(LEVER_BY_KEY["payment_regime"], "ffs")  # back to the value in force: nothing pending
+    assert list(s.pending) == ["staff.transfer_seniors_to_townships"]
+    s.step(1)
+    assert s.model.p.staff.transfer_seniors_to_townships == 46 and not s.pending
+    assert [(c.day, c.path) for c in s.changes] == [(5, "staff.transfer_seniors_to_townships")]
+    assert s.marks == [(5, "staff.transfer_seniors_to_townships")]
+    with pytest.raises(ValueError):
+        s.set_lever(LEVER_BY_KEY["payment_regime"], "bribes")
 
 
-def test_levers_apply_from_today_and_are_logged():
-    m = VizModel("baseline", POP, 1)
-    for _ in range(5):
-        m.step()
-    m.apply_lever("transfer_seniors", 46)
-    assert m.p.staff.transfer_seniors_to_townships == 46
-    towns = m.county.kind == "township"
-    assert m.fac.loan[towns].sum() == pytest.approx(46 * m.scale)  # the model scales full-county doctors
-    assert m.fac.loan[m.fac.tier == 2].sum() == pytest.approx(-46 * m.scale)
-    assert m.staff_balance == pytest.approx(0.0, abs=1e-6)
-    m.apply_lever("payment_regime", "drg")
-    m.apply_lever("township_inpatient_ratio", 0.93)
-    assert m.p.payment.regime == "drg" and m.p.insurance.resident.inpatient_ratio[1] == pytest.approx(0.93)
-    assert [(d, k) for d, k, _ in m.lever_log] == [(5, "transfer_seniors"), (5, "payment_regime"),
-                                                   (5, "township_inpatient_ratio")]
-    assert m.base_scenario.payment.regime == "ffs"  # the scenario itself is untouched
-    with pytest.raises(ValueError, match="inpatient_ratio"):
-        m.apply_lever("township_inpatient_ratio", 1.5)
-
-
-def test_timeline_changes_reach_the_lever_values_and_the_log():
-    m = VizModel("sanming", 5_000, 1)
-    version = m.lever_version
-    assert m.lever_values["drug_markup"] == pytest.approx(0.15) and m.lever_values["payment_regime"] == "ffs"
-    for _ in range(366):  # the reform's timeline applies from day 365
-        m.step()
-    assert m.p.prices.drug_markup == 0.0 and m.p.payment.regime == "capitation"
-    for lever in LEVERS:
-        assert m.lever_values[lever.key] == get_path(m.p, lever.path), lever.key
-    assert {(365, "drug_markup", 0.0), (365, "payment_regime", "capitation")} <= set(m.lever_log)
-    assert m.lever_version > version
+def test_the_exported_scenario_reproduces_the_session_with_reformsim_run(tmp_path):
+    """Changes on day 0, on a reform's own day and pending ones: `reformsim run` on the saved file
+    gives the session's daily series bit for bit."""
+    s = Session("chuxiong_five_ones", POP, 3)
+    s.set_lever(LEVER_BY_KEY["contract_rate"], 0.5)
+    s.step(365)
+    s.set_lever(LEVER_BY_KEY["transfer_seniors"], 100)
+    s.set_lever(LEVER_BY_KEY["drug_markup"], 0.05)
+    s.step(20)
+    s.set_lever(LEVER_BY_KEY["reserved_slots"], 0.3)
+    toml = export.scenario_toml(s)
+    command = toml.splitlines()[0]
+    assert command == f"# reformsim run --scenario session.toml --seed 3 --years {385 / 365:.6g}"
+    (tmp_path / "session.toml").write_text(toml)
+    args = command.removeprefix("# reformsim ").replace("session.toml", str(tmp_path / "session.toml")).split()
+    assert cli_main([*args, "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    ran = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    (tmp_path / "session.parquet").write_bytes(export.run_parquet(s))
+    session = pd.read_parquet(tmp_path / "session.parquet")
+    pd.testing.assert_frame_equal(session, ran.drop(columns=[c for c in ran if c not in session]))
+    assert pd.read_csv(pd.io.common.BytesIO(export.run_csv(s)))["day"].iloc[-1] == 384
 
 
 def test_flows_follow_the_referral_hierarchy(stepped):
-    tier = stepped.fac.tier
-    up_i, up_j = np.nonzero(stepped.flow_up)
-    assert len(up_i) > 0 and (tier[up_j] > tier[up_i]).all() and (tier[up_i] < 3).all()
-    # every upward flow is a referral someone wrote (flows fade, so they are at most the count)
-    assert stepped.flow_up.sum() <= sum(stepped.datacollector.model_vars["referrals_up"])
-    down_i, down_j = np.nonzero(stepped.flow_down)
+    tier = stepped.model.county.tier
+    flows = stepped.flows.current(stepped.day)
+    up_i, up_j = np.nonzero(flows["flow_up"])
+    assert len(up_i) > 0 and (tier[up_j] > tier[up_i]).all()
+    assert flows["flow_up"].sum() <= sum(stepped.model.datacollector.model_vars["referrals_up"])
+    down_i, down_j = np.nonzero(flows["flow_down"])
     assert (tier[down_j] < tier[down_i]).all()
-    by_i, by_j = np.nonzero(stepped.flow_bypass)
+    by_i, by_j = np.nonzero(flows["flow_bypass"])
     assert len(by_i) > 0 and (tier[by_j] >= 2).all() and (tier[by_i] <= 1).all()
-    assert stepped.visits_recent.sum() > 0 and len(stepped.visits_history) == 60
+    assert stepped.visits.shape == (60, stepped.model.county.n_facilities) and stepped.visits[-1].sum() > 0
+    assert not any(issubclass(cls, CountyModel) for cls in (Session, FlowTracker))  # the engine is not subclassed
 
 
-def test_targets_and_money_are_consistent_with_the_model(stepped):
-    tv = current_targets(stepped)
-    assert 0 < tv["primary_visit_share"] < 1 and 0 < tv["county_internal_visit_share"] <= 1
-    assert target_status(tv["primary_visit_share"], "primary_visit_share") == (tv["primary_visit_share"] >= 0.65)
-    assert target_status(float("nan"), "life_expectancy") is None
-    m = money_series(stepped)
-    assert len(m["fund_balance"]) == stepped.steps
-    assert m["fund_balance"][-1] * 1e6 == pytest.approx(float(stepped.ledger.fund.sum()))
-    assert np.nanmax(m["oop_share"]) <= 1.0
+def test_whole_county_figures_are_whole_numbers(stepped):
+    town = int(np.flatnonzero(stepped.model.county.kind == "township")[0])
+    rows = dict(facts.facility_rows(stepped, town))
+    assert rows[t("doctors")].split(" / ")[0] == "3"  # a township's 3 senior doctors (0.03 in this county)
+    for label in (t("visits_today"), t("capacity"), t("nurses")):
+        assert re.fullmatch(r"[\d,]+", rows[label]), (label, rows[label])
+    assert facts.whole_county_factor(stepped, town) == pytest.approx(1 / stepped.model.scale)
 
 
-def test_figures_draw(stepped):
-    png = to_png(network_figure(stepped, 3))
-    assert png[:4] == b"\x89PNG"
-    png2 = to_png(network_figure(stepped, stepped.county.lead_hospital))
-    assert png2 != png  # the selection ring moved
-    spec = series_spec({"x": np.linspace(0, 1, 2000)}, target=0.5, marks=[10], percent=True)
-    assert len(spec["data"]["values"]) <= 201 and spec["data"]["values"][-1]["day"] == 1999
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["line", "rule", "rule"]
-    stack = stack_spec([spec, spec], columns=2)
-    assert stack["columns"] == 2 and all("$schema" not in p for p in stack["concat"])
+# ---------------------------------------------------------------------- the what-if
+def test_the_projection_with_the_change_is_what_the_session_then_does(short_projections):
+    s = Session("baseline", POP, 4)
+    s.step(30)
+    w = whatif.WhatIf(s)
+    with s.lock:
+        without, with_ = s.set_lever(LEVER_BY_KEY["no_referral_penalty"], 0.4)
+        request = w.ask(("insurance.resident.no_referral_penalty", 0.4), without, with_)
+    for future in w.submit(request, request.seeds):
+        future.result(timeout=120)
+    s.step(60)
+    done = figures.daily_columns(s.model)
+    assert request.main_ready() and request.band_done() == whatif.BAND_SEEDS
+    for key in projection.COLUMNS:  # the session's seed: the future it projected is the one that happened
+        np.testing.assert_array_equal(request.result("with", None)[key], done[key])
+    differs = [k for k in projection.COLUMNS if not np.array_equal(request.result("without", None)[k], done[k], equal_nan=True)]
+    assert "oop_inpatient" in differs
+    other = request.result("with", request.seeds[1])
+    assert not np.array_equal(other["visits_village"], done["visits_village"])  # another seed, another future
+    rows = request.tradeoffs()
+    assert set(rows) == set(figures.TRADEOFFS) and not any(lo > hi for _, _, lo, hi in rows.values())
+    # a second change while paused: its "without" is the first change's "with", not run again
+    with s.lock:
+        without2, with2 = s.set_lever(LEVER_BY_KEY["drug_markup"], 0.0)
+        second = w.ask(("prices.drug_markup", 0.0), without2, with2)
+    assert second.without == () and second.day == 90
 
 
-def test_compare_same_scenario_is_identical_and_a_lever_shows_up():
-    cmp = compare.Comparison.start("baseline", "baseline", 5_000, 4)
-    cmp.step(20)
-    assert all(np.nan_to_num(d).max() == 0 and np.nan_to_num(d).min() == 0 for d in cmp.differences().values())
-    cmp.b.apply_lever("no_referral_penalty", 0.4)
-    cmp.b.apply_lever("county_inpatient_ratio", 0.4)
-    cmp.step(30)
-    diff = cmp.differences()
-    assert np.nanmax(np.abs(diff["oop_share"])) > 0
-    assert cmp.a.steps == cmp.b.steps == 50
+def test_a_projection_nobody_needs_is_called_off():
+    s = Session("baseline", POP, 5)
+    future, slot = projection.submit(projection.engine_state(s.model), (), None)
+    deadline = time.monotonic() + 120
+    while not future.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    projection.call_off(future, slot)
+    assert future.result(timeout=60) is None  # stopped within a month of simulated days, not five years
+
+
+# ---------------------------------------------------------------------- the map
+def test_map_layout_keeps_facilities_apart_and_the_tertiary_hospital_off_the_map(stepped):
+    county = stepped.model.county
+    lay = maplayout.layout(county)
+    assert ((lay.x >= 0) & (lay.x <= maplayout.WIDTH) & (lay.y >= 0) & (lay.y <= maplayout.HEIGHT)).all()
+    distance = np.hypot(lay.x - lay.centre[0], lay.y - lay.centre[1])
+    assert (distance[lay.offmap] > lay.radius).all() and (distance[~lay.offmap] <= lay.radius + 1).all()
+    seat = np.flatnonzero(np.isin(county.kind, ("county", "community")))
+    biggest = maplayout.node_radii(np.ones(1))[0]
+    for a in seat:  # the seat's facilities no longer hide under each other
+        for b in seat[seat > a]:
+            assert np.hypot(lay.x[a] - lay.x[b], lay.y[a] - lay.y[b]) > biggest, (county.name[a], county.name[b])
+    town = np.flatnonzero(county.kind == "township")
+    lead = county.lead_hospital
+    true = np.arctan2(county.y[town] - county.y[lead], county.x[town] - county.x[lead])
+    shown = np.arctan2(-(lay.y[town] - lay.centre[1]), lay.x[town] - lay.centre[0])
+    np.testing.assert_allclose(np.cos(true - shown), 1.0, atol=1e-9)  # townships keep their direction
+
+
+def test_map_links_aggregate_villages_through_their_township(stepped):
+    county = stepped.model.county
+    drawn = maplayout.links(county, stepped.flows.current(stepped.day))
+    assert drawn and all(kind in ("flow_up", "flow_down", "flow_bypass") for kind, *_ in drawn)
+    for _, o, d, _ in drawn:
+        assert o != d
+        if county.tier[d] >= 2:
+            assert county.tier[o] >= 1, "a village's flow to the seat is drawn from its township"
+    paths = maplayout.arrow_paths(maplayout.layout(county), maplayout.node_radii(stepped.visits[-1]), drawn)
+    assert len(paths) == len(drawn) and all(re.fullmatch(r"M[\d.,-]+ Q[\d.,-]+ [\d.,-]+", p["d"]) for p in paths)
 
 
 # ---------------------------------------------------------------------- components
-def test_target_cards_show_values_status_and_translate(stepped):
-    box, rc = solara.render(auto(components.TargetCards, stepped), handle_error=False)
-    values = texts(rc, "target-value")
-    # the shares are measured from the first day; life expectancy needs a simulated year
-    assert len(values) == 3 and all(re.match(r"\d+\.\d%", s) for s in values[:2]) and values[2] == "—"
-    status = texts(rc, "target-status")
-    assert len(status) == 3 and set(status[:2]) <= {"met", "not met"} and status[2] == t("no_data")
-    assert rc.find(v.Card, children=[t("primary_visit_share")]) is not None
+def test_simulator_steps_changes_a_lever_and_follows_the_map(short_projections):
+    box, rc = solara.render(simulator.Simulator(Setup("baseline", POP, 1)), handle_error=False)
+    assert texts(rc, "target-status") == [t("no_data"), t("no_data"), t("measuring")]
+    rc.find(v.Btn, class_="run-step").widget.click()
+    assert "Day 10 " in texts(rc, "reformsim-day")[0]
+    levers = vue(rc, "levers")
+    levers.vue_change({"key": "drug_markup", "value": 0.0})
+    assert any(lv["key"] == "drug_markup" and lv["pending"] for lv in levers.levers)
+    assert "Drug mark-up" in eventually(lambda: texts(rc, "whatif-ready"), 120)[0]
+    themap = vue(rc, "arrows")
+    town = next(n["fid"] for n in json.loads(themap.nodes) if n["kind"] == "township")
+    themap.vue_hover(town)
+    tip = eventually(lambda: themap.tip)
+    assert tip["title"].startswith("Township") and tip["rows"][0][0] == t("visits_today")
+    themap.vue_select(town)
+    assert eventually(lambda: texts(rc, "facility-title")[0].startswith("Township"))
     lang.set("zh")
-    status = texts(rc, "target-status")
-    assert len(status) == 3 and set(status[:2]) <= {"达标", "未达标"}
-    assert any("基层就诊率" in str(w.children) for w in rc.find(v.CardTitle).widgets)
+    assert eventually(lambda: texts(rc, "facility-title")[0].startswith("第"))
+    assert CJK.search(texts(rc, "reformsim-day")[0])
     rc.close()
 
 
-def test_cards_change_as_the_model_steps():
-    m = VizModel("baseline", 5_000, 3)
-    box, rc = solara.render(auto(components.TargetCards, m), handle_error=False)
-    assert texts(rc, "target-value")[0] == "—"
-    for _ in range(10):
-        m.step()
-    force_update()
-    assert texts(rc, "target-value")[0] != "—"
-    assert "Day 10" in texts(rc, "reformsim-day")[0]
-    rc.close()
+def test_compare_steps_both_sides_in_lockstep_and_names_the_changes():
+    cmp = compare.Comparison("baseline", "baseline", 5_000, 4)
+    cmp.step(20)
+    a, b = cmp.series(cmp.a), cmp.series(cmp.b)
+    assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in compare.COMPARED)
+    cmp.b.set_lever(LEVER_BY_KEY["no_referral_penalty"], 0.4)
+    assert compare.side_heading("B", cmp.b) == t("side_changed", side="B", scenario="Pre-reform baseline",
+                                                  levers=names.lever_label("no_referral_penalty"))
+    cmp.step(30)
+    a, b = cmp.series(cmp.a), cmp.series(cmp.b)
+    assert cmp.day == 50 and np.nanmax(np.abs(b["oop_share"] - a["oop_share"])) > 0
 
 
-def test_lever_panel_slider_and_select_change_the_model():
-    m = VizModel("baseline", 5_000, 1)
-    box, rc = solara.render(auto(components.LeverPanel, m), handle_error=False)
-    sliders = rc.find(v.Slider).widgets
-    assert len(sliders) == sum(lv.kind != "select" for lv in LEVERS)
-    sliders[0].v_model = 46  # senior doctors (full-county equivalent)
-    assert m.lever_values["transfer_seniors"] == 46
-    assert m.p.staff.transfer_seniors_to_townships == 46
-    assert any(f"46 (= {46 * m.scale:.1f}" in s for s in texts(rc, "lever-label"))
-    regime = rc.find(v.Select, label=t("payment_regime")).widget
-    regime.v_model = t("capitation")
-    assert m.p.payment.regime == "capitation"
-    rc.close()
-
-
-def test_lever_panel_follows_the_timeline_and_redraws_only_then(tmp_path, monkeypatch):
-    scenario = tmp_path / "early.toml"
-    scenario.write_text('[[timeline]]\nday = 3\npath = "prices.drug_markup"\nvalue = 0.05\n')
-    m = VizModel(str(scenario), 5_000, 1)
-    redraws = []  # the panel draws its heading once per redraw
-    heading = components.heading
-    monkeypatch.setattr(components, "heading", lambda text, level=3: redraws.append(text) or heading(text, level))
-    box, rc = solara.render(app.LeverPanelFollowingModel(m), handle_error=False)
-    assert f"{t('drug_markup')}: 15%" in texts(rc, "lever-label") and len(redraws) == 1
-    m.step()
-    force_update()  # a new frame, as the play loop asks for: no lever moved, no redraw
-    assert len(redraws) == 1
-    for _ in range(4):
-        m.step()
-    force_update()
-    assert f"{t('drug_markup')}: 5%" in texts(rc, "lever-label") and len(redraws) == 2
-    assert [(d, k) for d, k, _ in m.lever_log] == [(3, "drug_markup")]
-    rc.close()
-
-
-def test_map_and_facility_panel_follow_the_selection(stepped):
-    box, rc = solara.render(auto(components.FacilityPanel, stepped), handle_error=False)
-    assert "County People's Hospital" in rc.find(v.Select).widget.v_model
-    before = texts(rc, "facility-facts")
-    assert "Visits today" in before[0]
-    township = int(np.flatnonzero(stepped.county.kind == "township")[0])
-    name = next(k for k, fid in components.facility_choices(stepped).items() if fid == township)
-    rc.find(v.Select).widget.v_model = name
-    assert components.selected_facility.value == township
-    assert texts(rc, "facility-facts") != before
-    rc.close()
-    box, rc = solara.render(auto(components.NetworkMap, stepped), handle_error=False)
-    img = rc.find(ipywidgets.Image).widget
-    assert "reformsim-map-img" in img._dom_classes and bytes(img.value)[:4] == b"\x89PNG"
-    rc.close()
-
-
-def test_series_panels_render_one_vega_view_each(stepped):
-    for fn in (components.TargetSeries, components.MoneySeries):
-        box, rc = solara.render(auto(fn, stepped), handle_error=False)
-        spec = rc.find(solara.widgets.VegaLite).widget.spec
-        assert len(spec["concat"]) == 3 and all(p["data"]["values"] for p in spec["concat"])
-        assert spec["concat"][0]["data"]["values"][-1]["day"] == stepped.steps - 1
-        rc.close()
-
-
-def test_compare_panel_steps_both_models_in_lockstep():
-    compare.comparison.set(None)
-    m = VizModel("baseline", 5_000, 5)
-    box, rc = solara.render(compare.ComparePanel(m), handle_error=False)
-    cmp = compare.comparison.value
-    assert cmp is not None and cmp.a.seed == cmp.b.seed == 5
-    rc.find(v.Btn, class_="compare-step").widget.click()
-    assert cmp.a.steps == cmp.b.steps == compare.days_per_step.value
-    assert f"Day {cmp.a.steps}" in texts(rc, "compare-day")[0]
-    diffs = rc.find(solara.widgets.VegaLite).widget.spec["concat"]
-    assert len(diffs) == 8 and all(p["data"]["values"] for p in diffs)
-    rc.close()
-    compare.comparison.set(None)
-
-
-def test_compare_lever_panels_redraw_only_when_a_lever_moves(monkeypatch):
-    """Each side's lever panel follows its model's levers (a timeline moves them mid-run) and is
-    not redrawn at the other ticks."""
-    compare.comparison.set(None)
-    redraws = []
-    heading = components.heading
-    monkeypatch.setattr(components, "heading", lambda text, level=3: redraws.append(text) or heading(text, level))
-    box, rc = solara.render(compare.ComparePanel(VizModel("baseline", 5_000, 5)), handle_error=False)
-    cmp = compare.comparison.value
-    drawn = redraws.count(t("levers"))
-    assert drawn == 2  # one panel per side
-    for _ in range(3):
-        rc.find(v.Btn, class_="compare-step").widget.click()
-    assert redraws.count(t("levers")) == drawn, "lever panels redrawn although no lever moved"
-    cmp.b.set_lever("prices.drug_markup", 0.0)
-    compare.next_tick()
-    assert redraws.count(t("levers")) == drawn + 1  # only side B's panel
-    rc.close()
-    compare.comparison.set(None)
-
-
-def test_app_page_renders_and_steps(monkeypatch):
-    monkeypatch.setattr(app, "DEFAULT_POPULATION", 5_000)
-    box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
-    assert len(texts(rc, "target-value")) == 3
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    assert f"Day {app.RENDER_INTERVAL}" in texts(rc, "reformsim-day")[0]
-    rc.find(v.Btn, children=["Reset"]).widget.click()  # SolaraViz re-creates VizModel from keyword arguments
-    assert "Day 0" in texts(rc, "reformsim-day")[0]
-    rc.close()
-
-
-# ---------------------------------------------------------------------- command line
+# ---------------------------------------------------------------------- the command
 def test_viz_command_environment(tmp_path):
     env = cmd_viz.viz_env("reform", {"PATH": "/bin"})
-    assert env[SCENARIO_ENV] == "reform" and env["PATH"] == "/bin"
-    kept = cmd_viz.viz_env("x", {"SOLARA_ASSETS_PROXY_CACHE_DIR": "/elsewhere", "REFORMSIM_SOLARA_ASSETS": str(tmp_path)})
-    assert kept["SOLARA_ASSETS_PROXY_CACHE_DIR"] == "/elsewhere"
+    assert env["REFORMSIM_VIZ_SCENARIO"] == "reform" and env["PATH"] == "/bin"
     found = cmd_viz.viz_env("x", {"REFORMSIM_SOLARA_ASSETS": str(tmp_path)})
     assert found["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str(tmp_path)
-    missing = cmd_viz.viz_env("x", {"REFORMSIM_SOLARA_ASSETS": str(tmp_path / "absent")})
-    assert "SOLARA_ASSETS_PROXY_CACHE_DIR" not in missing
-    cmd = cmd_viz.viz_command(8800, "127.0.0.1")
-    assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("app.py") and "8800" in cmd
+    assert "SOLARA_ASSETS_PROXY_CACHE_DIR" not in cmd_viz.viz_env("x", {"REFORMSIM_SOLARA_ASSETS": str(tmp_path / "no")})
 
 
-def test_viz_command_rejects_bad_input(capsys):
+def test_viz_command_refuses_bad_input_in_one_line(capsys):
     assert cli_main(["viz", "--scenario", "no_such_scenario"]) == 2
     assert "no_such_scenario" in capsys.readouterr().err
     assert cli_main(["viz", "--port", "70000"]) == 2
+    capsys.readouterr()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert cli_main(["viz", "--port", str(busy.getsockname()[1])]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "in use" in err
+
+
+@pytest.mark.slow
+def test_viz_stops_on_sigterm_and_frees_its_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "reformsim.experiments.cli", "viz", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and out.rstrip().endswith("reformsim viz: stopped"), out[-2000:]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # free again

@@ -115,28 +115,39 @@ def _wait_until_up(server: SolaraServer, timeout: float) -> None:
 
 
 @pytest.fixture(scope="session")
+def solara_assets() -> Path:
+    """The asset cache the servers use (a test may build a variant of it)."""
+    return assets_dir()
+
+
+@pytest.fixture(scope="session")
 def solara_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[[Path], SolaraServer]]:
-    """Factory: ``solara_server(app_path)`` starts (once per app) a production server and returns it.
+    """Factory: ``solara_server(app_path, assets=None, env=None)`` starts (once per app, asset cache
+    and environment) a production server and returns it; ``assets`` replaces the asset cache
+    directory, ``env`` adds environment variables.
 
     All servers are terminated at the end of the session.
     """
     require_prerequisites()
-    servers: dict[Path, SolaraServer] = {}
+    servers: dict[tuple, SolaraServer] = {}
     timeout = float(os.environ.get("REFORMSIM_SOLARA_START_TIMEOUT", "60"))
 
-    def start(app_path: Path) -> SolaraServer:
+    def start(app_path: Path, assets: Path | None = None, env: dict[str, str] | None = None) -> SolaraServer:
         app_path = Path(app_path).resolve()
-        if app_path in servers:
-            return servers[app_path]
+        assets = Path(assets or assets_dir())
+        key = (app_path, assets, tuple(sorted((env or {}).items())))
+        if key in servers:
+            return servers[key]
         port = free_port()
         log_path = tmp_path_factory.mktemp("solara") / f"{app_path.stem}-{port}.log"
         env = {
             **os.environ,
-            "SOLARA_ASSETS_PROXY_CACHE_DIR": str(assets_dir()),
+            "SOLARA_ASSETS_PROXY_CACHE_DIR": str(assets),
             # Nothing outside the machine is reachable; don't let telemetry try.
             "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+            **(env or {}),
         }
         # `python -m solara` uses this interpreter's solara, whatever PATH says.
         cmd = [
@@ -157,7 +168,7 @@ def solara_server(
                 cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=app_path.parent
             )
         server = SolaraServer(f"http://127.0.0.1:{port}/", log_path, proc)
-        servers[app_path] = server
+        servers[key] = server
         _wait_until_up(server, timeout)
         return server
 

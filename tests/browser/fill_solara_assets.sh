@@ -11,9 +11,10 @@
 # Idempotent: a spec whose directory already holds a package.json is skipped.
 set -euo pipefail
 
-# Specs requested by solara 1.64.1 (templates/solara.html.j2, widgets/vue/*.vue) with Mesa's
-# SolaraViz. After a Solara upgrade, the server log's "Could not load URL" lines name new ones;
-# extra specs can be passed in SOLARA_EXTRA_ASSETS (space separated).
+# Specs requested by solara 1.64.1 (templates/solara.html.j2, widgets/vue/*.vue) and by the app:
+# its charts (vega), Mesa's SolaraViz in the harness test (vue-grid-layout) and the Chinese web
+# font the app serves (viz/fonts.py). After a Solara upgrade, the server log's "Could not load
+# URL" lines name new ones; extra specs can be passed in SOLARA_EXTRA_ASSETS (space separated).
 SPECS=(
     "@widgetti/solara-vuetify-app@10.1.1"
     "@widgetti/solara-vuetify3-app@5.2.0"
@@ -23,6 +24,7 @@ SPECS=(
     "vega@5"
     "vega-lite@5"
     "vega-embed@6"
+    "@fontsource/noto-sans-sc@5.3.0"
 )
 read -r -a EXTRA <<< "${SOLARA_EXTRA_ASSETS:-}"
 SPECS+=("${EXTRA[@]}")

@@ -6,7 +6,7 @@ Run it by hand with: solara run tests/browser/apps/timeline_app.py
 import os
 from pathlib import Path
 
-from reformsim.viz.vizmodel import SCENARIO_ENV
+from reformsim.viz.controls import SCENARIO_ENV
 
 # before importing the app: compare mode reads the default scenario at import time
 os.environ[SCENARIO_ENV] = str(Path(__file__).with_name("early_reform.toml"))

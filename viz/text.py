@@ -1,0 +1,140 @@
+"""Every label of the visual in English and 中文: key -> (English, 中文).
+
+Placeholders in braces are filled by ``i18n.t(key, **values)``. Names of lever, scenario and
+facility, and what the levers do, are in ``explain.py`` and ``names.py``.
+"""
+
+from __future__ import annotations
+
+TEXT: dict[str, tuple[str, str]] = {
+    # page
+    "title": ("County health reform simulator", "县域医改仿真"),
+    "tab_simulator": ("Simulator", "仿真"),
+    "tab_compare": ("Compare two scenarios", "情景对比"),
+    "font_missing": (
+        "The Chinese web font could not be loaded, so Chinese text uses this computer's fonts (boxes if it has "
+        "none). Offline, install it with: bash tests/browser/fill_solara_assets.sh",
+        "未能加载中文网页字体，中文将使用本机字体显示（若本机没有中文字体会显示为方框）。离线时请先运行 "
+        "bash tests/browser/fill_solara_assets.sh 安装字体。",
+    ),
+    # the county and the run (sidebar)
+    "county_setup": ("County and scenario", "县域与情景"),
+    "scenario": ("Scenario", "情景"),
+    "population": ("Residents simulated", "模拟居民数"),
+    "seed": ("Random seed", "随机种子"),
+    "restart": ("Restart with these settings", "按此设置重新开始"),
+    "restart_needed": ("Not applied yet: press “Restart with these settings”.",
+                       "尚未生效：请按“按此设置重新开始”。"),
+    "reform_timeline": ("Reform timeline", "改革时间表"),
+    "no_timeline": ("No scheduled changes.", "无预定改革措施。"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "timeline_day": ("day {day}", "第 {day} 天"),
+    "run": ("Run", "运行"),
+    "step": ("Step", "前进"),
+    "play": ("Play", "播放"),
+    "pause": ("Pause", "暂停"),
+    "days_per_frame": ("Days per step", "每步天数"),
+    "day_line": ("Day {day} · {year:.1f} years simulated", "模拟第 {day} 天（已模拟 {year:.1f} 年）"),
+    "whole_county": (
+        "Counts and money are shown for the whole county ({full:,} residents), simulated with {sim:,} residents.",
+        "人数与金额按全县（{full:,} 人）折算显示，模拟时使用 {sim:,} 名居民。",
+    ),
+    # targets
+    "targets": ("2025 targets", "2025 年目标"),
+    "last_year_note": ("over the last simulated year", "按最近一个模拟年统计"),
+    "so_far_note": ("over the {days} days simulated so far", "按已模拟的 {days} 天统计"),
+    "primary_visit_share": ("Primary-care visit share", "基层就诊率"),
+    "county_internal_visit_share": ("County-internal care", "县域内就诊率"),
+    "life_expectancy": ("Life expectancy", "人均预期寿命"),
+    "met": ("met", "达标"),
+    "not_met": ("not met", "未达标"),
+    "target_is": ("target", "目标"),
+    "measuring": ("measuring — needs one simulated year", "测算中——需满一个模拟年"),
+    "no_data": ("no days simulated yet", "尚未模拟"),
+    "years_unit": ("years", "岁"),
+    # levers
+    "levers": ("Reform levers", "改革杠杆"),
+    "levers_hint": ("A change applies from the next simulated day and draws a five-year what-if.",
+                    "调整自下一个模拟日起生效，并绘制五年推演。"),
+    "evidence": ("Evidence", "依据"),
+    "doctors_whole_county": ("{n} doctors (whole county)", "{n} 名医师（全县）"),
+    # what-if and trade-offs
+    "whatif_idle": ("Move a lever to see the next five years with and without the change.",
+                    "调整任一杠杆，即可看到有无此项调整的未来五年。"),
+    "whatif_running": ("Projecting five years from day {day}…", "正在从第 {day} 天起推演五年……"),
+    "whatif_ready": ("What-if from day {day}: {change}", "自第 {day} 天起的推演：{change}"),
+    "whatif_band": ("band: {done} of {total} extra seeds", "区间：已完成 {done}/{total} 个附加随机种子"),
+    "whatif_failed": ("The projection failed: {error}", "推演失败：{error}"),
+    "before_change": ("without the change", "不调整"),
+    "after_change": ("with the change", "调整后"),
+    "history": ("so far", "已模拟"),
+    "tradeoffs": ("Trade-offs in five years", "五年后的得失"),
+    "tradeoffs_hint": ("Difference with − without the change; the range is over {n} seeds.",
+                       "差值 = 调整后 − 不调整；区间来自 {n} 个随机种子。"),
+    "metric": ("Measure", "指标"),
+    "without": ("without", "不调整"),
+    "with": ("with", "调整后"),
+    "difference": ("difference", "差值"),
+    "range": ("range", "区间"),
+    "points": ("pt", "个百分点"),
+    "oop_share": ("Out-of-pocket share of bills", "个人自付比例"),
+    "fund_balance": ("Insurance fund balance (¥ million)", "医保基金结余（百万元）"),
+    "surplus_tier": ("Surplus made: {tier} (¥ million)", "结余：{tier}（百万元）"),
+    "wait_county": ("County hospital wait (days)", "县级医院候诊天数"),
+    "wait_township": ("Township wait (days)", "乡镇候诊天数"),
+    # charts
+    "target_series": ("Targets over time", "目标指标走势"),
+    "money_series": ("Money", "资金"),
+    "provider_surplus": ("Provider surplus, cumulative (¥ million)", "医疗机构累计结余（百万元）"),
+    "day": ("day", "天"),
+    "download_png": ("PNG", "PNG"),
+    # tiers
+    "village": ("Village clinics", "村卫生室"),
+    "township": ("Township centres", "乡镇卫生院"),
+    "county": ("County hospitals", "县级医院"),
+    "tertiary": ("Out-of-county hospital", "县外医院"),
+    "community": ("Community centres", "社区卫生服务中心"),
+    # the map
+    "network": ("Referral map", "转诊地图"),
+    "map_hint": ("Node size: today's visits. Hover a facility for its figures, click it to select it. The county "
+                 "seat is drawn enlarged.", "节点大小为当日门诊量。鼠标悬停查看机构数据，点击选中。县城部分已放大显示。"),
+    "flow_up": ("Referrals up", "向上转诊"),
+    "flow_down": ("Referrals down", "向下转诊"),
+    "flow_bypass": ("Bypass: minor illness straight to county or higher", "越级就诊：小病直接去县级及以上"),
+    "off_map": ("outside the county, {minutes:.0f} min", "县外，{minutes:.0f} 分钟"),
+    # facility panel
+    "facility": ("Facility", "医疗机构"),
+    "choose_facility": ("Choose a facility (or click it on the map)", "选择医疗机构（或在地图上点击）"),
+    "visits_today": ("Visits today", "今日门诊量"),
+    "capacity": ("Outpatient capacity per day", "日门诊容量"),
+    "wait_days": ("Wait (days)", "候诊天数"),
+    "doctors": ("Doctors: senior / junior / village", "医生：高级 / 初级 / 村医"),
+    "on_loan": ("Senior doctors on loan (+ in, − out)", "借调高级医师（+调入，−调出）"),
+    "nurses": ("Nurses", "护士"),
+    "beds": ("Beds: occupied / total", "床位：占用 / 总数"),
+    "skill": ("Capability index", "诊疗能力指数"),
+    "revenue": ("Revenue so far (¥ million)", "累计收入（百万元）"),
+    "surplus": ("Surplus so far (¥ million)", "累计结余（百万元）"),
+    "visits_history": ("Visits per day", "每日门诊量"),
+    "whole_county_short": ("whole-county figures", "全县折算"),
+    # export
+    "export": ("Export", "导出"),
+    "export_csv": ("This run (CSV)", "本次运行数据（CSV）"),
+    "export_parquet": ("This run (Parquet)", "本次运行数据（Parquet）"),
+    "export_toml": ("Lever settings as a scenario (TOML)", "当前杠杆设置（情景 TOML）"),
+    "export_charts": ("Charts as PNG: the PNG button under each chart.", "图表 PNG：点击各图下方的 PNG 按钮。"),
+    "export_hint": ("The scenario file's first line is the command that reruns this session.",
+                    "情景文件第一行即为复现本次运行的命令。"),
+    # compare
+    "compare_hint": ("Two counties with the same seed: the same residents fall ill on the same days, so a "
+                     "difference is the policy's effect, not chance.",
+                     "两个县使用同一随机种子：同样的居民在同样的日子生病，因此差异即为政策效果而非偶然。"),
+    "side_a": ("A", "A"),
+    "side_b": ("B", "B"),
+    "side_title": ("{side}: {scenario}", "{side}：{scenario}"),
+    "side_changed": ("{side}: {scenario}, changed: {levers}", "{side}：{scenario}，已调整：{levers}"),
+    "new_comparison": ("Start comparison", "开始对比"),
+    "compare_day": ("Day {day}", "第 {day} 天"),
+    "diff_title": ("Difference B − A", "差异 B − A"),
+}
