@@ -18,9 +18,10 @@ choice (``Beds.wait_general``, ``Beds.wait_priority``).
 A ward beyond its staffed beds is crowded: treatment there succeeds less often
 (``crowding_skill_loss``, shown in ``Beds.inpatient_skill``) and each bed-day beyond them costs
 the provider more (``crowding_cost``). The stay's length is the tier's mean, longer for complex
-cases, times the provider's length-of-stay response (``agents/payment.py``). After the acute part
+cases, times the facility's length-of-stay response (``agents/response.py``). After the acute part
 of a county or tertiary stay, some patients move down (下转) to a staffed bed at their home
-township for the rest, more where payment rewards it; the stay is billed at each bed
+township for the rest, more where payment rewards it (the facility's down-referral response); the
+stay is billed at each bed
 (``agents/billing.py``), and the outcome comes at discharge (``agents/care.py``).
 """
 
@@ -82,10 +83,11 @@ class WardTables:
     crowding_skill_loss: float
 
 
-def ward_tables(p: BedParams, facility_tier: np.ndarray, response) -> WardTables:
-    """The ward's parameters by facility: seed 002 reserves beds at tertiary (三级) hospitals only."""
-    los = np.asarray(p.los_days, dtype=float) * np.array([r.los for r in response])
-    return WardTables(np.where(facility_tier == 3, p.reserved_bed_share, 0.0), np.maximum(los[facility_tier], 1.0),
+def ward_tables(p: BedParams, facility_tier: np.ndarray, los_response: np.ndarray) -> WardTables:
+    """The ward's parameters by facility: seed 002 reserves beds at tertiary (三级) hospitals only;
+    a bed stays taken the tier's mean stay times the facility's ``los_response`` (``agents/response.py``)."""
+    los = np.asarray(p.los_days, dtype=float)[facility_tier] * los_response
+    return WardTables(np.where(facility_tier == 3, p.reserved_bed_share, 0.0), np.maximum(los, 1.0),
                       np.asarray(p.doctors_per_bed, dtype=float)[facility_tier],
                       np.asarray(p.nurses_per_bed, dtype=float)[facility_tier],
                       p.crowding_cost_share * np.asarray(p.bed_day_price, dtype=float)[facility_tier],
@@ -277,28 +279,28 @@ def free_beds(staffed, occupied, occupied_priority):
 
 @njit(cache=True)
 def stay(key, person, ep_key, sev, tier, los_days, los_response, down_prob, acute_fraction):
-    """An admission's length of stay (``length_of_stay`` from its LOS draw, then the tier's
-    provider response), whether it moves down to a township bed after the acute part (county
-    and tertiary stays of 3+ days, by its DOWN draw against ``down_prob`` by tier) and the length
-    of that part, which ends before the stay's last day (a move on the discharge day would come
-    after that day's discharges had run)."""
+    """An admission's length of stay (``length_of_stay`` from its LOS draw, then the facility's
+    ``los_response``), whether it moves down to a township bed after the acute part (county
+    and tertiary stays of 3+ days, by its DOWN draw against the facility's ``down_prob``) and the
+    length of that part, which ends before the stay's last day (a move on the discharge day would
+    come after that day's discharges had run)."""
     base = length_of_stay(draw(key, _LOS, person, ep_key), los_days[tier], sev, 1.0)
-    los = max(1, int(np.rint(base * los_response[tier])))
-    down = tier >= 2 and draw(key, _DOWN, person, ep_key) < down_prob[tier] and los >= 3
+    los = max(1, int(np.rint(base * los_response)))
+    down = tier >= 2 and draw(key, _DOWN, person, ep_key) < down_prob and los >= 3
     return los, down, min(max(1, int(np.rint(los * acute_fraction))), los - 1)
 
 
 @njit(cache=True)
-def stays(key, eps, person, ep_key, severity, tier, los_days, los_response, down_prob, acute_fraction):
-    """``stay`` of each admission."""
+def stays(key, eps, person, ep_key, severity, fid, tier, los_days, los_response, down_prob, acute_fraction):
+    """``stay`` of each admission at ``fid`` (``los_response`` and ``down_prob`` by facility)."""
     n = len(eps)
     los = np.empty(n, dtype=np.int64)
     down = np.zeros(n, dtype=np.bool_)
     acute = np.empty(n, dtype=np.int64)
     for i in range(n):
-        e = eps[i]
-        los[i], down[i], acute[i] = stay(key, person[e], ep_key[e], severity[e], tier[i], los_days, los_response, down_prob,
-                                         acute_fraction)
+        e, f = eps[i], fid[i]
+        los[i], down[i], acute[i] = stay(key, person[e], ep_key[e], severity[e], tier[i], los_days, los_response[f],
+                                         down_prob[f], acute_fraction)
     return los, down, acute
 
 
@@ -307,12 +309,12 @@ def moved_discharge_day(discharge_day: int, day: int) -> int:
     return np.maximum(discharge_day, day + 1)
 
 
-def stay_tables(p: BedParams, response) -> tuple:
-    """``stay``'s parameters after the tier: the mean stay by tier, the provider ``response``'s
-    length-of-stay multiplier and the chance of a move down by tier (``agents/payment.py``), and
-    the acute part."""
-    down = np.clip(p.down_referral_base * np.array([r.down_referral for r in response]), 0, p.down_referral_cap)
-    return np.asarray(p.los_days, dtype=float), np.array([r.los for r in response]), down, p.acute_fraction
+def stay_terms(p: BedParams, responses) -> tuple:
+    """``stays``' parameters after the facility's tier: the mean stay by tier, and by facility its
+    length-of-stay multiplier and the chance of a move down (its ``responses``,
+    ``agents/response.py``), and the acute part."""
+    down = np.clip(p.down_referral_base * responses.down_referral, 0, p.down_referral_cap)
+    return np.asarray(p.los_days, dtype=float), responses.los, down, p.acute_fraction
 
 
 def rebuild_beds(f, before: dict, after: dict) -> None:
@@ -331,16 +333,20 @@ class Beds:
 
     def derive(self, s) -> None:
         m = self.m
-        self.params = p = BedParams.of(s)
-        self.wards = ward_tables(p, m.fac.tier, m.payment.response)
-        self.stay_rule = stay_tables(p, m.payment.response)
+        self.params = BedParams.of(s)
+        self.wards_for = None  # the wards' tables follow the providers' length-of-stay response (``open_day``)
         was, self.establishment = self.establishment, m.county.establishment(s.facilities)
         if was is not None:
             rebuild_beds(m.fac, was, self.establishment)
 
     def open_day(self) -> None:
-        """Staffed beds from today's staff; the waits for a bed; inpatient skill after crowding."""
-        self.wait_general, self.wait_priority, self.own_list, self.inpatient_skill = open_wards(self.m.fac, self.wards)
+        """Staffed beds from today's staff; the waits for a bed; inpatient skill after crowding. The
+        wards' mean stays follow the providers' current length-of-stay response (it moves monthly)."""
+        m = self.m
+        responses = m.payment.responses
+        if self.wards_for is not responses:
+            self.wards, self.wards_for = ward_tables(self.params, m.fac.tier, responses.los), responses
+        self.wait_general, self.wait_priority, self.own_list, self.inpatient_skill = open_wards(m.fac, self.wards)
         self.likely_wait = likely_wait(self.wait_general, self.wards.max_bed_wait_days)
 
     def close_day(self) -> None:
@@ -377,8 +383,8 @@ class Beds:
             return
         if m.events.wanted("admission"):
             m.events.emit("admission", day=m.day, eps=eps, facility=e.bed_facility[eps])
-        los, down, acute = stays(m.streams.key, eps, e.person, e.key, e.severity, e.admit_tier[eps].astype(np.int64),
-                                 *self.stay_rule)
+        los, down, acute = stays(m.streams.key, eps, e.person, e.key, e.severity, e.bed_facility[eps].astype(np.int64),
+                                 e.admit_tier[eps].astype(np.int64), *stay_terms(self.params, m.payment.responses))
         scatter(e.discharge_day, eps, m.day + los)
         m.schedule(eps[down], Stage.DOWN, m.day + acute[down])
         m.schedule(eps[~down], Stage.DISCHARGE, m.day + los[~down])
@@ -422,7 +428,7 @@ class Beds:
         t.stay_cost += np.bincount(admit_tier, weights=e.stay_cost[eps], minlength=4)
         t.stay_days += np.bincount(admit_tier, weights=m.day - e.admit_day[eps], minlength=4)
         fid = np.where(e.facility[eps] >= 0, e.facility[eps], 0)
-        resolved, again = m.care.treat(eps, fid, admit_tier, self.inpatient_skill)
+        resolved, again = m.care.discharged(eps, fid, admit_tier)
         m.care.close(resolved, False, Outcome.RESOLVED)
         m.schedule(again, Stage.CHOOSE, m.day + 1)
 

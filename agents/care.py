@@ -1,14 +1,20 @@
 """Treatment and referral (转诊): what a visit leads to, whether treatment works, and the excess
 risk of death when care comes late or not at all.
 
-At a visit the facility treats what its skill allows (``attempts``: up to ``ATTEMPT_MARGIN``
-above its skill, more where its payment makes keeping the patient pay, ``agents/payment.py``)
-and refers up otherwise (a referral letter; the resident chooses again tomorrow). A case that
-needs a bed is admitted (``agents/beds.py``); an outpatient's treatment resolves the episode
-with ``success_prob``, falling as severity exceeds skill, or sends the resident to seek care
-again. Trust in the tier that treated learns from the outcome (``learned``). An episode that
-ends untreated, or was treated late, kills with ``excess_fatality`` (on top of the life table,
-``agents/demography.py``).
+At a visit the facility attempts the case with ``attempt_probability``, a smooth function of its
+skill against the case's severity (even odds ``facilities.attempt_margin`` above its skill), shifted
+by its ``keep`` response (more where keeping the patient pays, less where it does not;
+``agents/response.py``), and refers up otherwise (a referral letter; the resident chooses again
+tomorrow). Whether the case is admitted is the facility's call too: serious and complex need is
+clinical, a common case's need of a bed is scaled by the facility's admission response
+(``illness.needs_admission`` on the episode's own ADMIT draw). An admitted case goes to a bed
+(``agents/beds.py``); an outpatient's treatment resolves the episode with ``success_prob``,
+falling as severity exceeds skill, or sends the resident to seek care again, and a resolved one
+comes back for a return visit the doctor asks for (``followup_probability``). At discharge the
+stay works with ``success_prob`` shifted by the facility's discharge readiness; a stay that
+does not work brings the resident back (a readmission if within 30 days). Trust in the tier
+that treated learns from the outcome (``learned``). An episode that ends untreated, or was
+treated late, kills with ``excess_fatality`` (on top of the life table, ``agents/demography.py``).
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ import numpy as np
 from numba import njit
 
 from .episodes import Outcome, Stage
+from .illness import needs_admission
 from .streams import Purpose, draw
 
-ATTEMPT_MARGIN = 0.35  # a facility attempts a case up to this far above its skill
-_OUTCOME, _FATALITY = int(Purpose.OUTCOME), int(Purpose.FATALITY)
+READMISSION_DAYS = 30  # a stay within this many days of the episode's last discharge is a readmission
+_OUTCOME, _FATALITY, _ATTEMPT, _FOLLOWUP, _ADMIT = (int(Purpose.OUTCOME), int(Purpose.FATALITY), int(Purpose.ATTEMPT),
+                                                    int(Purpose.FOLLOWUP), int(Purpose.ADMIT))
 
 
 @dataclass(frozen=True)
@@ -34,24 +42,54 @@ class CareParams:
     trust_learning_rate: float  # how far one outcome moves trust in the tier (0..1)
     untreated_fatality: tuple[float, ...]  # excess case fatality of an untreated episode, by severity
     delay_fatality_per_day: tuple[float, ...]  # added per day of delay before adequate care, by severity
+    attempt_margin: float  # skill units above its skill at which a facility attempts a case with even odds
+    attempt_slope: float  # width (skill units) of the attempt probability's fall
+    success_slope: float  # slope (per skill unit) of the success probability's fall
+    success_offset: float  # skill - severity at which success is halfway, negated
+    admission_need: tuple[float, ...]  # probability an episode needs a bed, by severity
+    followup_share: tuple[float, ...]  # outpatient treatments with a return visit at the reference, by tier
 
     @classmethod
     def of(cls, s) -> CareParams:
-        return cls(s.facilities.treat_success, s.facilities.below_need_success, s.behaviour.trust_learning_rate,
-                   tuple(s.illness.untreated_fatality), tuple(s.illness.delay_fatality_per_day))
+        f = s.facilities
+        return cls(f.treat_success, f.below_need_success, s.behaviour.trust_learning_rate,
+                   tuple(s.illness.untreated_fatality), tuple(s.illness.delay_fatality_per_day), f.attempt_margin,
+                   f.attempt_slope, f.success_slope, f.success_offset, tuple(s.illness.admission_need),
+                   tuple(f.followup_share))
+
+    @property
+    def attempt(self) -> tuple[float, float]:
+        """``attempt_probability``'s parameters: (margin, slope)."""
+        return (self.attempt_margin, self.attempt_slope)
+
+    @property
+    def success(self) -> tuple[float, float, float, float]:
+        """``success_prob``'s parameters: (below need, capable, slope, offset)."""
+        return (self.below_need_success, self.treat_success, self.success_slope, self.success_offset)
 
 
 @njit(cache=True)
-def attempts(skill: float, sev: int, keep: float = 0.0) -> bool:
-    """Whether the facility treats rather than refers up. ``keep`` (provider response) widens the margin."""
-    return skill + ATTEMPT_MARGIN + keep >= sev
+def attempt_probability(skill: float, severity: int, shift: float, attempt) -> float:
+    """Probability that a facility of ``skill`` attempts a case of ``severity`` rather than
+    referring it up: a logistic in skill + margin + ``shift`` - severity of width slope
+    (``attempt`` = (``FacilityParams.attempt_margin``, ``attempt_slope``)). ``shift`` is the
+    provider's keep response (``agents/response.py``): no threshold, so no lever moves care by a jump."""
+    margin, slope = attempt
+    return 1.0 / (1.0 + np.exp(-(skill + margin + shift - severity) / slope))
 
 
 @njit(cache=True)
-def success_prob(skill: float, sev: int, below_need: float, capable: float) -> float:
-    """Probability that treatment resolves the episode, falling from ``capable`` toward
-    ``below_need`` (``FacilityParams.treat_success``/``below_need_success``) as severity exceeds skill."""
-    return below_need + (capable - below_need) / (1.0 + np.exp(-8.0 * (skill - sev + 0.2)))
+def success_prob(skill: float, sev: int, success, shift: float = 0.0) -> float:
+    """Probability that treatment resolves the episode, falling from capable toward below need
+    as severity exceeds skill, a logistic of the given slope and offset (``success`` =
+    ``CareParams.success``: ``FacilityParams.below_need_success``, ``treat_success``,
+    ``success_slope``, ``success_offset``); ``shift`` moves its log-odds (a stay's discharge
+    readiness, ``agents/response.py``)."""
+    below_need, capable, slope, offset = success
+    p = below_need + (capable - below_need) / (1.0 + np.exp(-slope * (skill - sev + offset)))
+    if shift == 0.0:
+        return p
+    return 1.0 / (1.0 + (1.0 - p) / p * np.exp(-shift))
 
 
 @njit(cache=True)
@@ -79,48 +117,92 @@ REFER, ADMIT, OUTPATIENT = 0, 1, 2
 
 
 @njit(cache=True)
-def triaged(skill, tier, keep, sev, needs_bed, treated_day, day):
-    """What a visit at a facility of ``skill`` and ``tier`` leads to: ``REFER`` up (beyond what it
-    attempts with the tier's ``keep`` margin, or a bed needed at a village clinic), else
-    ``ADMIT`` or ``OUTPATIENT`` treatment; and the episode's first day of adequate care
-    (``treated_day``), which becomes ``day`` where the facility could treat the case without
-    keeping it."""
-    if not attempts(skill, sev, keep) or (needs_bed and tier == 0):
+def triaged(key, person, ep_key, step, skill, tier, keep, admission, sev, needs_bed, treated_day, day, attempt, admission_need):
+    """What a visit at a facility of ``skill`` and ``tier`` leads to, by the episode's ATTEMPT draw
+    for this step: ``REFER`` up (beyond what it attempts, ``attempt_probability`` with its ``keep``
+    shift, or a bed needed at a village clinic), else ``ADMIT`` (the facility's call on the
+    episode's ADMIT draw, ``illness.needs_admission`` with its ``admission`` response) or
+    ``OUTPATIENT`` treatment; and the episode's first day of adequate care (``treated_day``), which
+    becomes ``day`` where the facility would have attempted the case without keeping it."""
+    u = draw(key, _ATTEMPT, person, np.int64(ep_key) * 8 + step)
+    if u >= attempt_probability(skill, sev, keep, attempt) or (needs_bed and tier == 0):
         return REFER, treated_day
-    if attempts(skill, sev, 0.0) and treated_day < 0:
+    if u < attempt_probability(skill, sev, 0.0, attempt) and treated_day < 0:
         treated_day = day
-    return (ADMIT if needs_bed else OUTPATIENT), treated_day
+    admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission)
+    return (ADMIT if admit else OUTPATIENT), treated_day
 
 
 @njit(cache=True)
-def triage(eps, fid, severity, needs_bed, treated_day, skill, tier, keep, day):
-    """``triaged`` for each visit (``treated_day`` in place)."""
+def triage(key, eps, fid, person, ep_key, steps, severity, needs_bed, treated_day, skill, tier, keep, admission, day, attempt,
+           admission_need):
+    """``triaged`` for each visit (``treated_day`` in place); ``keep`` and ``admission`` by facility."""
     out = np.empty(len(eps), dtype=np.int8)
     for i in range(len(eps)):
         e, f = eps[i], fid[i]
-        t = tier[f]
-        out[i], treated_day[e] = triaged(skill[f], t, keep[t], severity[e], needs_bed[e], treated_day[e], day)
+        out[i], treated_day[e] = triaged(key, person[e], ep_key[e], steps[e], skill[f], tier[f], keep[f], admission[f],
+                                         severity[e], needs_bed[e], treated_day[e], day, attempt, admission_need)
     return out
 
 
 @njit(cache=True)
-def treatment_works(key, person, ep_key, step, skill, sev, below_need, capable):
-    """Whether treatment at a facility of ``skill`` resolves an episode: its OUTCOME draw for
-    this step against ``success_prob``."""
-    return draw(key, _OUTCOME, person, np.int64(ep_key) * 8 + step) < success_prob(skill, sev, below_need, capable)
+def followup_probability(share, response):
+    """Probability that a resolved outpatient treatment comes with a return visit: the tier's
+    reference ``share`` times the facility's follow-up response, at most 1."""
+    return min(share * response, 1.0)
 
 
 @njit(cache=True)
-def treat(key, eps, fid, tier, person, ep_key, steps, severity, resident, skill, below_need, capable, trust, rate):
-    """Treatment at facility ``fid``: whether it resolves each episode (``treatment_works``), and
-    the resident's trust in ``tier`` learning from that (``learned``, in place; one episode per
-    resident). The episodes resolved and the rest, each in the order given. Episode fields are
-    read in place by id."""
+def returns(key, person, ep_key, step, share, response):
+    """Whether a resolved outpatient treatment comes with a return visit: its FOLLOWUP draw for this
+    step against ``followup_probability``."""
+    return draw(key, _FOLLOWUP, person, np.int64(ep_key) * 8 + step) < followup_probability(share, response)
+
+
+@njit(cache=True)
+def followups(key, eps, fid, person, ep_key, steps, share, response):
+    """The resolved outpatient treatments (at ``fid``) that come with a return visit (``returns``)."""
+    keep = np.empty(len(eps), dtype=np.bool_)
+    for i in range(len(eps)):
+        e, f = eps[i], fid[i]
+        keep[i] = returns(key, person[e], ep_key[e], steps[e], share[f], response[f])
+    return keep
+
+
+@njit(cache=True)
+def readmitted(admit_day, discharged_day):
+    """Whether a stay admitted on ``admit_day`` came within ``READMISSION_DAYS`` of the episode's
+    last discharge."""
+    return discharged_day >= 0 and admit_day - discharged_day <= READMISSION_DAYS
+
+
+@njit(cache=True)
+def readmissions(eps, admit_day, discharged_day):
+    """How many of the stays ``eps`` were ``readmitted``."""
+    n = 0
+    for e in eps:
+        n += readmitted(admit_day[e], discharged_day[e])
+    return n
+
+
+@njit(cache=True)
+def treatment_works(key, person, ep_key, step, skill, sev, success, shift=0.0):
+    """Whether treatment at a facility of ``skill`` resolves an episode: its OUTCOME draw for
+    this step against ``success_prob`` (``shift``: the facility's discharge readiness at a discharge)."""
+    return draw(key, _OUTCOME, person, np.int64(ep_key) * 8 + step) < success_prob(skill, sev, success, shift)
+
+
+@njit(cache=True)
+def treat(key, eps, fid, tier, person, ep_key, steps, severity, resident, skill, success, trust, rate, shift):
+    """Treatment at facility ``fid``: whether it resolves each episode (``treatment_works`` with the
+    facility's ``shift``, an array by facility), and the resident's trust in ``tier`` learning from
+    that (``learned``, in place; one episode per resident). The episodes resolved and the rest,
+    each in the order given. Episode fields are read in place by id."""
     n = len(eps)
     ok = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        e = eps[i]
-        ok[i] = treatment_works(key, person[e], ep_key[e], steps[e], skill[fid[i]], severity[e], below_need, capable)
+        e, f = eps[i], fid[i]
+        ok[i] = treatment_works(key, person[e], ep_key[e], steps[e], skill[f], severity[e], success, shift[f])
     # a loop of its own: with nothing to compute between them, the reads of residents' trust
     # (cache misses) overlap; inside the loop above they waited on the arithmetic
     resolved = np.empty(n, dtype=np.int64)
@@ -161,11 +243,11 @@ def dies(key, eps, person, ep_key, severity, start, treated_day, day, untreated,
     return out
 
 
-def care_tables(p: CareParams, response) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The extra margin before referring up by tier (the provider ``response``,
-    ``agents/payment.py``) and ``killed``'s fatality parameters."""
-    keep = np.array([r.keep for r in response])
-    return keep, (np.asarray(p.untreated_fatality, dtype=float), np.asarray(p.delay_fatality_per_day, dtype=float))
+def care_tables(p: CareParams) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The need of a bed by severity, the reference follow-up share by tier and ``killed``'s
+    fatality parameters, as arrays."""
+    return (np.asarray(p.admission_need, dtype=float), np.asarray(p.followup_share, dtype=float),
+            (np.asarray(p.untreated_fatality, dtype=float), np.asarray(p.delay_fatality_per_day, dtype=float)))
 
 
 class Treatment:
@@ -175,25 +257,50 @@ class Treatment:
         self.m = m
 
     def derive(self, s) -> None:
-        self.params = p = CareParams.of(s)
-        self.keep, self.fatality = care_tables(p, self.m.payment.response)
+        self.params = CareParams.of(s)
+        self.admission_need, self.followup_share, self.fatality = care_tables(self.params)
+        self.no_shift = np.zeros(len(self.m.fac.tier))
 
     def visit(self, eps: np.ndarray) -> None:
         """Billed visits; each facility refers up, admits or treats as an outpatient."""
         m = self.m
-        e, f = m.ep, m.fac
+        e, f, r = m.ep, m.fac, m.payment.responses
         fid = e.facility[eps]
         m.billing.bill_visits(eps, fid)
-        then = triage(eps, fid, e.severity, e.needs_bed, e.treated_day, f.skill, f.tier, self.keep, m.day)
+        then = triage(m.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, e.needs_bed, e.treated_day, f.skill,
+                      f.tier, r.keep, r.admission, m.day, self.params.attempt, self.admission_need)
         refer = then == REFER
         m.today.ladder_visits += int(np.count_nonzero(refer & (f.tier[fid] <= 1)))
         self.refer_up(eps[refer], f.tier[fid[refer]])
         admit = then == ADMIT
         m.beds.admit(eps[admit], fid[admit])
         out = then == OUTPATIENT
-        resolved, again = self.treat(eps[out], fid[out], f.tier[fid[out]])
+        eps, fid = eps[out], fid[out]
+        resolved, again = self.treat(eps, fid, f.tier[fid], self.no_shift)
+        self.follow_up(resolved)
         self.close(resolved, False, Outcome.RESOLVED)
         m.schedule(again, Stage.CHOOSE, m.day + 2)  # not better: seek care again
+
+    def follow_up(self, eps: np.ndarray) -> None:
+        """Resolved outpatients the doctor asks back come for a return visit, billed (and queued) as a revisit."""
+        m = self.m
+        e = m.ep
+        fid = e.facility[eps]
+        back = followups(m.streams.key, eps, fid, e.person, e.key, e.steps, self.followup_share[m.fac.tier],
+                         m.payment.responses.followup)
+        if back.any():
+            m.billing.bill_visits(eps[back], fid[back])
+            m.fac.arrivals += np.bincount(fid[back], minlength=len(m.fac.tier))
+
+    def discharged(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A stay's outcome at discharge (``treat`` at the ward's inpatient skill, less its crowding,
+        ``agents/beds.py``, with the admitting facility's discharge readiness); readmissions counted
+        and the discharge noted: the resolved and the rest."""
+        m, e = self.m, self.m.ep
+        m.today.readmissions += readmissions(eps, e.admit_day, e.discharged_day)
+        e.discharged_day[eps] = m.day
+        e.discharged_at[eps] = fid
+        return self.treat(eps, fid, tier, m.payment.responses.readiness, m.beds.inpatient_skill)
 
     def refer_up(self, eps: np.ndarray, tier: np.ndarray) -> None:
         """A referral letter to the next tier up; the resident chooses again tomorrow."""
@@ -207,15 +314,15 @@ class Treatment:
         m.today.referrals_up += len(eps)
         m.schedule(eps, Stage.CHOOSE, m.day + 1)
 
-    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray,
+    def treat(self, eps: np.ndarray, fid: np.ndarray, tier: np.ndarray, shift: np.ndarray,
               skill: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Treatment at ``fid`` (at its ``skill``, by default the facility's; inpatients' is less
-        its ward's crowding, ``agents/beds.py``), trust in ``tier`` learning from it: the episodes
-        resolved and the rest."""
+        """Treatment at ``fid`` (at its ``skill``, by default the facility's effective skill;
+        inpatients' is less its ward's crowding, ``agents/beds.py``; log-odds ``shift`` by facility),
+        trust in ``tier`` learning from it: the episodes resolved and the rest."""
         m, e, p = self.m, self.m.ep, self.params
         return treat(m.streams.key, eps, fid, tier, e.person, e.key, e.steps, e.severity, e.resident,
-                     m.fac.effective_skill if skill is None else skill, p.below_need_success, p.treat_success, m.res.trust,
-                     p.trust_learning_rate)
+                     m.fac.effective_skill if skill is None else skill, p.success, m.res.trust, p.trust_learning_rate,
+                     shift)
 
     def close(self, eps: np.ndarray, untreated: bool, outcome) -> None:
         """Episodes end with ``outcome`` unless the excess risk of no or delayed care kills."""

@@ -4,8 +4,8 @@ each valued by the care pathway that starts there.
 Alternatives are *slots*: 0 self-care, then the resident's home slots (own village clinic, own
 township or community centre, each county hospital, the tertiary hospital). A resident values a
 slot by what the whole pathway from it is likely to cost and deliver (``home_pathways``): a
-facility that cannot treat the episode (``care.attempts``; a village clinic cannot admit) refers
-it up, so a visit there carries the next tier's pathway too — its quality, its out-of-pocket
+facility that may not attempt the episode (``care.attempt_probability``, the rule the visit uses;
+a village clinic cannot admit) refers it up, so a visit there carries the next tier's pathway too — its quality, its out-of-pocket
 cost (a stay where one is likely) and its delay (a day per referral and the priority wait of
 each tier on the way). Utility (``slot_utility``) rises with the pathway's perceived quality
 times trust in the first tier, with a referral to that facility and, for primary care, with a
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .care import attempts
+from .care import attempt_probability
 from .episodes import Outcome, Stage
 from .illness import COMMON, SERIOUS
 from .streams import Purpose, draw
@@ -159,17 +159,18 @@ def up_slots(slot_tier: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def treat_chance(skill, sev, keep, tier, p_bed):
+def treat_chance(skill, sev, keep, tier, p_bed, attempt):
     """The chance a facility treats an episode of severity ``sev`` rather than refers it up, as a
-    resident can foresee it: it attempts the case (``care.attempts``), and a village clinic only
-    while no bed is needed (``p_bed``, the severity's chance of needing one)."""
-    a = 1.0 if attempts(skill, sev, keep) else 0.0
+    resident can foresee it: the chance it attempts the case (``care.attempt_probability`` with its
+    ``keep`` response and ``attempt`` = (margin, slope), the rule the visit itself uses), and a
+    village clinic only while no bed is needed (``p_bed``, the severity's chance of needing one)."""
+    a = attempt_probability(skill, sev, keep, attempt)
     return a * (1.0 - p_bed) if tier == 0 else a
 
 
 @njit(cache=True)
-def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed,
-                  out_quality, out_delay, out_oop):
+def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                  p_bed, out_quality, out_delay, out_oop):
     """The pathways of one home's slots, for each severity: the perceived quality (``out_quality``
     [sev, slot]), the days before adequate care (``out_delay`` [sev, slot]) and the expected
     out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with
@@ -178,8 +179,8 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_prior
     adds, for a likely discretionary stay (minor and common episodes: emergencies do not wait), its
     wait for a bed (``bed_wait`` by facility, ``agents/beds.py``). ``quality`` [facility, sev] is
     each facility's perceived quality; ``oop_visit``/``oop_stay`` [scheme, tier, letter] a visit's
-    and a likely stay's out-of-pocket (``agents/billing.py``); ``keep`` the providers' extra
-    margin by tier; the top tier treats what reaches it."""
+    and a likely stay's out-of-pocket (``agents/billing.py``); ``keep`` the providers' keep
+    response by facility (``agents/response.py``); the top tier treats what reaches it."""
     n_slots = len(slot_fac)
     for tier in range(3, -1, -1):  # from the top down: a pathway goes on from the slot above
         for j in range(n_slots):
@@ -187,7 +188,7 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_prior
                 continue
             f, up = slot_fac[j], up_slot[j]
             for sev in range(4):
-                a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[tier], tier, p_bed[sev])
+                a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[f], tier, p_bed[sev], attempt)
                 q = a * quality[f, sev]
                 d = a * p_bed[sev] * bed_wait[f] if tier > 0 and sev < SERIOUS else 0.0
                 if a < 1.0:
@@ -203,15 +204,16 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_prior
 
 
 @njit(cache=True)
-def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed):
+def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                   p_bed):
     """Every home's pathways (``home_pathways``): quality and delay rows by (home, severity),
     out-of-pocket rows by ``oop_row``."""
     homes, n_slots = slot_fac.shape
     q, d = np.zeros((homes * 4, n_slots)), np.zeros((homes * 4, n_slots))
     o = np.zeros((homes * 16, n_slots))
     for h in range(homes):
-        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, quality, wait_priority, bed_wait, oop_visit, oop_stay,
-                      p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[h * 16:(h + 1) * 16].reshape(2, 2, 4, n_slots))
+        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit,
+                      oop_stay, p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[h * 16:(h + 1) * 16].reshape(2, 2, 4, n_slots))
     return q, d, o
 
 
@@ -459,10 +461,11 @@ class CareSeeking:
         incomes have changed."""
         m = self.m
         quality = perceived_quality(m.queues.effective_skill[:, None], np.arange(4)[None, :], self.params.quality_slope)
-        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, m.care.keep, quality,
+        keep, attempt = m.payment.responses.keep, m.care.params.attempt
+        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, keep, attempt, quality,
                                    m.queues.wait_priority, m.beds.likely_wait, m.billing.oop_visit, m.billing.oop_stay,
                                    self.p_bed)
-        key = (m.fac.skill.tobytes(), m.care.keep.tobytes(), id(m.billing.oop_visit), self.p_bed.tobytes(),
+        key = (m.fac.skill.tobytes(), keep.tobytes(), attempt, id(m.billing.oop_visit), self.p_bed.tobytes(),
                self.params.daily_income)
         if self._costs[0] != key:
             self._costs = (key, cost_table(oop, self.params.daily_income))

@@ -39,6 +39,8 @@ _FIELDS = {
     "has_referral": np.bool_, "visits": np.int16, "treated_day": np.int32, "bed_facility": np.int32,
     "admit_tier": np.int8, "admit_day": np.int32, "bed_since": np.int32, "discharge_day": np.int32, "stay_cost": np.float64,
     "billed_deductible": np.bool_, "open": np.bool_,
+    # the episode's last discharge (day, admitting facility): readmissions are counted and settled from it
+    "discharged_day": np.int32, "discharged_at": np.int32,
     # on a ward's waiting list since this day (-1: not on one), and on the list of priority patients
     "listed_day": np.int32, "listed_priority": np.bool_,
     # the resident's fixed attributes the stages read, copied at onset: one read of the resident
@@ -49,7 +51,8 @@ _FIELDS = {
 
 # what a new episode starts with besides who, how severe and when
 _START = {"steps": 0, "referred_tier": -1, "has_referral": False, "visits": 0, "treated_day": -1, "bed_facility": -1,
-          "stay_cost": 0.0, "billed_deductible": False, "listed_day": -1, "listed_priority": False}
+          "stay_cost": 0.0, "billed_deductible": False, "discharged_day": -1, "discharged_at": -1, "listed_day": -1,
+          "listed_priority": False}
 
 
 @njit(cache=True)

@@ -9,9 +9,10 @@ a policy (common random numbers). A lever that changes the rates during a year r
 of it from the first day still to come (a Poisson process has no memory).
 
 Each onset's severity (minor, common or chronic follow-up, serious, complex; ``severity``) and
-need of a bed (``needs_admission``) come from its KIND, SEVERITY and ADMIT draws. Providers'
-prevention effort and admission propensity (``agents/payment.py``) and chronic-disease
-management enter here. An onset while an episode is open merges into it.
+need of a bed (``needs_admission``: the clinical need; a facility scales the discretionary part
+at the visit, ``agents/care.py``) come from its KIND, SEVERITY and ADMIT draws. The
+consortium's prevention effort (``agents/response.py``) and chronic-disease management enter
+here. An onset while an episode is open merges into it.
 """
 
 from __future__ import annotations
@@ -121,16 +122,15 @@ def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: 
     return u < need
 
 
-def onset_rule(p: IllnessParams, response) -> tuple:
+def onset_rule(p: IllnessParams, prevention: float) -> tuple:
     """``onset_kind``'s parameters after the rates: the rates, the severity mix, the share of
-    chronic follow-ups that are complications under prevention and chronic-disease management,
-    the need of a bed by severity and the propensity to admit (``onset_kind``'s arguments after the day). The county tier's provider
-    response (``response[2]``, ``agents/payment.py``) counts: it leads chronic care in the consortium."""
-    county = response[2]
-    prevention = min(county.prevention + p.chronic_management, 1.0)
+    chronic follow-ups that are complications under the consortium's ``prevention`` effort
+    (``Responses.prevention``, ``agents/response.py``) and chronic-disease management, and the
+    need of a bed by severity (``onset_kind``'s arguments after the day)."""
+    effort = min(prevention + p.chronic_management, 1.0)
     return (*rate_params(p), severity_cdf(p),
-            complication_share(prevention, p.chronic_complication_share, p.management_complication_cut),
-            np.asarray(p.admission_need, dtype=float), county.admission)
+            complication_share(effort, p.chronic_complication_share, p.management_complication_cut),
+            np.asarray(p.admission_need, dtype=float))
 
 
 def year_left(from_day: int) -> tuple[int, int]:
@@ -193,20 +193,20 @@ def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
 
 @njit(cache=True)
 def onset_kind(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale,
-               cum_acute, cum_chronic, cdf, complication, admission_need, propensity):
-    """Severity and need of a bed of a new episode (``severity``/``needs_admission``, with
+               cum_acute, cum_chronic, cdf, complication, admission_need):
+    """Severity and clinical need of a bed of a new episode (``severity``/``needs_admission``, with
     ``episode_rates`` weighted by the day's season) from its onset's KIND, SEVERITY and ADMIT
     draws (onset number ``ctr``)."""
     acute, follow = episode_rates(age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale)
     acute *= cum_acute[day_of_year + 1] - cum_acute[day_of_year]
     follow *= cum_chronic[day_of_year + 1] - cum_chronic[day_of_year]
     s = severity(draw(key, _KIND, uid, ctr), draw(key, _SEVERITY, uid, ctr), acute, follow, age, cdf, complication)
-    return s, needs_admission(draw(key, _ADMIT, uid, ctr), s, admission_need, propensity)
+    return s, needs_admission(draw(key, _ADMIT, uid, ctr), s, admission_need)
 
 
 @njit(cache=True)
 def onset_kinds(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale,
-                cum_acute, cum_chronic, cdf, complication, admission_need, propensity):
+                cum_acute, cum_chronic, cdf, complication, admission_need):
     """``onset_kind`` of each new episode."""
     n = len(uid)
     sev = np.empty(n, dtype=np.int8)
@@ -214,7 +214,7 @@ def onset_kinds(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertensi
     for i in range(n):
         sev[i], need[i] = onset_kind(key, uid[i], ctr[i], day_of_year, age[i], chronic[i], acute_rate,
                                      hypertension_followups, diabetes_followups, scale, cum_acute, cum_chronic, cdf,
-                                     complication, admission_need, propensity)
+                                     complication, admission_need)
     return sev, need
 
 
@@ -323,12 +323,18 @@ class Illness:
 
     def derive(self, s) -> None:
         """Rates and the onset rule from the scenario; a change of rates during a year redraws its rest."""
-        m = self.m
         self.params = p = IllnessParams.of(s)
         old, self.rates = self.rates, rate_params(p)
-        self.rule = onset_rule(p, m.payment.response)
+        self.rule = None  # rebuilt at the next onsets, with the consortium's prevention effort then
         if old is not None and rates_differ(old, self.rates):
             self.redraw()
+
+    def onset_rule(self) -> tuple:
+        """``onset_rule`` under the consortium's prevention effort now (it moves monthly)."""
+        prevention = self.m.payment.responses.prevention
+        if self.rule is None or self.rule_prevention != prevention:
+            self.rule, self.rule_prevention = onset_rule(self.params, prevention), prevention
+        return self.rule
 
     def draw(self, ids: np.ndarray, from_day: int, newborn: bool = False) -> None:
         """All onsets of ``ids`` from ``from_day`` to the end of the year, as a Poisson process.
@@ -393,7 +399,7 @@ class Illness:
         ids, ctr, uid, born, chronic = fall_ill(self.due(), r.alive, r.onsets, r.episode, r.uid, r.birth_day, r.chronic)
         if len(ids) == 0:
             return
-        sev, need = onset_kinds(m.streams.key, uid, ctr, m.day % YEAR, age_on(m.day, born), chronic, *self.rule)
+        sev, need = onset_kinds(m.streams.key, uid, ctr, m.day % YEAR, age_on(m.day, born), chronic, *self.onset_rule())
         eps = m.ep.begin(ids, r, uid, sev, need, m.day, ctr)
         scatter(r.episode, ids, eps)
         m.today.episodes += len(eps)

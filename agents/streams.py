@@ -38,6 +38,8 @@ class Purpose(IntEnum):
     FATALITY = 12
     SEX = 13
     CHRONIC = 14
+    ATTEMPT = 15  # whether a facility attempts a case or refers it up (agents/care.py)
+    FOLLOWUP = 16  # whether an outpatient treatment comes with a return visit
 
 
 @njit(cache=True)

@@ -23,16 +23,19 @@ if TYPE_CHECKING:
 
 TARGETS = {"primary_visit_share": 0.65, "county_internal_visit_share": 0.90, "life_expectancy": 77.0}
 
-_TIERED = ("visits", "visit_cost", "admissions", "stays", "stay_cost", "stay_days", "wait", "occupancy", "surplus", "staff")
+_TIERED = ("visits", "visit_cost", "admissions", "stays", "stay_cost", "stay_days", "stay_paid", "wait", "occupancy", "surplus",
+           "staff")
 _SCALARS = (
     "episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended", "first_contacts",
     "bypass", "revisits", "deaths", "excess_deaths", "births", "oop_outpatient", "oop_inpatient", "bed_days",
     "premiums", "subsidies", "oop", "provider_revenue", "fund_change", "money_residual", "fund_balance",
-    "consortium_balance", "drug_revenue", "service_revenue", "test_revenue", "alive", "episodes_open",
+    "consortium_balance", "personal_accounts", "critical_illness_balance", "fund_paid", "readmissions",
+    "drug_revenue", "service_revenue", "test_revenue", "alive", "episodes_open",
     "episodes_opened", "episodes_closed", "staff_balance", "contract_rate", "life_expectancy",
     "primary_visit_share", "county_internal_visit_share", "county_internal_inpatient_share",
 )
 _TIERED_KEYS = tuple(f"{k}_{t}" for k in _TIERED for t in TIERS)
+_REVENUE_KEYS = tuple(f"drug_revenue_{t}" for t in TIERS)  # cumulative drug revenue by tier
 # the care pathway by severity: first contacts by (severity, tier), episodes ended, episodes ended
 # without adequate care; primary visits that end in an upward referral; patients turned away from beds
 _PATHWAY_KEYS = (*(f"first_contacts_{s}_{t}" for s in SEVERITIES for t in TIERS), *(f"ended_{s}" for s in SEVERITIES),
@@ -41,10 +44,10 @@ _PATHWAY_KEYS = (*(f"first_contacts_{s}_{t}" for s in SEVERITIES for t in TIERS)
 # emergencies (serious and complex episodes) admitted and turned away
 _WARD_KEYS = (*(f"bed_waits_{t}" for t in TIERS), *(f"waiting_list_{t}" for t in TIERS), *(f"staffed_beds_{t}" for t in TIERS),
               "emergencies_admitted", "emergencies_turned_away")
-DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS, *_PATHWAY_KEYS, *_WARD_KEYS)
-_TIER_COUNTERS = _TIERED[:6]  # filled by the engine during the day; the rest are stocks read at its end
+DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS, *_REVENUE_KEYS, *_PATHWAY_KEYS, *_WARD_KEYS)
+_TIER_COUNTERS = _TIERED[:7]  # filled by the engine during the day; the rest are stocks read at its end
 _COUNTS = ("episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended", "first_contacts",
-           "bypass", "revisits", "deaths", "excess_deaths", "births")
+           "bypass", "revisits", "deaths", "excess_deaths", "births", "readmissions")
 _OWN_SCALARS = (*_COUNTS, "oop_outpatient", "oop_inpatient", "bed_days")
 
 
@@ -81,13 +84,16 @@ class Daily:
         wait = np.divide(waited, cap, out=np.zeros(4), where=cap > 0)
         occupancy = np.divide(occupied, beds, out=np.zeros(4), where=beds > 0)
         values = np.concatenate([self.visits, self.visit_cost, self.admissions, self.stays, self.stay_cost, self.stay_days,
-                                 wait, occupancy, surplus, staff]).tolist()
+                                 self.stay_paid, wait, occupancy, surplus, staff]).tolist()
         row.update(zip(_TIERED_KEYS, values, strict=True))
         v, a = values[0:4], values[8:12]  # visits, admissions by tier
         row["primary_visit_share"] = primary_visit_share(v)
         row["county_internal_visit_share"] = county_internal_visit_share(v)
         row["county_internal_inpatient_share"] = county_internal_inpatient_share(a)
-        row["fund_balance"] = float(led.fund.sum())
+        row["fund_balance"] = float(led.fund.sum())  # the pooled funds
+        row["personal_accounts"] = float(led.personal)
+        row["critical_illness_balance"] = float(led.critical)
+        row["fund_paid"] = float(led.fund_paid)
         row["consortium_balance"] = float(led.consortium)
         row["alive"] = float(m.alive_by_scheme.sum())  # kept count (checked against the rows in tests)
         row["episodes_open"] = float(m.ep.n_open)
@@ -96,7 +102,8 @@ class Daily:
         row["staff_balance"] = m.staff_balance
         row["contract_rate"] = float(m.contract_count / max(row["alive"], 1))  # kept count, like "alive"
         row["life_expectancy"] = float(m.life_expectancy)
-        row["drug_revenue"], row["service_revenue"], row["test_revenue"] = led.drug, led.service, led.test
+        row["drug_revenue"], row["service_revenue"], row["test_revenue"] = (float(x.sum()) for x in (led.drug, led.service, led.test))
+        row.update(zip(_REVENUE_KEYS, led.drug.tolist(), strict=True))
         pathway = np.concatenate([self.first_contact.ravel(), m.ep.ended_by_severity - self._ended, self.untreated,
                                   [self.ladder_visits], self.turned_away]).tolist()
         row.update(zip(_PATHWAY_KEYS, pathway, strict=True))
@@ -253,10 +260,9 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
     stays = np.array([s[f"stays_{t}"] for t in TIERS])
     alive = float(last["alive"].mean())
     years = len(last) / 365.0
-    part = last[["drug_revenue", "service_revenue", "test_revenue"]]
-    parts = (part.iloc[-1] - (ts[["drug_revenue", "service_revenue", "test_revenue"]].iloc[-len(last) - 1]
-                               if len(ts) > len(last) else 0.0))
-    parts_total = float(parts.sum())
+    stocks = ["drug_revenue", "service_revenue", "test_revenue", *_REVENUE_KEYS, "fund_paid"]
+    parts = last[stocks].iloc[-1] - (ts[stocks].iloc[-len(last) - 1] if len(ts) > len(last) else 0.0)
+    parts_total = float(parts[["drug_revenue", "service_revenue", "test_revenue"]].sum())
     total_bills = float(sum(s[f"visit_cost_{t}"] + s[f"stay_cost_{t}"] for t in TIERS))
     oop = float(s["oop_outpatient"] + s["oop_inpatient"])
     yr = (len(ts) - 1) // 365
@@ -295,8 +301,14 @@ def summarize(model: CountyModel, ts: pd.DataFrame | None = None) -> dict:
         "service_revenue_share": ratio(float(parts["service_revenue"]), parts_total),
         "avg_length_of_stay": ratio(float(s[[f"stay_days_{t}" for t in TIERS]].sum()), float(stays.sum())),
         "revisit_rate": ratio(s["revisits"], v.sum()),
+        "readmission_rate_30d": ratio(s["readmissions"], stays.sum()),
+        "drug_revenue_by_tier": {t: float(parts[f"drug_revenue_{t}"] / alive / years) for t in TIERS},
+        "fund_spending_per_capita": float(parts["fund_paid"] / alive / years),
+        "payer_per_stay": by_tier(np.array([s[f"stay_paid_{t}"] for t in TIERS]), stays),
         **pathway_figures(s),
         "fund_balance": float(ts["fund_balance"].iloc[-1]),
+        "personal_accounts": float(ts["personal_accounts"].iloc[-1]),
+        "consortium_balance": float(ts["consortium_balance"].iloc[-1]),
         "provider_surplus": {t: float(last[f"surplus_{t}"].iloc[-1] - (ts[f"surplus_{t}"].iloc[-len(last) - 1] if len(ts) > len(last) else 0.0))
                              for t in TIERS},
         "contract_rate": float(last["contract_rate"].iloc[-1]),

@@ -23,7 +23,7 @@ from reformsim.agents.demography import Demography
 from reformsim.agents.episodes import EpisodePool, Outcome, Stage, StageCalendar
 from reformsim.agents.facilities import AGENT_CLASS, Facility, FacilityState
 from reformsim.agents.illness import Illness
-from reformsim.agents.payment import Payment
+from reformsim.agents.payment import Payment, PaymentParams, daily_premiums
 from reformsim.agents.population import generate_residents
 from reformsim.agents.queues import Queues
 from reformsim.agents.seasons import YEAR, month_starts
@@ -74,8 +74,11 @@ class CountyModel(mesa.Model):
         self._timeline: dict[int, list] = defaultdict(list)
         for ev in self.p.timeline:
             self._timeline[ev.day].append(ev)
+        # the money's books: payment reads its claims back to set budgets
+        premiums = daily_premiums(self.alive_by_scheme, PaymentParams.of(self.p).premiums)
+        self.ledger = Ledger(self.fac.revenue, premiums * self.p.insurance.initial_fund_days, self.fac.tier)
         # the mechanisms, in the order their derived tables depend on each other: payment's
-        # provider response is read by illness, billing, care and beds
+        # provider responses (agents/response.py) are read by illness, billing, care and beds
         self.payment = Payment(self)  # agents/payment.py
         self.billing = Billing(self)  # agents/billing.py
         self.illness = Illness(self)  # agents/illness.py
@@ -89,7 +92,6 @@ class CountyModel(mesa.Model):
         self.mechanisms = (self.payment, self.billing, self.illness, self.demography, self.contracts, self.care_seeking,
                            self.care, self.beds, self.staff, self.queues)
         self.derive()
-        self.ledger = Ledger(self.fac.revenue, self.payment.daily_premiums() * self.p.insurance.initial_fund_days)
         self.demography.schedule_background_deaths(np.arange(self.res.n))
         self.demography.start_year()
         self.illness.start_year()
@@ -111,7 +113,7 @@ class CountyModel(mesa.Model):
         if day > 0:
             self._apply_timeline(day)  # levers that change today (the scenario's timeline)
         if day > 0 and day % YEAR == 0:
-            self.payment.year_end()  # capitation risk sharing (agents/payment.py)
+            self.payment.year_end()  # case rates rebased, the consortium's year settled (agents/payment.py)
             self.demography.new_year()  # chronic conditions; rows of the dead freed; the year's deaths (agents/demography.py)
             self.illness.start_year()  # the year's onsets (agents/illness.py)
             self.contracts.renew()  # family-doctor contracts run for a year (agents/contracts.py)
@@ -121,6 +123,7 @@ class CountyModel(mesa.Model):
                 self.staff.month()  # attrition, hiring, recruitment, tidal moves, rotation, training (agents/staff.py)
             self.demography.census()  # person-years and the trailing year's life expectancy
             self.care_seeking.word_of_mouth()  # trust drifts toward the village mean (agents/choice.py)
+            self.payment.month()  # providers respond to the budget position and idle beds (agents/payment.py)
         self.staff.update_skill()  # skill from today's staff (agents/staff.py)
         self.queues.open_day()  # capacity and the waits new patients expect (agents/queues.py)
         self.beds.open_day()  # staffed beds, the waits for a bed, crowding (agents/beds.py)
@@ -142,7 +145,7 @@ class CountyModel(mesa.Model):
                 ids = np.concatenate([ids, self.stages.pop(day)])
             if len(ids):
                 handler(ids)
-        self.payment.daily()  # premiums, subsidies, the capitation budget (agents/payment.py)
+        self.payment.daily()  # premiums, subsidies, the capitation budget, personal accounts (agents/payment.py)
         self.staff.pay()  # salaries
         self.beds.close_day()  # the cost of crowded wards (agents/beds.py)
         self.queues.serve()  # today's arrivals served

@@ -206,8 +206,25 @@ class FacilityParams(Section):
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
     treat_success: Share = 0.92  # resolution probability when capable
     below_need_success: Share = 0.25  # when treating above one's capability
+    # the fall of success between them: a logistic in skill - severity + success_offset, of slope
+    # success_slope per skill unit (assumption: success halfway a fifth of a class below need, and
+    # nearly full one class above it)
+    success_slope: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = 8.0
+    success_offset: Annotated[float, Field(ge=-2.0, le=2.0, allow_inf_nan=False)] = 0.2
     los_days: list[Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)]] = [0.0, 6.0, 8.5, 10.5]  # mean length of stay by tier
     acute_fraction: Share = 0.5  # share of a stay that is acute (down-referral after it)
+    # skill units above its skill at which a facility attempts a case rather than referring it up
+    # with even odds under fee-for-service at the pre-reform prices (assumption: a third of a
+    # severity class; the provider's keep response shifts it, agents/response.py)
+    attempt_margin: Annotated[float, Field(ge=-2.0, le=2.0, allow_inf_nan=False)] = 0.35
+    # how sharply a facility's willingness to attempt a case falls as its severity exceeds the
+    # facility's skill (+ the attempt margin): the spread of difficulty within a severity class and
+    # of doctors within a facility, in skill units (assumption: a tenth of a severity class)
+    attempt_slope: Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)] = 0.1
+    # share of outpatient treatments after which the doctor asks the patient to come back (复诊), by
+    # tier, under fee-for-service at the pre-reform prices (assumption; the provider response moves it)
+    followup_share: list[Share] = [0.04, 0.08, 0.08, 0.08]
+
     # staffing norms of a bed by tier (agents/beds.py): the reference county's own establishment
     # (townships 15 doctors and 14 nurses for 40 beds; the TCM hospital, the leaner county hospital,
     # 273 and 390 for 845; the tertiary share 270 and 400 for 600), so its beds run fully staffed;
@@ -229,8 +246,10 @@ class FacilityParams(Section):
     # extra cost of a bed-day beyond the staffed beds, as a share of its price (overtime at 150% of pay; assumption)
     crowding_cost_share: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.5
 
+
     _c = field_validator("county_senior", "county_junior", "county_nurses", "county_beds")(_fixed_len(2))
-    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days", "doctors_per_bed", "nurses_per_bed")(_fixed_len(N_TIERS))
+    _t = field_validator("visits_per_doctor_day", "base_skill", "los_days", "doctors_per_bed", "nurses_per_bed",
+                         "followup_share")(_fixed_len(N_TIERS))
 
 
 class PriceParams(Section):
@@ -280,6 +299,9 @@ class SchemeParams(Section):
     deductible: list[NonNeg] = [0.0, 200.0, 500.0, 1000.0]  # per stay
     cap_per_stay: list[NonNeg] = [0.0, 30_000.0, 100_000.0, 150_000.0]
     no_referral_penalty: Share = 0.1  # ratio points lost at county/tertiary without a referral
+    # share of premiums paid into members' personal accounts (个人账户), which pay their outpatient
+    # out-of-pocket costs; the rest is the pooled fund (统筹基金). The resident scheme has none.
+    personal_account_share: Share = 0.0
 
     _t = field_validator("outpatient_ratio", "inpatient_ratio", "deductible", "cap_per_stay")(_fixed_len(N_TIERS))
 
@@ -289,6 +311,7 @@ def _employee_scheme() -> SchemeParams:
         premium_individual=2000.0, premium_government=3800.0,
         outpatient_ratio=[0.7, 0.7, 0.5, 0.4], inpatient_ratio=[0.0, 0.92, 0.88, 0.8],
         deductible=[0.0, 200.0, 600.0, 1000.0], no_referral_penalty=0.05,
+        personal_account_share=0.3,  # sources: insurance (the individual's 2% of wages and a part of the employer's, about 30%)
     )
 
 
@@ -296,23 +319,135 @@ class InsuranceParams(Section):
     resident: SchemeParams = SchemeParams()
     employee: SchemeParams = Field(default_factory=_employee_scheme)
     initial_fund_days: NonNeg = 90.0  # fund reserve at start, in days of premiums
+    # critical-illness insurance (大病保险) for the resident scheme, an optional layer bought from
+    # its pooled fund: yuan per member per year, and the share of a stay's out-of-pocket cost above
+    # the threshold it pays (national rule: at least 50-60% above about half a resident's income; off by default)
+    critical_illness_premium: NonNeg = 0.0
+    critical_illness_threshold: NonNeg = 10_000.0
+    critical_illness_ratio: Share = 0.0
+
+
+class ResponseParams(Section):
+    """How providers respond to their margins (``agents/response.py``).
+
+    Each behaviour reads a *margin*: what one more unit of it (a day of stay, a test, a drug, an
+    admission, a return visit ...) earns the decision-maker at the margin, less what it costs,
+    as a share of the unit's pre-reform price, and compared with what it earned under
+    fee-for-service at the pre-reform price list (where every behaviour is as calibrated). A
+    multiplicative behaviour becomes ``exp(cap * tanh(elasticity * change / cap))``: elastic
+    near the calibrated point, bounded by ``cap`` (log units) however large the change (clinical
+    need limits how far payment can move care). A shift (keep, coding, self-pay, readiness,
+    prevention) is ``cap * tanh(elasticity * change / cap)``. Sizes are fitted to the published
+    effects named beside each (EVIDENCE rows; docs/levers.md).
+    """
+
+    # discretionary admissions per unit of the admission margin (DRG and budget studies: admissions
+    # move by a few percent; EVIDENCE S3, S6, Y6): assumption sized to them
+    admission_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 0.25
+    admission_cap: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
+    # length of stay per unit of the bed-day margin (DRG/DIP: LOS -5..-15%, EVIDENCE Y1, Y2; off-season +7..10%, S5)
+    los_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 0.15
+    los_cap: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
+    # test intensity per unit of the test margin (EVIDENCE D1, S6: over-testing where tests pay)
+    tests_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 0.25
+    tests_cap: Annotated[float, Field(ge=0.0, le=2.0)] = 0.4
+    # drug volume per unit of the drug margin (EVIDENCE D1: drug share of the bill -4 to -12 pp at zero mark-up)
+    drugs_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    drugs_cap: Annotated[float, Field(ge=0.0, le=2.0)] = 0.35
+    # tests ordered per unit of drug margin lost: zero mark-up is partly offset by more tests and
+    # services (EVIDENCE D1: non-drug spending per outpatient visit +8 yuan)
+    substitution: Annotated[float, Field(ge=0.0, le=10.0)] = 0.9
+    # sending recovering inpatients down per unit of bed-day margin lost (down-referral rises
+    # several-fold under case payment and budgets; EVIDENCE R1: +38.7% in Yancheng)
+    down_referral_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.25
+    down_referral_cap: Annotated[float, Field(ge=0.0, le=3.0)] = 1.5
+    # skill margin (severity classes) before referring up, per unit of the margin of keeping a case
+    # (a county budget that pays out-of-county bills keeps inpatients in county; EVIDENCE Y6)
+    keep_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    keep_cap: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
+    # chronic-disease prevention effort (0..cap) per unit of the claims a complication costs the
+    # consortium (capitation rewards prevention; seed 004 Sanming): assumption
+    prevention_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
+    prevention_cap: Share = 0.6
+    # upcoding: recorded case weight raised (share) per unit of the revenue a coded unit earns
+    # (DRG/DIP upcoding raises the case-mix index 5-10%: EVIDENCE Y2)
+    coding_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 0.1
+    coding_cap: Share = 0.1
+    # share of a stay's bill moved to self-pay items (自费) per unit of the margin that earns
+    # outside the case rate or budget (EVIDENCE Y4, Y5: self-pay and out-of-pocket per case up)
+    self_pay_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 0.05
+    self_pay_cap: Share = 0.08
+    # return visits the doctor asks for, per unit of the visit margin (EVIDENCE D3, D5, Y7)
+    followup_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 0.6
+    followup_cap: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0
+    # discharge readiness (log-odds of a stay's success) per unit of what a readmission loses the
+    # provider (EVIDENCE Y3: 30-day readmission -3.2 pp under DIP with merged settlement)
+    readiness_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    readiness_cap: Annotated[float, Field(ge=0.0, le=3.0)] = 0.6
+    # supplier-induced demand: margin added per unit of (idle share of beds x bed-day margin)
+    # (EVIDENCE S5: off-season cost per stay +5-8%, LOS +7-10%; S6)
+    induced_demand: Annotated[float, Field(ge=0.0, le=20.0)] = 1.5
+    # target income: margin added per unit of log shortfall of revenue per unit of care
+    # (volumes rise when prices or point values fall: EVIDENCE D3, Y2)
+    income_effect: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+    # subsidy crowd-out: margin lost per unit of fixed subsidy as a share of a township centre's
+    # salary bill, above the reference (EVIDENCE D5: +1 pp subsidy share, visits -1.2%, beds -3.5%)
+    crowd_out: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+    # the coverage at which townships behave as calibrated: the default county's (60,000 yuan
+    # per post against a mean township salary of about 88,000)
+    crowd_out_reference: Annotated[float, Field(ge=0.0, le=10.0)] = 0.68
 
 
 class PaymentParams(Section):
-    """How the fund pays providers, and how providers respond at the margin."""
+    """How the fund pays providers, and how providers respond at the margin (``agents/payment.py``,
+    ``agents/response.py``)."""
 
-    regime: Literal["ffs", "capitation", "drg"] = "ffs"
-    capitation_per_resident: NonNeg = 850.0  # ¥/resident/year paid to the consortium (seed 000: 按人头打包)
+    # ffs; capitation (a budget per resident to the consortium, 按人头打包/总额预算); drg (fixed case
+    # rates, 按疾病分组); dip (points per case valued from a regional budget, 按病种分值)
+    regime: Literal["ffs", "capitation", "drg", "dip"] = "ffs"
+    # yuan per resident-scheme member per year paid to the consortium; None: set from the consortium's
+    # residents' claims over the year before capitation starts, grown at budget_growth (seed 000:
+    # 按人头打包 negotiated from past claims)
+    capitation_per_resident: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    # claims per resident-scheme member per year the fund expects when capitation starts with less
+    # than 30 days of claims behind it: the default county's baseline (measured, docs/levers.md)
+    capitation_prior_claims: NonNeg = 980.0
+    # yearly growth of a budget (capitation or DIP) from its base year (assumption: none, prices are fixed)
+    budget_growth: Annotated[float, Field(ge=-0.5, le=1.0, allow_inf_nan=False)] = 0.0
+    # share of the year's result the consortium keeps (结余留用) and bears (超支不补) before risk sharing
+    capitation_retention: Share = 1.0
     capitation_risk_band: Share = 0.1  # fund shares deficits/surpluses beyond this share of the budget
     capitation_risk_share: Share = 0.5  # share of a deficit (surplus) beyond the band the fund tops up (takes back); assumption
-    drg_rate: list[NonNeg] = [0.0, 2500.0, 5800.0, 11800.0]  # ¥ per admitted case by severity class
-    # lowest tier paid per case: 1 = every facility with beds (seed 004 Tongren), 2 = county and above (seed 003 Panjin)
-    drg_from_tier: Annotated[int, Field(ge=1, le=3)] = 1
+    # how far the consortium's members weigh its pooled result against their own books (a tight
+    # consortium, 紧密型医共体, manages its members' performance pay: assumption)
+    consortium_cohesion: Share = 0.8
+    # how far the lead hospital (总医院) passes its budget position to village and township
+    # members: their bills are paid at 1 + pass-through x projected result / budget (assumption)
+    member_pass_through: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    # the most the lead hospital moves its members' rate either way, as a share of their bills
+    # (assumption: it cannot starve or flood its members beyond about a third)
+    member_rate_cap: Share = 0.3
+    # case rates as a share of the expected pre-reform cost of the case at that hospital level
+    # (rates per level calibrated to baseline cost; seed 003 按疾病分组)
+    drg_rate_level: Annotated[float, Field(ge=0.0, le=5.0, allow_inf_nan=False)] = 1.0
+    # share of the gap between a case rate and last year's cost per case closed each year
+    # (payment standards are recomputed from recent cost data: assumption)
+    drg_rebase: Share = 0.5
+    # lowest tier paid per case in the county: 1 = every facility with beds (seed 004 Tongren), 2 = county hospitals (seed 003 Panjin)
+    drg_from_tier: Annotated[int, Field(ge=1, le=2)] = 1
     # under capitation, the consortium pays its members per case (DRG) instead of per bill (seed 004 Tongren)
     consortium_pays_drg: bool = False
-    _drg = field_validator("drg_rate")(_fixed_len(N_SEVERITY))
-    # provider response (see agents/payment.py): elasticity of each behaviour to marginal revenue
+    # how the hospital outside the county is paid: by its own city's rules, not the county's
+    out_of_county_regime: Literal["ffs", "drg"] = "ffs"
+    # DIP: share of a case's points that follows the resources its treatment used (the rest is the
+    # diagnosis's fixed score); DIP groups by diagnosis and procedure (assumption)
+    dip_resource_share: Share = 0.6
+    # a readmission to the same hospital within this many days is settled with the first stay
+    # (no second case payment) under case payment (common DRG/DIP rule: assumption)
+    readmission_merge_days: Annotated[int, Field(ge=0, le=90)] = 15
+    # scales every provider response (0: providers ignore payment; 1: as the response parameters say)
     response_strength: Share = 1.0
+    response: ResponseParams = ResponseParams()
 
 
 class StaffParams(Section):
@@ -359,7 +494,16 @@ class PolicyParams(Section):
     # the most of eligible inpatients sent down however strongly payment pushes: patients and
     # families refuse (EVIDENCE F5: 38% of patients willing to be referred down); assumption
     down_referral_cap: Share = 0.9
-    post_subsidy_per_year: NonNeg = 60_000.0  # ¥ per primary staff post (一类财政保障)
+    # yuan per approved post of a township or community centre, doctors and nurses on its own
+    # establishment (not county doctors on loan or on a tidal move) (一类财政保障)
+    post_subsidy_per_year: NonNeg = 60_000.0
+    # yuan per village doctor per year (public-health and essential-drug subsidies: assumption)
+    village_doctor_subsidy_per_year: NonNeg = 15_000.0
+    # basic public-health service funds, yuan per resident per year (2023 national standard: 89),
+    # paid to the township or community centre serving the resident's home, or to the consortium
+    # as one package (seed 004 Tongren)
+    public_health_per_resident: NonNeg = 89.0
+    public_health_to_consortium: bool = False
     secondary_fixed_subsidy: NonNeg = 20_000_000.0  # ¥/year to county hospitals
     chronic_management: Share = 0.0  # effort in chronic-disease management: fewer serious episodes in chronic patients
     county_support_skill: NonNeg = 0.0  # seed 004 Guangdong: skill tertiary partners add to county hospitals

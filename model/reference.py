@@ -236,15 +236,20 @@ class Resident(mesa.Agent):
         m, e, f = self.model, self.model.ep, self.model.fac
         fid = int(e.facility[ep])
         tier = int(f.tier[fid])
+        r = m.responses
         self.pay_visit(ep, fid, tier)
-        then, e.treated_day[ep] = care.triaged(f.skill[fid], tier, m.keep[tier], int(e.severity[ep]), bool(e.needs_bed[ep]),
-                                               int(e.treated_day[ep]), m.day)
+        then, e.treated_day[ep] = care.triaged(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), f.skill[fid], tier,
+                                               r.keep[fid], r.admission[fid], int(e.severity[ep]), bool(e.needs_bed[ep]),
+                                               int(e.treated_day[ep]), m.day, m.care_params.attempt, m.admission_need)
         if then == care.REFER:
             m.today.ladder_visits += tier <= 1
             self.refer_up(ep, tier)
         elif then == care.ADMIT:
             self.admit(ep, fid, tier)
-        elif self.treated(ep, fid, tier):
+        elif self.treated(ep, fid, tier, 0.0):
+            if care.returns(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), m.followup_share[tier], r.followup[fid]):
+                self.pay_visit(ep, fid, tier)  # the return visit the doctor asked for
+                f.arrivals[fid] += 1
             self.close(ep, False, Outcome.RESOLVED)
         else:
             self.schedule(ep, Stage.CHOOSE, m.day + 2)  # not better: seek care again
@@ -296,7 +301,9 @@ class Resident(mesa.Agent):
         f.admissions_today[fid] += 1
         m.today.admissions[tier] += 1
         m.today.bed_waits[tier] += waited
-        los, down, acute = beds.stay(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), tier, *m.stay_rule)
+        los_days, los_response, down_prob, acute_fraction = m.stay_rule
+        los, down, acute = beds.stay(m.streams.key, self.uid, int(e.key[ep]), int(e.severity[ep]), tier, los_days,
+                                     los_response[fid], down_prob[fid], acute_fraction)
         e.discharge_day[ep] = m.day + los
         if down:
             self.schedule(ep, Stage.DOWN, m.day + acute)
@@ -331,19 +338,23 @@ class Resident(mesa.Agent):
         t.stays[tier] += 1
         t.stay_cost[tier] += e.stay_cost[ep]
         t.stay_days[tier] += m.day - e.admit_day[ep]
-        if self.treated(ep, max(int(e.facility[ep]), 0), tier, m.inpatient_skill):
+        fid = max(int(e.facility[ep]), 0)
+        t.readmissions += care.readmitted(int(e.admit_day[ep]), int(e.discharged_day[ep]))
+        e.discharged_day[ep], e.discharged_at[ep] = m.day, fid
+        if self.treated(ep, fid, tier, m.responses.readiness[fid], m.inpatient_skill):
             self.close(ep, False, Outcome.RESOLVED)
         else:
             self.schedule(ep, Stage.CHOOSE, m.day + 1)
 
     # ------------------------------------------------------------------ parts of a stage
-    def treated(self, ep: int, fid: int, tier: int, skill: np.ndarray | None = None) -> bool:
+    def treated(self, ep: int, fid: int, tier: int, shift: float, skill: np.ndarray | None = None) -> bool:
         """Whether treatment at ``fid`` (at its ``skill``: the facility's, or for inpatients its
-        ward's after crowding) resolves the episode; trust in ``tier`` learns from it."""
+        ward's after crowding; ``shift``: its log-odds moved by the facility's discharge readiness)
+        resolves the episode; trust in ``tier`` learns from it."""
         m, e, p = self.model, self.model.ep, self.model.care_params
         ok = care.treatment_works(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]),
                                   (m.fac.effective_skill if skill is None else skill)[fid], int(e.severity[ep]),
-                                  p.below_need_success, p.treat_success)
+                                  p.success, shift)
         trust = m.res.trust
         trust[self.rid, tier] = care.learned(trust[self.rid, tier], ok, p.trust_learning_rate)
         return ok
@@ -361,15 +372,18 @@ class Resident(mesa.Agent):
 
     def pay_visit(self, ep: int, fid: int, tier: int) -> None:
         """One visit's bill (its kind's column of the visit bill table), paid and booked."""
-        m, e, f, led = self.model, self.model.ep, self.model.fac, self.model.ledger
+        m, e, f, led, r = self.model, self.model.ep, self.model.fac, self.model.ledger, self.model.responses
         revisit = bool(e.visits[ep] > 0)
         e.visits[ep] += 1
         scheme = int(e.scheme[ep])
-        bill = m.visit_bill[:, billing.visit_kind(scheme, tier, bool(e.has_referral[ep]), revisit)]
-        service, drug, test, oop, insured, subsidy, cost = (float(x) for x in bill)
+        parts = m.visit_parts[:, billing.visit_kind(scheme, tier, bool(e.has_referral[ep]), revisit)]
+        service, drug, test, oop, insured, subsidy, cost = (float(x) for x in billing.visit_bill(parts, r.drugs_visit[fid],
+                                                                                                 r.tests_visit[fid]))
         led.resident_pays(_one(fid), _one(oop))
+        if scheme == 1:
+            led.note_employee_outpatient(oop)
         m.settle(fid, insured, scheme)
-        led.book_parts(_one(service), _one(drug), _one(test))
+        led.book_parts(_one(tier), _one(service), _one(drug), _one(test))
         led.government_pays(_one(fid), _one(subsidy))
         f.cost[fid] += cost
         f.visits_today[fid] += 1
@@ -383,21 +397,33 @@ class Resident(mesa.Agent):
         """The bill for the bed-days at the current bed facility, paid and booked; the bed is freed."""
         m, e, f, led, u = self.model, self.model.ep, self.model.fac, self.model.ledger, self.model.bed_units
         fid = int(e.bed_facility[ep])
-        tier, scheme = int(f.tier[fid]), int(e.scheme[ep])
+        tier, scheme, sev = int(f.tier[fid]), int(e.scheme[ep]), int(e.severity[ep])
         days = billing.bed_days(m.day, int(e.bed_since[ep]))
-        service, drug, test, oop, paid = billing.stay_bill(
-            days, tier, scheme, int(e.severity[ep]), bool(e.visits[ep] > 1),
-            bool(e.has_referral[ep]) or e.referred_tier[ep] >= 0, not e.billed_deductible[ep], int(e.admit_tier[ep]),
-            *m.stay_bill_rule)
+        (service, drug, test, tests, drugs, self_pay, kept, ratio, deductible, cap, per_case, case_rate, coding, points, value,
+         resource_share, critical_threshold, critical_ratio) = m.stay_bill_rule
+        case = bool(per_case[fid]) and int(e.admit_tier[ep]) == tier
+        merged = case and billing.merged_readmission(fid, int(e.admit_day[ep]), int(e.discharged_at[ep]),
+                                                     int(e.discharged_day[ep]), m.merge_days)
+        service, drug, test, oop, paid, critical, pts = billing.stay_bill(
+            days, tier, scheme, sev, bool(e.visits[ep] > 1), bool(e.has_referral[ep]) or e.referred_tier[ep] >= 0,
+            not e.billed_deductible[ep], case, merged, service, drug, test, tests[fid], drugs[fid], self_pay[fid], kept,
+            ratio, deductible, cap, case_rate, coding[fid], points, value, resource_share, critical_threshold, critical_ratio)
+        bill = service + drug + test
         e.billed_deductible[ep] = True
-        e.stay_cost[ep] += service + drug + test
+        e.stay_cost[ep] += bill
         led.resident_pays(_one(fid), _one(oop))
+        led.critical_pays(_one(fid), _one(critical))
         m.settle(fid, paid, scheme)
-        led.book_parts(_one(service), _one(drug), _one(test))
+        led.book_parts(_one(tier), _one(service), _one(drug), _one(test))
         led.government_pays(_one(fid), _one(u.subsidy[tier] * days))
-        f.cost[fid] += billing.provider_cost(u, tier, test, days)
+        led.note("dip_points", pts)
+        led.note_stay_bills(_one(tier), _one(bill))
+        if case:
+            led.note_cases(_one(tier), _one(sev), _one(bill))
+        f.cost[fid] += billing.provider_cost(u, tier, test, days, drugs[fid])
         m.today.oop_inpatient += oop
         m.today.bed_days += days
+        m.today.stay_paid[tier] += paid
         self.leave_bed(ep)
 
     def leave_bed(self, ep: int) -> None:
@@ -457,7 +483,8 @@ class ReferenceModel(mesa.Model):
         self.posts_since = 0
         self.term_start = np.zeros(c.n_facilities, dtype=np.int64)
         self.training_received = [0.0]
-        self.budget_year = self.consortium_at_year_start = 0.0
+        self.pay_state = payment.PaymentState(c.n_facilities)
+        self.public_health = payment.public_health_shares(c)
         groups = len(lifetable.AGE_GROUPS)
         self.month_deaths, self.month_py = np.zeros((12, groups)), np.zeros((12, groups))
         self.year_deaths = defaultdict(lambda: np.zeros(groups))
@@ -466,9 +493,9 @@ class ReferenceModel(mesa.Model):
         self.contract_count = 0
         self.views: dict = {}
         self.residents = [Resident(self, rid) for rid in range(self.res.n)]
+        premiums = payment.daily_premiums(self.alive_by_scheme, payment.PaymentParams.of(self.p).premiums)
+        self.ledger = Ledger(self.fac.revenue, premiums * self.p.insurance.initial_fund_days, self.fac.tier)
         self.derive()
-        self.ledger = Ledger(self.fac.revenue, payment.daily_premiums(self.alive_by_scheme, self.payment_params.premiums)
-                             * self.p.insurance.initial_fund_days)
         for resident in self.residents:
             resident.plan_death(0)
         self.draw_year()
@@ -503,6 +530,9 @@ class ReferenceModel(mesa.Model):
             if self.choice_params.trust_social_weight > 0:
                 choice.drift_trust(self.res.trust, self.res.home, np.flatnonzero(self.res.alive[: self.res.n]),
                                    len(self.county.homes), self.choice_params.trust_social_weight)
+            if self.pay_state.dip_since >= 0:
+                self.pay_state.value = payment.dip_value(self.pay_state, self.payment_params, self.ledger, day)
+            self.respond()
         self.update_skill()
         self.open_day()
         self.fac.start_day()
@@ -603,42 +633,46 @@ class ReferenceModel(mesa.Model):
             out = np.zeros((4, n)), np.zeros((4, n)), np.zeros((2, 2, 4, n))
             quality = choice.perceived_quality(self.fac.effective_skill[:, None], np.arange(4)[None, :],
                                                self.choice_params.quality_slope)
-            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill, self.keep,
-                                 quality, self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay,
+            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill,
+                                 self.responses.keep, self.care_params.attempt, quality, self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay,
                                  self.admission_need, *out)
             self.pathways[home] = out
         return self.pathways[home]
 
     def pay_day(self) -> None:
-        """Premiums in; subsidies and, under capitation, the consortium's budget out."""
-        led, p = self.ledger, self.payment_params
-        led.collect_premiums(payment.daily_premiums(self.alive_by_scheme, p.premiums))
-        posts, fixed = payment.daily_subsidies(p, self.fac.staff[self.primary_ids], len(self.county_ids), self.scale)
-        led.government_pays(self.primary_ids, posts)
-        led.government_pays(self.county_ids, fixed)
+        """Premiums in; subsidies, public-health funds, the critical-illness premium and, under
+        capitation, the consortium's budget out; personal accounts pay back employees' outpatient
+        costs; the day's idle beds are felt."""
+        led, p, f = self.ledger, self.payment_params, self.fac
+        everyone = np.arange(len(f.tier))
+        led.collect_premiums(payment.daily_premiums(self.alive_by_scheme, p.premiums), np.asarray(p.personal_share))
+        led.government_pays(everyone, payment.daily_subsidies(p, f, self.county_ids, self.scale))
+        health = p.public_health_per_resident * float(self.alive_by_scheme.sum()) / YEAR
+        if p.public_health_to_consortium:
+            led.government_pays_consortium(health)
+        else:
+            led.government_pays(everyone, health * self.public_health)
+        led.fund_buys_critical(p.critical_illness_premium * float(self.alive_by_scheme[0]) / YEAR)
         if self.capitation:
-            budget = payment.daily_budget(p, int(self.alive_by_scheme[0]))
+            budget = payment.daily_budget(payment.budget_rate(p, self.pay_state, self.day), int(self.alive_by_scheme[0]))
             led.fund_pays_consortium(budget)
-            self.budget_year += budget
+            self.pay_state.budget_year += budget
+        led.personal_accounts_pay()
+        payment.feel_idle(self.pay_state, f)
 
     def share_risk(self) -> None:
-        """The capitation year's end: the fund shares the consortium's result beyond the risk band."""
-        if not (self.capitation or self.budget_year):
-            return
+        """A year's end: case rates rebased; the fund settles the consortium's year (retention, risk sharing)."""
         led = self.ledger
-        p = self.payment_params
-        excess = payment.risk_sharing(led.consortium - self.consortium_at_year_start, p.capitation_risk_band * self.budget_year,
-                                      p.capitation_risk_share)
-        if excess:
-            led.fund_pays_consortium(excess)
-        self.budget_year = 0.0
-        self.consortium_at_year_start = led.consortium
+        settle = payment.year_end(self.pay_state, self.payment_params, led)
+        if settle:
+            led.fund_pays_consortium(settle, budget=False)
+        self.pay_state.consortium_at_year_start = led.consortium
 
     def settle(self, fid: int, amount: float, scheme: int) -> None:
-        """The insured part of a bill (or a case rate): the consortium pays its residents' under
-        capitation, the scheme's fund the rest."""
+        """The insured part of a bill (or a case payment): the consortium pays its residents' under
+        capitation (its primary members' at its member rate), the scheme's fund the rest."""
         if payment.consortium_settles(self.capitation, scheme):
-            self.ledger.consortium_pays(_one(fid), _one(amount))
+            self.ledger.consortium_pays(_one(fid), _one(amount * self.payer.member_rate[fid]))
         else:
             self.ledger.fund_pays(_one(fid), _one(amount), _one(scheme))
 
@@ -648,16 +682,15 @@ class ReferenceModel(mesa.Model):
         own parameters did (onset rates, contract rates, approved posts, seniors on loan)."""
         s, old, tier = self.p, self.views, self.fac.tier
         self.payment_params = payment.PaymentParams.of(s)
-        response = payment.provider_responses(self.payment_params)
-        per_case = payment.per_case_payment(self.payment_params)
-        self.capitation = self.payment_params.regime == "capitation"
-        bill = billing.BillingParams.of(s)
+        self.capitation = self.payment_params.budgeted
+        payment.start_budgets(self.pay_state, self.payment_params, self.ledger, int(self.alive_by_scheme[0]), self.day)
+        self.bill_params = bill = billing.BillingParams.of(s)
         visit_units, self.bed_units = billing.visit_prices(bill.prices), billing.bed_day_prices(bill.prices, 1.0)
         self.oop_visit, self.oop_stay = billing.oop_tables(visit_units, self.bed_units, bill.schemes, bill.los_days)
-        self.visit_bill = billing.visit_bill_table(visit_units, bill.schemes, bill.mutual_recognition)
-        self.stay_bill_rule = billing.stay_bill_terms(self.bed_units, response, bill, per_case)
-        ill = illness.IllnessParams.of(s)
-        self.rates, self.onset_rule = illness.rate_params(ill), illness.onset_rule(ill, response)
+        self.visit_parts = billing.visit_parts(visit_units, bill.schemes, bill.mutual_recognition)
+        self.merge_days = s.payment.readmission_merge_days
+        self.illness_params = ill = illness.IllnessParams.of(s)
+        self.rates = illness.rate_params(ill)
         self.demography_params = demography.DemographyParams.of(s)
         self.income_cdf = demography.cdf(self.demography_params.income_band_shares)
         e0 = self.demography_params.life_expectancy_table
@@ -669,14 +702,14 @@ class ReferenceModel(mesa.Model):
         self.coefficients = choice.coefficients(self.choice_params)
         self.admission_need = np.asarray(s.illness.admission_need, dtype=float)
         self.care_params = care.CareParams.of(s)
-        self.keep, self.fatality = care.care_tables(self.care_params, response)
-        bed_params = beds.BedParams.of(s)
-        self.wards, self.stay_rule = beds.ward_tables(bed_params, tier, response), beds.stay_tables(bed_params, response)
+        self.admission_need, self.followup_share, self.fatality = care.care_tables(self.care_params)
+        self.bed_params = beds.BedParams.of(s)
         self.staff_params = p = staff.StaffParams.of(s)
         self.base_skill, self.central, self.daily_pay = staff.staff_tables(p, self.county)
         self.queue_params = queues.QueueParams.of(s)
         self.visits_per_doctor, self.slot_reserved = queues.queue_tables(self.queue_params, tier)
         establishment = self.county.establishment(s.facilities)
+        self.respond()
         self.views = {"rates": self.rates, "contracts": self.contract_params, "staff": p, "establishment": establishment}
         if self.contract_params != old.get("contracts"):
             self.renew_contracts()
@@ -691,6 +724,17 @@ class ReferenceModel(mesa.Model):
             self.posts_since = self.day
         if p.transfer_seniors_to_townships != was.transfer_seniors_to_townships:
             self.transfer(p.transfer_seniors_to_townships)
+
+    def respond(self) -> None:
+        """The providers' responses to today's margins (a lever changed, or a month began), and the
+        rules that read them: onsets (prevention), stays (length, moving down), the wards' mean stays
+        and the stays' bills."""
+        self.payer, self.responses = payment.payment_responses(self.p, self.payment_params, self.pay_state, self.fac,
+                                                               self.county, self.ledger, self.alive_by_scheme)
+        self.onset_rule = illness.onset_rule(self.illness_params, self.responses.prevention)
+        self.stay_rule = beds.stay_terms(self.bed_params, self.responses)
+        self.wards = beds.ward_tables(self.bed_params, self.fac.tier, self.responses.los)
+        self.stay_bill_rule = billing.stay_bill_terms(self.bed_units, self.bill_params, self.responses, self.payer)
 
     def redraw_onsets(self) -> None:
         """New onset rates: the living redraw the rest of the year's onsets from the first day still to come."""

@@ -173,6 +173,9 @@ def scenario_structure_cases() -> Iterator[BadInput]:
     yield run_scenario("regime-unknown", '[payment]\nregime = "bundled"\n', "payment.regime")
     yield run_scenario("regime-case", '[payment]\nregime = "FFS"\n', "payment.regime")
     yield run_scenario("regime-number", "[payment]\nregime = 1\n", "payment.regime")
+    yield run_scenario("out-of-county-regime-unknown", '[payment]\nout_of_county_regime = "capitation"\n',
+                       "payment.out_of_county_regime")
+    yield run_scenario("response-cap-too-wide", "[payment.response]\nlos_cap = 9.0\n", "payment.response.los_cap")
     yield run_scenario("csv-path-number", "[county]\nfacilities_csv = 5\n", "county.facilities_csv")
     yield run_scenario("severity-sum", "[illness]\nseverity_old = [0.5, 0.5, 0.5, 0.5]\n", "severity")
     yield run_scenario("severity-sum-low", "[illness]\nseverity_young = [0.1, 0.1, 0.1, 0.1]\n", "severity")

@@ -22,9 +22,10 @@ POP = 2_500
 
 
 def reform(day: int = 20) -> Scenario:
-    """A reform that shows quickly: prospective payment and zero mark-up from ``day``."""
+    """A reform that shows quickly: case payment (stays paid per case shorten at once) and zero
+    mark-up from ``day``."""
     return Scenario(name="reform", timeline=[
-        TimelineEvent(day=day, path="payment.regime", value="capitation"),
+        TimelineEvent(day=day, path="payment.regime", value="drg"),
         TimelineEvent(day=day, path="prices.drug_markup", value=0.0),
     ])
 

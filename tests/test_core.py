@@ -233,8 +233,9 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
     oop_stay = np.broadcast_to(np.array([0.0, 1000.0, 3000.0, 8000.0])[None, :, None], (2, 4, 2)).copy()
     p_bed = np.array([0.0, 0.02, 0.55, 0.85])
     q, d, o = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), quality, wait_priority, np.zeros(4), oop_visit, oop_stay,
-                         p_bed, q, d, o)
+    sharp = (0.35, 1e-3)  # attempts as a step at 0.35 above skill, so the pathway's figures are exact
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), sharp, quality, wait_priority, np.zeros(4), oop_visit,
+                         oop_stay, p_bed, q, d, o)
     complex_ = 3
     assert np.allclose(q[complex_], quality[3, complex_])  # only the tertiary hospital treats it
     assert d[complex_].tolist() == [6.0, 5.0, 3.0, 0.0]  # a day per referral and the priority waits above
@@ -244,12 +245,22 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
     # a likely discretionary stay waits for its bed; emergencies (serious, complex) do not
     bed_wait = np.array([0.0, 4.0, 6.0, 10.0])
     q2, d2, o2 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), quality, wait_priority, bed_wait, oop_visit, oop_stay,
-                         p_bed, q2, d2, o2)
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), sharp, quality, wait_priority, bed_wait, oop_visit,
+                         oop_stay, p_bed, q2, d2, o2)
     common = 1
     assert d2[common, 2] == pytest.approx(d[common, 2] + 0.02 * 6.0)
     assert d2[common, 3] == pytest.approx(d[common, 3] + 0.02 * 10.0)
     assert np.array_equal(d2[complex_], d[complex_]) and np.array_equal(q2, q) and np.array_equal(o2, o)
+    # with the visit's own smooth rule the county attempts a few complex cases (skill 2.35 + 0.35 vs 3),
+    # and a keep response there raises that share: the pathway from the village carries both
+    smooth = (0.35, 0.1)
+    q3, d3, o3 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), smooth, quality, wait_priority, np.zeros(4), oop_visit,
+                         oop_stay, p_bed, q3, d3, o3)
+    q4, d4, o4 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
+    choice.home_pathways(slot_fac, slot_tier, up, skill, np.array([0.0, 0.0, 0.3, 0.0]), smooth, quality, wait_priority,
+                         np.zeros(4), oop_visit, oop_stay, p_bed, q4, d4, o4)
+    assert d4[complex_, 2] < d3[complex_, 2] < d[complex_, 2]
 
 
 def test_without_excess_hazard_the_life_table_reproduces_itself():

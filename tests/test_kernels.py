@@ -167,7 +167,7 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     go = ~gave_up
     h, e = home[eps][go], eps[go]
     tier = slot_tier[h]
-    priority = (letter[e] | contract[go])[:, None]
+    priority = (letter[e] & contract[go])[:, None]
     draw = streams.uniform(Purpose.CHOICE, person[e], ep_key[e].astype(np.int64) * 8 + steps[e])
     u = choice.utilities(sev[e], tier, quality[h * 4 + sev[e]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
                          income[e], travel[h], np.where(priority, wait_priority[slot_fac[h]], wait_general[slot_fac[h]]),
@@ -241,10 +241,13 @@ def test_treat_is_the_outcome_draw_against_the_success_curve_and_trust_learns_fr
     resident[eps] = rng.permutation(8_000)[:5_000]  # one episode per resident
     trust = rng.uniform(0.2, 0.9, (8_000, 4)).astype(np.float32)
     before = trust.copy()
+    shift = np.where(np.arange(30) % 3 == 0, 0.5, 0.0)  # discharge readiness at some facilities
+    success = (0.25, 0.92, 6.0, 0.1)
     resolved, again = care.treat(streams.key, eps, fid, tier, e["person"], e["key"], e["steps"], e["severity"], resident,
-                                    skill, 0.25, 0.92, trust, 0.1)
+                                    skill, success, trust, 0.1, shift)
     u = streams.uniform(Purpose.OUTCOME, e["person"][eps], e["key"][eps].astype(np.int64) * 8 + e["steps"][eps])
-    p = 0.25 + (0.92 - 0.25) / (1 + np.exp(-8.0 * (skill[fid] - e["severity"][eps] + 0.2)))
+    p = 0.25 + (0.92 - 0.25) / (1 + np.exp(-6.0 * (skill[fid] - e["severity"][eps] + 0.1)))
+    p = 1 / (1 + (1 - p) / p * np.exp(-shift[fid]))  # the readiness shift moves the log-odds
     ok = u < p
     assert np.array_equal(resolved, eps[ok]) and np.array_equal(again, eps[~ok])
     # capable facilities succeed more often than ones treating above their skill
@@ -298,7 +301,7 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     need_by_sev = np.asarray(p.admission_need, dtype=float)
     day = 20  # in January, both kinds run above their yearly rate, by their own profiles
     sev, need = illness.onset_kinds(streams.key, uid, ctr, day, age, chronic, *rates, illness.severity_cdf(p), 0.04,
-                                    need_by_sev, 0.7)
+                                    need_by_sev)
     u_kind, u_sev, u_adm = (streams.uniform(q, uid, ctr) for q in (Purpose.KIND, Purpose.SEVERITY, Purpose.ADMIT))
     acute, follow = acute * season_acute[day], follow * season_chronic[day]
     follow_up = u_kind * (acute + follow) >= acute
@@ -306,8 +309,11 @@ def test_onset_kinds_follow_the_severity_mix_and_bed_need():
     acute_sev = (u_sev[:, None] > np.cumsum(mix, axis=1)[:, :-1]).sum(axis=1)
     expected = np.where(follow_up, np.where(u_sev < 0.04, illness.SERIOUS, illness.COMMON), acute_sev)
     assert np.array_equal(sev, expected)
-    scale = np.where(expected <= illness.COMMON, 0.7, 1.0)  # the propensity scales discretionary admissions only
-    assert np.array_equal(need, u_adm < np.clip(need_by_sev[expected] * scale, 0, 1))
+    assert np.array_equal(need, u_adm < need_by_sev[expected])  # the clinical need (a facility scales it at the visit)
+    # the facility's admission response scales discretionary admissions only, on the same draw
+    scale = np.where(expected <= illness.COMMON, 0.7, 1.0)
+    scaled = [illness.needs_admission(u, s, need_by_sev, 0.7) for u, s in zip(u_adm, expected, strict=True)]
+    assert np.array_equal(scaled, u_adm < np.clip(need_by_sev[expected] * scale, 0, 1))
 
 
 @settings(max_examples=300, deadline=None)
@@ -335,40 +341,61 @@ def test_stays_draw_lengths_and_down_referrals_by_tier():
     rng = np.random.default_rng(4)
     e, streams = _episodes(6_000, rng), Streams(9)
     eps = e["eps"]
-    tier = rng.integers(1, 4, 6_000)
-    los_days, response, down_prob = np.array([0.0, 6.0, 8.5, 10.5]), np.array([1.0, 0.9, 0.8, 1.0]), np.array([0, 0, 0.3, 0.6])
-    los, down, acute = beds.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 0.5)
+    fid = rng.integers(0, 12, 6_000)
+    ftier = 1 + np.arange(12) % 3
+    tier = ftier[fid]
+    los_days = np.array([0.0, 6.0, 8.5, 10.5])
+    # the responses are by facility: two facilities of a tier may differ
+    response = np.where(np.arange(12) < 6, 1.0, 0.8) * np.array([1.0, 0.9, 1.0])[np.arange(12) % 3]
+    down_prob = np.array([0, 0.3, 0.6])[ftier - 1] * np.where(np.arange(12) < 6, 1.0, 1.5)
+    los, down, acute = beds.stays(streams.key, eps, e["person"], e["key"], e["severity"], fid, tier, los_days, response, down_prob,
+                                  0.5)
     u = streams.uniform(Purpose.LOS, e["person"][eps], e["key"][eps])
     base = np.maximum(1, np.rint(los_days[tier] * (0.85 + 0.1 * e["severity"][eps]) * (0.5 + u)))
-    assert np.array_equal(los, np.maximum(1, np.rint(base * response[tier])))
+    assert np.array_equal(los, np.maximum(1, np.rint(base * response[fid])))
     u_down = streams.uniform(Purpose.DOWN, e["person"][eps], e["key"][eps])
-    assert np.array_equal(down, (tier >= 2) & (u_down < down_prob[tier]) & (los >= 3))
+    assert np.array_equal(down, (tier >= 2) & (u_down < down_prob[fid]) & (los >= 3))
     assert np.array_equal(acute, np.minimum(np.maximum(1, np.rint(los * 0.5)), los - 1))
     # however long the acute part, a move down comes before the discharge day
-    _, down, acute = beds.stays(streams.key, eps, e["person"], e["key"], e["severity"], tier, los_days, response, down_prob, 1.0)
+    _, down, acute = beds.stays(streams.key, eps, e["person"], e["key"], e["severity"], fid, tier, los_days, response, down_prob,
+                                1.0)
     assert down.any() and (acute[down] < los[down]).all()
     assert not down[tier == 1].any() and down[tier == 3].mean() > down[tier == 2].mean()
 
 
-def test_triage_refers_beyond_the_margin_and_records_first_adequate_care():
+def test_triage_attempts_with_the_smooth_probability_and_records_first_adequate_care():
     rng = np.random.default_rng(12)
-    e = _episodes(4_000, rng)
+    e, streams = _episodes(4_000, rng), Streams(5)
     eps = e["eps"]
     needs_bed = rng.random(len(e["person"])) < 0.3
     fid = rng.integers(0, 40, 4_000)
-    skill, tier, keep = rng.uniform(0, 3.5, 40), rng.integers(0, 4, 40), np.array([0.0, 0.0, 0.3, 0.0])
+    skill, tier = rng.uniform(0, 3.5, 40), rng.integers(0, 4, 40)
+    keep, admission = np.where(tier == 2, 0.3, 0.0), np.where(tier == 1, 1.5, 1.0)  # responses by facility
+    need = np.array([0.0, 0.1, 0.6, 0.9])
+    attempt = (0.35, 0.1)
     treated = e["treated_day"].copy()
-    then = care.triage(eps, fid, e["severity"], needs_bed, treated, skill, tier, keep, 77)
+    then = care.triage(streams.key, eps, fid, e["person"], e["key"], e["steps"], e["severity"], needs_bed, treated, skill,
+                       tier, keep, admission, 77, attempt, need)
     sev, bed, t = e["severity"][eps], needs_bed[eps], tier[fid]
-    margin = skill[fid] + care.ATTEMPT_MARGIN
-    refer = (margin + keep[t] < sev) | (bed & (t == 0))
+    u = streams.uniform(Purpose.ATTEMPT, e["person"][eps], e["key"][eps].astype(np.int64) * 8 + e["steps"][eps])
+    chance = 1 / (1 + np.exp(-(skill[fid] + 0.35 + keep[fid] - sev) / 0.1))  # a logistic, no threshold
+    refer = (u >= chance) | (bed & (t == 0))
     assert np.array_equal(then == care.REFER, refer)
-    assert np.array_equal(then == care.ADMIT, ~refer & bed)
-    assert np.array_equal(then == care.OUTPATIENT, ~refer & ~bed)
-    adequate = ~refer & (margin >= sev) & (e["treated_day"][eps] < 0)
+    # the facility's call on the episode's own ADMIT draw: clinical need, the discretionary part scaled
+    u_adm = streams.uniform(Purpose.ADMIT, e["person"][eps], e["key"][eps])
+    admit = (t >= 1) & (u_adm < np.where(sev <= 1, np.clip(need[sev] * admission[fid], 0, 1), need[sev]))
+    assert np.array_equal(then == care.ADMIT, ~refer & admit)
+    assert np.array_equal(then == care.OUTPATIENT, ~refer & ~admit)
+    # adequate care: the facility would have attempted the case without keeping it
+    unkept = 1 / (1 + np.exp(-(skill[fid] + 0.35 - sev) / 0.1))
+    adequate = ~refer & (u < unkept) & (e["treated_day"][eps] < 0)
     assert (treated[eps[adequate]] == 77).all()
     unchanged = np.setdiff1d(np.arange(len(treated)), eps[adequate])
     assert np.array_equal(treated[unchanged], e["treated_day"][unchanged])
+    # well within skill it always attempts, far beyond it never; in between the chance is smooth
+    assert care.attempt_probability(2.0, 1, 0.0, attempt) > 0.999 and care.attempt_probability(0.5, 3, 0.0, attempt) < 1e-6
+    grid = np.array([care.attempt_probability(x, 2, 0.0, attempt) for x in np.linspace(1.0, 2.5, 151)])
+    assert np.all(np.diff(grid) > 0) and np.max(np.diff(grid)) < 0.03
 
 
 def test_book_choices_waits_and_tallies():
@@ -399,7 +426,7 @@ def test_book_choices_waits_and_tallies():
     first = (steps[decided] == 1) & (chosen >= 0)
     assert tally.tolist() == [letter[decided].sum(), (letter[decided] & (chosen >= referred_tier[decided])).sum(), first.sum(),
                               (first & (chosen >= 2) & (sev[decided] <= illness.COMMON)).sum()]
-    pri = (letter[e] | contract[go]) & use_reserved[f]
+    pri = letter[e] & contract[go] & use_reserved[f]
     assert np.array_equal(arrivals, 1 + np.bincount(f[~pri], minlength=nf))
     assert np.array_equal(arrivals_priority, np.bincount(f[pri], minlength=nf))
     assert np.array_equal(facility[e], f) and np.all(np.delete(facility, e) == -7)
@@ -527,42 +554,74 @@ def test_compiled_caches_are_dropped_when_any_compiled_source_changes(tmp_path):
     assert not any(f.exists() for f in cached), "the kernel that inlines the edited rule must recompile"
 
 
-@pytest.mark.parametrize("regime", ["ffs", "drg", "capitation"])
+@pytest.mark.parametrize("regime", ["ffs", "drg", "dip", "capitation"])
 def test_bill_stays_bills_bed_days_as_the_reimbursement_rules_say(regime):
-    """The compiled stay bill against the NumPy rules: ``fund_share`` for a stay's first bill
-    (deductible, ratio, cap), ``effective_ratio`` for a continuing one, the case rate for an
-    admission paid per case."""
+    """The compiled stay bill against the NumPy rules: the facility's drug and test intensity and
+    self-pay share; ``fund_share`` for a stay's first bill (deductible, ratio, cap),
+    ``effective_ratio`` for a continuing one; a stay paid per case earns its (coded) rate or DIP
+    points at their value less the patient's co-payment, nothing for a merged readmission; the
+    critical-illness layer pays its ratio of a resident's out of pocket above the threshold."""
     rng = np.random.default_rng(31)
-    n_eps, nf = 2_000, 10
+    n_eps, nf, pool = 2_000, 10, 5_000
     schemes = (SchemeParams(cap_per_stay=[0.0, 3_000.0, 9_000.0, 20_000.0]), InsuranceParams().employee)
-    pay = PaymentParams(regime=regime, drg_from_tier=2, consortium_pays_drg=True)
+    pay = payment.PaymentParams.of(Scenario().model_copy(update={"payment": PaymentParams(
+        regime=regime, drg_from_tier=2, consortium_pays_drg=True, out_of_county_regime="drg")}))
     ftier = np.arange(nf) % 4
-    eps = rng.permutation(5_000)[:n_eps]
-    fid = np.full(5_000, -1)
+    per_case = payment.per_case_facilities(pay, ftier)
+    eps = rng.permutation(pool)[:n_eps]
+    fid = np.full(pool, -1)
     fid[eps] = rng.integers(0, nf, n_eps)
-    since, visits = rng.integers(-30, 11, 5_000), rng.integers(0, 4, 5_000).astype(np.int16)
-    scheme, letter = rng.integers(0, 2, 5_000).astype(np.uint8), rng.random(5_000) < 0.3
-    referred_tier = np.where(rng.random(5_000) < 0.3, 2, -1).astype(np.int8)
-    admit_tier = np.where(rng.random(5_000) < 0.7, ftier[np.maximum(fid, 0)], 3).astype(np.int8)
-    sev = rng.integers(0, 4, 5_000).astype(np.int8)
-    billed, cost0 = rng.random(5_000) < 0.4, rng.random(5_000) * 100
+    since, visits = rng.integers(-30, 11, pool), rng.integers(0, 4, pool).astype(np.int16)
+    scheme, letter = rng.integers(0, 2, pool).astype(np.uint8), rng.random(pool) < 0.3
+    referred_tier = np.where(rng.random(pool) < 0.3, 2, -1).astype(np.int8)
+    admit_tier = np.where(rng.random(pool) < 0.7, ftier[np.maximum(fid, 0)], 3).astype(np.int8)
+    admit_day = rng.integers(-40, 11, pool).astype(np.int32)
+    sev = rng.integers(0, 4, pool).astype(np.int8)
+    # the episode's last discharge: some at the same facility a few days before this admission
+    discharged_at = np.where(rng.random(pool) < 0.5, np.maximum(fid, 0), rng.integers(-1, nf, pool)).astype(np.int32)
+    discharged_day = np.where(discharged_at >= 0, admit_day - rng.integers(0, 40, pool), -1).astype(np.int32)
+    billed, cost0 = rng.random(pool) < 0.4, rng.random(pool) * 100
     before, cost = billed.copy(), cost0.copy()
     price = [np.array([0.0, 300.0, 900.0, 2_000.0]), np.array([0.0, 200.0, 500.0, 900.0]), np.array([0.0, 50.0, 150.0, 400.0])]
-    mult, repeat = np.array([1.0, 0.9, 0.8, 1.0]), 0.75
-    out = billing.bill_stays(eps, 10, fid, since, visits, scheme, letter, referred_tier, admit_tier, sev, billed, cost, ftier,
-                             *price, mult, repeat, *billing.inpatient_terms(schemes), *payment.per_case_payment(pay))
-    f, t, s, days, service, drug, test, oop, paid = out
+    tests, drugs = rng.uniform(0.8, 1.3, nf), rng.uniform(0.7, 1.1, nf)  # the providers' responses, by facility
+    self_pay, coding = rng.uniform(0, 0.08, nf), np.where(per_case, rng.uniform(0, 0.1, nf), 0.0)
+    repeat, merge_days = 0.75, 15
+    case_rate = rng.uniform(2_000, 20_000, (4, 4))
+    points, value, resource_share = regime == "dip", 0.9, 0.6
+    critical = (5_000.0, 0.5)
+    out = billing.bill_stays(eps, 10, fid, since, visits, scheme, letter, referred_tier, admit_tier, admit_day, sev,
+                             discharged_at, discharged_day, billed, cost, ftier, merge_days, *price, tests, drugs, self_pay,
+                             repeat, *billing.inpatient_terms(schemes), per_case, case_rate, coding, points, value,
+                             resource_share, *critical)
+    f, t, s, days, service, drug, test, oop, paid, crit, pts, by_case = out
     assert np.array_equal(f, fid[eps]) and np.array_equal(t, ftier[f]) and np.array_equal(s, scheme[eps])
     assert np.array_equal(days, np.maximum(10 - since[eps], 1))
-    assert np.allclose(test, price[2][t] * days * mult[t] * np.where(visits[eps] > 1, repeat, 1.0))
-    bill = price[0][t] * days + price[1][t] * days + test
+    assert np.allclose(drug, price[1][t] * days * drugs[f])
+    assert np.allclose(test, price[2][t] * days * tests[f] * np.where(visits[eps] > 1, repeat, 1.0))
+    bill = price[0][t] * days + drug + test
+    own = self_pay[f] * bill
+    covered = bill - own
     referred = letter[eps] | (referred_tier[eps] >= 0)
-    insured = np.where(before[eps], bill * billing.effective_ratio(schemes, s, t, referred, "inpatient"),
-                       billing.fund_share(bill, schemes, s, t, referred, "inpatient"))
-    assert np.allclose(oop, bill - insured)
+    insured = np.where(before[eps], covered * billing.effective_ratio(schemes, s, t, referred, "inpatient"),
+                       billing.fund_share(covered, schemes, s, t, referred, "inpatient"))
+    copay = covered - insured
     assert (~before[eps] & (insured == schemes[0].cap_per_stay[2]) & (s == 0) & (t == 2)).any()  # caps bind here
-    per_case = (regime != "ffs") & (t >= 2) & (admit_tier[eps] == t)
-    assert np.allclose(paid, np.where(per_case, np.asarray(pay.drg_rate)[sev[eps]], insured))
+    case = per_case[f] & (admit_tier[eps] == t)
+    # the tertiary hospital by its own city's rules (here DRG); in the county from drg_from_tier up unless fee-for-service
+    assert np.array_equal(per_case, (ftier == 3) | ((regime != "ffs") & (ftier == 2)))
+    assert np.array_equal(by_case, case) and case.any()
+    last = discharged_day[eps]  # -1: no discharge before
+    merged = case & (last >= 0) & (discharged_at[eps] == f) & (admit_day[eps] - last <= merge_days)
+    assert merged.any()
+    rate = case_rate[t, sev[eps]] * (1 + coding[f])
+    expected_points = np.where(case & points, (1 - resource_share) * rate + resource_share * (1 + coding[f]) * covered, 0.0)
+    if points:
+        rate = value * expected_points
+    assert np.allclose(pts, expected_points)
+    assert np.allclose(paid, np.where(case, np.where(merged, 0.0, np.maximum(rate - copay, 0.0)), insured))
+    expected_critical = np.where(s == 0, critical[1] * np.maximum(copay + own - critical[0], 0.0), 0.0)
+    assert np.allclose(crit, expected_critical) and (crit > 0).any()
+    assert np.allclose(oop, copay + own - expected_critical)
     assert billed[eps].all() and np.array_equal(np.delete(billed, eps), np.delete(before, eps))
     assert np.allclose(cost[eps], cost0[eps] + bill)
 
