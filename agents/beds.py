@@ -11,7 +11,7 @@ waiting list: it is booked for the day the ward's turnover should free a bed (``
 long as the wait is within what patients accept (``max_bed_wait_days``), and turned away beyond
 it (referred up, or at the top tier back to choosing). A county hospital that would turn a
 patient away passes it to the consortium's other county hospitals first (``place``). At tertiary hospitals (三级, seed 002) a
-share of staffed beds can be reserved for referred and contracted patients (priority), who keep a
+share of staffed beds can be reserved for contracted residents referred up (priority; 经转诊的签约居民), who keep a
 waiting list of their own. The rule for one patient is ``admission``; its waits are exposed for the
 choice (``Beds.wait_general``, ``Beds.wait_priority``).
 
@@ -50,7 +50,7 @@ class BedParams:
     acute_fraction: float  # share of a stay that is acute (a move down comes after it)
     down_referral_base: float  # share of eligible inpatients sent down under fee-for-service
     down_referral_cap: float  # the most sent down however strongly payment pushes (refusals)
-    reserved_bed_share: float  # share of tertiary staffed beds held for referred and contracted patients
+    reserved_bed_share: float  # share of tertiary staffed beds held for contracted residents referred up
     doctors_per_bed: tuple[float, ...]  # staffing norm by tier: a bed is fully staffed at or above it
     nurses_per_bed: tuple[float, ...]
     staffing_elasticity: float  # how far staffed beds fall below the beds as staff fall below the norm
@@ -360,7 +360,7 @@ class Beds:
             return
         m, w = self.m, self.wards
         e, f, r = m.ep, m.fac, m.res
-        pri = e.has_referral[eps] | r.contract.take(e.resident[eps])
+        pri = e.has_referral[eps] & r.contract.take(e.resident[eps])
         decision, back = admit_patients(
             eps, fid, pri, m.day, e.severity, e.facility, e.listed_day, e.listed_priority, e.bed_facility, e.admit_tier,
             e.bed_since, e.admit_day, e.has_referral, m.county_ids, f.tier, f.occupied, f.occupied_priority, f.waiting,

@@ -297,11 +297,11 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
     by its CHOICE draw for that step among self-care and the home's slots (``slot_fac``,
     ``slot_tier``: -1 unavailable, with each slot's pathway ``quality``, ``oop`` and ``delay`` for
     the severity (its out-of-pocket in ``cost_units`` for the household), and ``travel``). A
-    patient with a referral letter or a contract sees the
+    contracted patient with a referral letter (seed 002: 经转诊的签约居民) sees the
     priority wait (``agents/queues.py``); ``trust`` is the resident's by tier; ``u`` is scratch
     (slots + 1)."""
     s = len(slot_fac)
-    priority = has_letter or contract
+    priority = has_letter and contract
     bypass = True
     if has_letter:
         for j in range(s):
@@ -365,9 +365,9 @@ def choice_counts(letter, chosen_tier, referred_tier, first_step, sev):
 @njit(cache=True)
 def booking(letter, contract, use_reserved, wait_general, wait_priority, day):
     """Where a patient booked at a facility queues and the day of the visit: a patient with a
-    letter or a contract uses the reserved slots where the facility keeps them (``use_reserved``,
+    letter and a contract (a family doctor's referral) uses the reserved slots where the facility keeps them (``use_reserved``,
     ``agents/queues.py``), everyone else the general queue, each after its wait."""
-    priority = (letter or contract) and use_reserved
+    priority = letter and contract and use_reserved
     wait = wait_priority if priority else wait_general
     return priority, day + int(np.floor(wait))
 

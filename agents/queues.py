@@ -7,8 +7,8 @@ shorten as a facility fills: above ``comfortable_load`` of its capacity (a smoot
 ``load_memory_days``) its effective skill — what treatment achieves and what residents perceive
 — falls by ``congestion_skill_loss`` per unit of load (``effective_skill``), so staff added where
 demand peaks (tidal deployment 潮汐式, recruitment) show up as better care before they show up
-as shorter waits. At county and tertiary hospitals a share of slots can be reserved (seed 002:
-1/3) for referred and contracted patients, who queue there separately and book whichever queue
+as shorter waits. At tertiary hospitals (三级, seed 002) a share of slots can be reserved (1/3) for
+contracted residents referred up (经转诊的签约居民: slots released to family-doctor teams), who queue there separately and book whichever queue
 is sooner: reserving slots never makes them wait longer than others.
 """
 
@@ -27,7 +27,7 @@ class QueueParams:
     comfortable_load: float  # share of that capacity up to which consultations keep their length
     congestion_skill_loss: float  # effective skill lost per unit of load above the comfortable one
     load_memory_days: float  # days over which the load is smoothed (an exponential average)
-    reserved_slot_share: float  # share of county/tertiary slots held for referred and contracted patients
+    reserved_slot_share: float  # share of tertiary (三级) slots held for contracted residents referred up
 
     @classmethod
     def of(cls, s) -> QueueParams:
@@ -45,8 +45,9 @@ def wait_days(capacity, backlog, backlog_priority, priority_share) -> tuple[np.n
 
 
 def queue_tables(p: QueueParams, facility_tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """By facility: visits a doctor serves a day, and the share of slots reserved (county and tertiary)."""
-    return np.asarray(p.visits_per_doctor_day)[facility_tier], np.where(facility_tier >= 2, p.reserved_slot_share, 0.0)
+    """By facility: visits a doctor serves a day, and the share of slots reserved: seed 002 asks
+    it of tertiary hospitals (三级医院) only."""
+    return np.asarray(p.visits_per_doctor_day)[facility_tier], np.where(facility_tier == 3, p.reserved_slot_share, 0.0)
 
 
 def effective_skill(skill, load, comfortable_load: float, loss: float):

@@ -481,8 +481,8 @@ class StaffParams(Section):
 class PolicyParams(Section):
     """Levers not tied to one section above."""
 
-    reserved_slot_share: Share = 0.0  # seed 002: 1/3 of county/tertiary outpatient slots
-    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of tertiary (三级) beds, for referred and contracted patients
+    reserved_slot_share: Share = 0.0  # seed 002: 1/3 of tertiary (三级) outpatient slots, for contracted residents referred up (经转诊的签约居民)
+    reserved_bed_share: Share = 0.0  # seed 002: 1/4 of tertiary (三级) beds, for the same
     contract_rate: Share = 0.25  # family-doctor contracting, whole population (assumption pre-reform)
     contract_rate_key: Share = 0.45  # elderly and chronic patients (seed 003 reform: 0.7308)
     mutual_recognition: Share = 0.0  # share of repeat tests avoided after referral

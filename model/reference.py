@@ -264,11 +264,11 @@ class Resident(mesa.Agent):
 
     def admit(self, ep: int, fid: int, tier: int) -> None:
         """Admitted, booked on a ward's waiting list or turned away (``beds.place``: the ward chosen,
-        then the consortium's other county hospitals); off a list first if on one. With a letter or a
+        then the consortium's other county hospitals); off a list first if on one. With a letter and a
         contract (priority) any free staffed bed and, where beds are reserved, a list of its own.
         Turned away: referred up, or at the top tier choose again tomorrow."""
         m, e, f, w = self.model, self.model.ep, self.model.fac, self.model.wards
-        priority = bool(e.has_referral[ep]) or bool(m.res.contract[self.rid])
+        priority = bool(e.has_referral[ep]) and bool(m.res.contract[self.rid])
         since = int(e.listed_day[ep])
         if since >= 0:
             (f.waiting_priority if e.listed_priority[ep] else f.waiting)[fid] -= 1

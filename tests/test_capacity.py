@@ -166,7 +166,7 @@ def test_lending_county_seniors_thins_the_county_wards():
 
 
 def test_reserved_tertiary_beds_admit_more_referred_patients_where_beds_are_scarce():
-    """Seed 002: 1/4 of tertiary beds for referred and contracted patients. In a county whose
+    """Seed 002: 1/4 of tertiary beds for contracted residents referred up. In a county whose
     tertiary beds are scarce, more referred patients get a tertiary bed, paired by seed."""
     scarce = (("facilities.tertiary_beds", 0.2 * F0.tertiary_beds),)
     reserve = (("policy.reserved_bed_share", 0.25),)

@@ -203,7 +203,7 @@ def test_salaried_doctors_order_fewer_tests():
 # ---------------------------------------------------------------- access
 def test_reserved_capacity_raises_attendance_of_referrals():
     lever = (("policy.reserved_slot_share", 1 / 3), ("policy.reserved_bed_share", 0.25))  # seed 002
-    # referred and contracted patients never wait longer than the others, and in a congested
+    # contracted residents referred up never wait longer than the others, and in a congested
     # county wait less at the hospitals that keep slots for them
     m = CountyModel(scenario(CONGESTED + lever), rng=1, population=POP)
     q, hospital = m.queues, m.fac.tier >= 2

@@ -171,6 +171,8 @@ def test_the_reference_calls_no_engine_stage_kernel_or_private_method():
 
 
 def test_with_beds_to_spare_the_reference_repeats_the_engine_day_by_day():
+    """Every metric of every day alike; the conservation residual, rounding noise of each model's own
+    order of sums, is held to zero in each (as across a year below)."""
     engine = CountyModel(_ample_beds(), rng=3, population=1_500)
     reference = ReferenceModel(_ample_beds(), rng=3, population=1_500)
     for day in range(120):
@@ -179,6 +181,10 @@ def test_with_beds_to_spare_the_reference_repeats_the_engine_day_by_day():
         a, b = engine.today.row, reference.today.row
         for key, va in a.items():
             vb = b[key]
+            if key == "money_residual":
+                flows = a["premiums"] + a["subsidies"] + a["oop"]
+                assert max(abs(va), abs(vb)) <= 1e-9 * flows + 1e-6, f"day {day}: money not conserved"
+                continue
             same = (math.isnan(va) and math.isnan(vb)) or abs(va - vb) <= 1e-9 * max(1.0, abs(va))
             assert same, f"day {day}: {key} engine {va} vs reference {vb}"
     assert engine.ep.opened == reference.ep.opened

@@ -61,14 +61,14 @@ LEVER_HELP: dict[str, tuple[tuple[str, str], tuple[str, str], tuple[str, str]]] 
     ),
     "reserved_slots": (
         ("Outpatient slots reserved for referrals", "为转诊预留的门诊号源"),
-        ("County and tertiary hospitals keep this share of slots for referred and contracted residents, who "
-         "then wait less while others may wait more.", "县级和三级医院为转诊及签约居民预留此比例号源，他们候诊更短，其他人可能更长。"),
+        ("Tertiary hospitals keep this share of slots for contracted residents their family doctor refers, who "
+         "then wait less while others may wait more.", "三级医院为经基层转诊的签约居民预留此比例号源，他们候诊更短，其他人可能更长。"),
         ("Seed 002: at least one third of slots for primary referrals.", "种子文件 002：至少三分之一号源留给基层转诊。"),
     ),
     "reserved_beds": (
         ("Beds reserved for referrals", "为转诊预留的床位"),
-        ("County and tertiary hospitals hold this share of beds for referred and contracted patients.",
-         "县级和三级医院为转诊及签约患者保留此比例床位。"),
+        ("Tertiary hospitals hold this share of beds for contracted residents their family doctor refers.",
+         "三级医院为经基层转诊的签约居民保留此比例床位。"),
         ("Seed 002: at least one quarter of beds.", "种子文件 002：至少四分之一床位。"),
     ),
     "contract_rate": (
@@ -125,6 +125,23 @@ SCENARIO_INFO: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
 
 # scenario field changed by a timeline -> (English, 中文)
 PATH_LABELS: dict[str, tuple[str, str]] = {
+    "facilities.county_senior": ("county hospital senior doctors", "县级医院高年资医生"),
+    "facilities.county_junior": ("county hospital junior doctors", "县级医院低年资医生"),
+    "facilities.county_nurses": ("county hospital nurses", "县级医院护士"),
+    "facilities.county_beds": ("county hospital beds", "县级医院床位"),
+    "facilities.tertiary_senior": ("tertiary hospital senior doctors", "三级医院高年资医生"),
+    "facilities.tertiary_junior": ("tertiary hospital junior doctors", "三级医院低年资医生"),
+    "facilities.tertiary_nurses": ("tertiary hospital nurses", "三级医院护士"),
+    "facilities.tertiary_beds": ("tertiary hospital beds", "三级医院床位"),
+    "facilities.township_senior": ("township centre senior doctors", "乡镇卫生院高年资医生"),
+    "facilities.township_junior": ("township centre junior doctors", "乡镇卫生院低年资医生"),
+    "facilities.township_nurses": ("township centre nurses", "乡镇卫生院护士"),
+    "facilities.township_beds": ("township centre beds", "乡镇卫生院床位"),
+    "facilities.community_senior": ("community centre senior doctors", "社区卫生服务中心高年资医生"),
+    "facilities.community_junior": ("community centre junior doctors", "社区卫生服务中心低年资医生"),
+    "facilities.community_nurses": ("community centre nurses", "社区卫生服务中心护士"),
+    "facilities.community_beds": ("community centre beds", "社区卫生服务中心床位"),
+    "illness.visitors_by_month": ("visitors by month", "各月外来人口"),
     "payment.capitation_risk_band": ("capitation risk band", "按人头打包风险分担区间"),
     "payment.consortium_pays_drg": ("consortium pays members per case", "医共体按病种向成员单位支付"),
     "payment.drg_from_tier": ("per-case payment from tier", "按病种付费起始层级"),
