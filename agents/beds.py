@@ -218,7 +218,8 @@ def admit_patients(eps, fid, priority, day, severity, facility, listed_day, list
     ``facility`` from now on; the admitted take a bed from ``day`` (counted in
     ``occupied_priority`` with ``priority``, the marker travelling with the stay) and the days they
     waited are counted by tier; the booked join their list (``waiting_priority`` where priority
-    keeps its own); ``emergencies`` counts the emergencies admitted and turned away. The
+    keeps its own); ``emergencies`` counts the emergencies admitted and turned away (rows) by the
+    tier of the ward tried (columns). The
     decisions, and for the booked the day they come back (``booked_day``)."""
     n = len(eps)
     decision = np.empty(n, dtype=np.int8)
@@ -239,7 +240,7 @@ def admit_patients(eps, fid, priority, day, severity, facility, listed_day, list
                                 extra_bed_share, max_wait)
         decision[i] = d
         if emergency:
-            emergencies[0 if d == ADMITTED else 1] += 1
+            emergencies[0 if d == ADMITTED else 1, facility_tier[fid[i]]] += 1
         if d != TURNED_AWAY:
             facility[e] = f
         if d == ADMITTED:

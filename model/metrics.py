@@ -41,9 +41,9 @@ _REVENUE_KEYS = tuple(f"drug_revenue_{t}" for t in TIERS)  # cumulative drug rev
 _PATHWAY_KEYS = (*(f"first_contacts_{s}_{t}" for s in SEVERITIES for t in TIERS), *(f"ended_{s}" for s in SEVERITIES),
                  *(f"untreated_{s}" for s in SEVERITIES), "ladder_visits", *(f"turned_away_{t}" for t in TIERS))
 # the wards: days waited for a bed by the day's admissions, patients on waiting lists, staffed beds;
-# emergencies (serious and complex episodes) admitted and turned away
+# emergencies (serious and complex episodes) admitted and turned away, by the tier of the ward tried
 _WARD_KEYS = (*(f"bed_waits_{t}" for t in TIERS), *(f"waiting_list_{t}" for t in TIERS), *(f"staffed_beds_{t}" for t in TIERS),
-              "emergencies_admitted", "emergencies_turned_away")
+              *(f"emergencies_admitted_{t}" for t in TIERS), *(f"emergencies_turned_away_{t}" for t in TIERS))
 DAILY_METRICS = (*_SCALARS, *_TIERED_KEYS, *_REVENUE_KEYS, *_PATHWAY_KEYS, *_WARD_KEYS)
 _TIER_COUNTERS = _TIERED[:7]  # filled by the engine during the day; the rest are stocks read at its end
 _COUNTS = ("episodes", "referrals_up", "referrals_down", "referral_decisions", "referrals_attended", "first_contacts",
@@ -66,7 +66,7 @@ class Daily:
         self.ladder_visits = 0
         self.turned_away = np.zeros(4)  # by tier
         self.bed_waits = np.zeros(4)  # days waited for a bed by the day's admissions, by tier
-        self.emergencies = np.zeros(2)  # emergencies admitted, turned away
+        self.emergencies = np.zeros((2, 4))  # emergencies admitted, turned away, by tier
         self._ended = model.ep.ended_by_severity.copy()  # the pool's count when the day began
         self.row: dict[str, float] = {}
 
@@ -108,7 +108,7 @@ class Daily:
                                   [self.ladder_visits], self.turned_away]).tolist()
         row.update(zip(_PATHWAY_KEYS, pathway, strict=True))
         wards = np.concatenate([self.bed_waits, np.bincount(f.tier, weights=f.waiting + f.waiting_priority, minlength=4),
-                                np.bincount(f.tier, weights=f.staffed_beds, minlength=4), self.emergencies]).tolist()
+                                np.bincount(f.tier, weights=f.staffed_beds, minlength=4), self.emergencies.ravel()]).tolist()
         row.update(zip(_WARD_KEYS, wards, strict=True))
         self.row = row
 
@@ -330,7 +330,7 @@ def pathway_figures(s) -> dict:
     severity that ended without adequate care (``untreated_share``), the share of primary visits
     that ended in an upward referral (``ladder_share``), the share of admission attempts turned
     away by tier (``turnaway_share``), the share of emergencies' attempts (serious and complex)
-    turned away (``emergency_turnaway_share``) and the mean days an admission waited for its bed,
+    turned away, by the tier of the ward tried (``emergency_turnaway_share``) and the mean days an admission waited for its bed,
     by tier (``bed_wait_days``: discretionary admissions from a waiting list; emergencies do not wait)."""
     out = {}
     for sev in SEVERITIES:
@@ -340,7 +340,8 @@ def pathway_figures(s) -> dict:
     out["ladder_share"] = ratio(s["ladder_visits"], s["visits_village"] + s["visits_township"])
     out["turnaway_share"] = {t: ratio(s[f"turned_away_{t}"], s[f"turned_away_{t}"] + s[f"admissions_{t}"]) for t in TIERS}
     out["bed_wait_days"] = {t: ratio(s[f"bed_waits_{t}"], s[f"admissions_{t}"]) for t in TIERS}
-    out["emergency_turnaway_share"] = ratio(s["emergencies_turned_away"], s["emergencies_turned_away"] + s["emergencies_admitted"])
+    out["emergency_turnaway_share"] = {t: ratio(s[f"emergencies_turned_away_{t}"],
+                                                s[f"emergencies_turned_away_{t}"] + s[f"emergencies_admitted_{t}"]) for t in TIERS}
     return out
 
 

@@ -84,22 +84,28 @@ class IllnessParams(Section):
     # chronic follow-up episodes per year for a resident with hypertension / diabetes (assumption)
     hypertension_followups: Rate = 3.0
     diabetes_followups: Rate = 3.0
-    incidence_scale: Annotated[float, Field(ge=0.0, le=20.0, allow_inf_nan=False)] = 1.117  # onsets scale memory; fitted by `reformsim calibrate` (docs/validation.md)
-    # acute severity mix [minor, common, serious, complex] for young / middle / old
-    severity_young: list[Share] = [0.68, 0.27, 0.04, 0.01]
-    severity_middle: list[Share] = [0.55, 0.36, 0.07, 0.02]
-    severity_old: list[Share] = [0.42, 0.42, 0.12, 0.04]
-    # probability an episode needs a bed, by severity; the common-episode value is fitted by `reformsim calibrate` (docs/validation.md)
-    admission_need: list[Share] = [0.0, 0.016, 0.55, 0.85]
+    incidence_scale: Annotated[float, Field(ge=0.0, le=20.0, allow_inf_nan=False)] = 1.381  # onsets scale memory; fitted by `reformsim calibrate` (docs/validation.md)
+    # acute severity mix [minor, common, serious, complex] for young / middle / old. Complex episodes
+    # are those a county hospital treats only at its best (stroke, infarction, major trauma): about
+    # one admission in six, 0.03 a resident a year, of which rural patients take 27-29% to a
+    # tertiary hospital (sources: where care happens, Kadoorie Biobank) — a tenth to a fifth of
+    # acute episodes' serious tail (assumption sized to those)
+    severity_young: list[Share] = [0.68, 0.27, 0.045, 0.005]
+    severity_middle: list[Share] = [0.55, 0.36, 0.08, 0.01]
+    severity_old: list[Share] = [0.42, 0.42, 0.14, 0.02]
+    # probability an episode needs a bed, by severity; the serious-episode value is fitted by `reformsim calibrate` (docs/validation.md)
+    admission_need: list[Share] = [0.0, 0.016, 0.2, 0.85]
     # share of chronic follow-ups that are complications (serious episodes) without management
     # (assumption: a few percent of hypertensive/diabetic follow-ups are acute complications)
     chronic_complication_share: Share = 0.04
     # share of those complications that full chronic-disease management prevents (assumption)
     management_complication_cut: Share = 0.5
-    # excess case fatality of an episode left untreated, by severity (assumption)
-    # both fatality lists: the assumed shape x a scale fitted by `reformsim calibrate` (docs/validation.md)
-    untreated_fatality: list[Share] = [0.0, 0.0000322, 0.00129, 0.00482]
-    delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0000646, 0.000258]  # added per day of delay
+    # excess case fatality of an episode left untreated, by severity, at published levels: a complex episode (stroke, infarction) left untreated kills about one in
+    # ten (30-day case fatality of untreated stroke and infarction 10-20%), a serious one about one
+    # in a hundred, and each day's delay adds a tenth of that (assumptions sized to those); the
+    # background table (life_expectancy_table) is set below the county's level to make room for them
+    untreated_fatality: list[Share] = [0.0, 0.00005, 0.005, 0.05]
+    delay_fatality_per_day: list[Share] = [0.0, 0.0, 0.0002, 0.002]  # added per day of delay
     # seasons (agents/seasons.py): relative onset rate by month, January first. Acute episodes: a
     # respiratory winter peak — respiratory infections, about a third of acute episodes, run two to
     # three times as high in winter as in summer (China influenza surveillance: ILI peaks December-
@@ -159,7 +165,7 @@ class BehaviourParams(Section):
     beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
     # alternative-specific constants by tier for [village, township, county, tertiary]
     # village and township constants shifted together, fitted by `reformsim calibrate` (docs/validation.md)
-    asc_tier: list[Coef] = [1.18, 0.58, 0.35, 0.0]
+    asc_tier: list[Coef] = [0.416, -0.184, 0.35, 0.0]
     asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
     quality_slope: Annotated[float, Field(gt=0.0, le=20.0)] = 3.0  # perceived quality's steepness in skill - severity (assumption)
     trust_learning_rate: Share = 0.05
@@ -188,21 +194,31 @@ class FacilityParams(Section):
     # no one turned away (the 85-105% band; demand measured with beds to spare was 1.19x the
     # 2,150 beds first assumed), staff in proportion: 4.4 county-hospital beds per 1,000 residents,
     # 6.4 in all against 7.23 nationally (sources: resources)
-    county_senior: list[NonNeg] = [234, 91]
-    county_junior: list[NonNeg] = [416, 182]
-    county_nurses: list[NonNeg] = [975, 390]
-    county_beds: list[NonNeg] = [1950, 845]
-    tertiary_senior: NonNeg = 120  # the share of the prefecture hospital serving this county
-    tertiary_junior: NonNeg = 150
-    tertiary_nurses: NonNeg = 400
-    tertiary_beds: NonNeg = 600
-    visits_per_doctor_day: list[NonNeg] = [30.0, 16.0, 12.0, 12.0]  # by tier: the most a doctor serves a day (capacity)
+    county_senior: list[NonNeg] = [204, 79]
+    county_junior: list[NonNeg] = [363, 159]
+    county_nurses: list[NonNeg] = [850, 340]
+    county_beds: list[NonNeg] = [1700, 737]
+    # the share of the prefecture hospital serving this county: sized, with its staff, so the
+    # baseline's tertiary admissions (15-18% of the county's, the rural Kadoorie share of stroke and
+    # heart admissions being 27-29%) fill it near 90% (measured; sources: where care happens)
+    tertiary_senior: NonNeg = 156
+    tertiary_junior: NonNeg = 195
+    tertiary_nurses: NonNeg = 520
+    tertiary_beds: NonNeg = 780
+    # by tier: the visits a doctor serves a day (capacity, calendar days). Doctors' mean workload is 9.5
+    # visits a working day in township centres and ~7 in hospitals (bulletins; 6.5 and 4.8 a calendar
+    # day); village doctors see ~3 a day (1.28 bn visits, ~1.1 M village doctors). Set so the
+    # baseline's mean load is near the comfortable share and winter's peak passes it (assumption)
+    visits_per_doctor_day: list[NonNeg] = [4.0, 6.5, 4.2, 3.4]
     # consultations keep their length up to this share of capacity; above it effective skill falls
     # (assumption: Chinese hospital doctors' mean load, 6-9 visits a day (bulletins), is near this share)
     comfortable_load: Share = 0.8
     congestion_skill_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0  # skill lost per unit of load above it (assumption)
     load_memory_days: Annotated[float, Field(ge=1.0, le=365.0)] = 7.0  # days the load is smoothed over
-    base_skill: list[NonNeg] = [0.9, 1.3, 2.35, 3.4]  # capability index by tier; >= severity treats well
+    # capability index by tier; >= severity treats well. County hospitals attempt most complex cases
+    # (2.85 + the attempt margin is above 3): rural stroke and heart patients are 71-73% admitted
+    # below tertiary level (sources: where care happens, Kadoorie Biobank)
+    base_skill: list[NonNeg] = [0.9, 1.3, 2.85, 3.4]
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
     treat_success: Share = 0.92  # resolution probability when capable
     below_need_success: Share = 0.25  # when treating above one's capability
@@ -257,7 +273,7 @@ class PriceParams(Section):
 
     visit_price: list[NonNeg] = [40.0, 85.0, 219.0, 354.0]
     # x LOS -> ~2,150 / 6,762 / 13,931 per stay; fitted by `reformsim calibrate` (docs/validation.md) (ratio matching)
-    bed_day_price: list[NonNeg] = [0.0, 316.0, 726.0, 1298.0]
+    bed_day_price: list[NonNeg] = [0.0, 306.0, 634.0, 980.0]
     visit_drug_share: list[Share] = [0.5, 0.45, 0.38, 0.38]
     visit_test_share: list[Share] = [0.1, 0.2, 0.3, 0.32]
     stay_drug_share: list[Share] = [0.0, 0.3, 0.24, 0.24]
@@ -571,7 +587,9 @@ class Scenario(Section):
     payment: PaymentParams = PaymentParams()
     staff: StaffParams = StaffParams()
     policy: PolicyParams = PolicyParams()
-    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.5  # background life table e0 at the start (assumption)
+    # background life table e0 at the start: below the county's level (~76, a Yunnan county) by the room
+    # excess deaths from untreated and delayed care take (fitted; docs/validation.md)
+    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 76.8
     # yearly fall of background mortality (log rate): China's life expectancy rose 0.33 years a year
     # 2018-2024 (77.0 to 79.0; sources: life expectancy), amenable and other mortality alike (EVIDENCE
     # M3); 0.025 lifts the table's e0 0.31 years a year, the rest being left to care

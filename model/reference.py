@@ -280,7 +280,7 @@ class Resident(mesa.Agent):
                                               w.max_bed_wait_days)
         fid = int(fid)
         if int(e.severity[ep]) >= illness.SERIOUS:
-            m.today.emergencies[0 if decision == beds.ADMITTED else 1] += 1
+            m.today.emergencies[0 if decision == beds.ADMITTED else 1, tier] += 1
         if decision == beds.TURNED_AWAY:
             m.today.turned_away[tier] += 1
             if tier < 3:

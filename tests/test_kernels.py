@@ -712,7 +712,7 @@ def test_admit_patients_keeps_the_wards_books_as_it_admits_books_and_sends_away(
     facility = np.full(pool, -1, dtype=np.int32)
     facility[eps] = fid
     waiting += np.bincount(fid[:200], minlength=nf)
-    admissions_today, by_tier, waited, emergencies = np.zeros(nf), np.zeros(4), np.zeros(4), np.zeros(2)
+    admissions_today, by_tier, waited, emergencies = np.zeros(nf), np.zeros(4), np.zeros(4), np.zeros((2, 4))
     fields = {name: np.full(pool, -3, dtype=dt) for name, dt in
               (("bed_facility", np.int32), ("admit_tier", np.int8), ("bed_since", np.int32), ("admit_day", np.int32))}
     has_referral = np.zeros(pool, dtype=bool)
@@ -731,7 +731,9 @@ def test_admit_patients_keeps_the_wards_books_as_it_admits_books_and_sends_away(
     assert np.array_equal(admissions_today, np.bincount(at, minlength=nf)) and by_tier.sum() == len(admitted)
     assert waited.sum() == 3 * np.isin(admitted, on_list).sum()  # days waited by those admitted off a list
     sev = severity[eps] >= illness.SERIOUS
-    assert emergencies.tolist() == [(sev & (decision == beds.ADMITTED)).sum(), (sev & (decision != beds.ADMITTED)).sum()]
+    tried = ftier[fid]  # counted at the tier of the ward tried
+    assert emergencies.tolist() == [np.bincount(tried[sev & (decision == beds.ADMITTED)], minlength=4).tolist(),
+                                    np.bincount(tried[sev & (decision != beds.ADMITTED)], minlength=4).tolist()]
     # a county hospital passes patients to another county hospital; no other ward places anyone elsewhere
     moved = facility[eps] != fid
     assert (ftier[fid[moved]] == 2).all() and (ftier[facility[eps][moved]] == 2).all()

@@ -269,7 +269,7 @@ def test_simulator_steps_changes_a_lever_and_follows_the_map(short_projections):
     assert "Day 10 " in texts(rc, "reformsim-day")[0]
     levers = vue(rc, "levers")
     levers.vue_change({"key": "drug_markup", "value": 0.0})
-    assert any(lv["key"] == "drug_markup" and lv["pending"] for lv in levers.levers)
+    assert eventually(lambda: any(lv["key"] == "drug_markup" and lv["pending"] for lv in levers.levers))
     assert "Drug mark-up" in eventually(lambda: texts(rc, "whatif-ready"), 120)[0]
     themap = vue(rc, "arrows")
     town = next(n["fid"] for n in json.loads(themap.nodes) if n["kind"] == "township")
