@@ -426,9 +426,9 @@ class PaymentParams(Section):
     # 按人头打包 negotiated from past claims)
     capitation_per_resident: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
     # claims per resident-scheme member per year the fund expects when capitation starts with less
-    # than 30 days of claims behind it: the default county's baseline (measured over its first year,
-    # 20,000 residents, seeds 1-3: 1,284-1,320; docs/levers.md)
-    capitation_prior_claims: NonNeg = 1_300.0
+    # than 30 days of claims behind it: the default county's baseline (measured over its first year
+    # after the refit of 3 Dec 2026, 30,000 residents, seeds 1-3: 889-921; docs/levers.md)
+    capitation_prior_claims: NonNeg = 900.0
     # yearly growth of a budget (capitation or DIP) from its base year (assumption: none, prices are fixed)
     budget_growth: Annotated[float, Field(ge=-0.5, le=1.0, allow_inf_nan=False)] = 0.0
     # share of the year's result the consortium keeps (结余留用) and bears (超支不补) before risk sharing
