@@ -13,9 +13,10 @@ from functools import cache
 
 import numpy as np
 import pytest
+from paired import scenario
 from reformsim.model.metrics import summarize
 from reformsim.model.model import CountyModel
-from reformsim.model.params import Scenario, with_value
+from reformsim.model.params import Scenario
 
 SEEDS = (1, 2, 3, 4, 5)
 POP, DAYS = 20_000, 365
@@ -25,10 +26,7 @@ COUNTY_STAFF = {f"facilities.{k}": getattr(Scenario().facilities, k) for k in ("
 
 @cache
 def summary(changes: tuple, seed: int) -> dict:
-    s = Scenario()
-    for path, value in changes:
-        s = with_value(s, path, list(value) if isinstance(value, tuple) else value)
-    m = CountyModel(s, rng=seed, population=POP)
+    m = CountyModel(scenario(changes), rng=seed, population=POP)
     m.run_days(DAYS)
     return summarize(m)
 

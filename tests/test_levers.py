@@ -7,46 +7,15 @@ day 0 unless a test is about timing.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pytest
+from paired import DAYS, POP, paired, run, scenario
 from reformsim.agents.billing import visit_prices
-from reformsim.model.metrics import summarize
 from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario, TimelineEvent, with_value
 
-POP = 6_000
-DAYS = 300
-SEEDS = (1, 2, 3)
 # a county whose hospitals have a queue (few outpatient slots per doctor), so waiting matters
 CONGESTED = (("facilities.visits_per_doctor_day", (30.0, 16.0, 4.0, 4.0)),)
-
-
-def scenario(changes: tuple = ()) -> Scenario:
-    s = Scenario()
-    for path, value in changes:
-        s = with_value(s, path, list(value) if isinstance(value, tuple) else value)
-    return s
-
-
-@cache
-def run(changes: tuple = (), seed: int = 1, days: int = DAYS, population: int | None = None) -> CountyModel:
-    """A finished model for (lever changes, seed); cached so paired baselines are shared."""
-    m = CountyModel(scenario(changes), rng=seed, population=population or POP)
-    m.run_days(days)
-    return m
-
-
-@cache
-def summary(changes: tuple = (), seed: int = 1, days: int = DAYS) -> dict:
-    return summarize(run(changes, seed, days))
-
-
-def paired(metric, lever: tuple, base: tuple = (), seeds=SEEDS, days: int = DAYS) -> np.ndarray:
-    """Per-seed differences lever − base of ``metric(model, summary)``."""
-    return np.array([metric(run(base + lever, s, days), summary(base + lever, s, days))
-                     - metric(run(base, s, days), summary(base, s, days)) for s in seeds])
 
 
 def township_skill(m: CountyModel) -> float:

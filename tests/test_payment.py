@@ -8,45 +8,18 @@ with the same seed comes from the lever alone.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pytest
+from paired import SEEDS, paired, run, scenario, summary
 from reformsim.model.metrics import summarize, timeseries
 from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario, get_path, with_value
 
-POP, DAYS, SEEDS = 6_000, 300, (1, 2, 3)
 # beds to spare everywhere: what a lever does to where patients are treated, not to who gets a bed
 AMPLE_BEDS = (("facilities.township_beds", 4_000), ("facilities.community_beds", 1_000),
               ("facilities.county_beds", (150_000, 65_000)), ("facilities.tertiary_beds", 60_000))
 CAPITATION = (("payment.regime", "capitation"),)
 DRG = (("payment.regime", "drg"),)
-
-
-def scenario(changes: tuple = ()) -> Scenario:
-    s = Scenario()
-    for path, value in changes:
-        s = with_value(s, path, list(value) if isinstance(value, tuple) else value)
-    return s
-
-
-@cache
-def run(changes: tuple = (), seed: int = 1, days: int = DAYS, population: int = POP) -> CountyModel:
-    m = CountyModel(scenario(changes), rng=seed, population=population)
-    m.run_days(days)
-    return m
-
-
-@cache
-def summary(changes: tuple = (), seed: int = 1, days: int = DAYS) -> dict:
-    return summarize(run(changes, seed, days))
-
-
-def paired(metric, lever: tuple, base: tuple = (), seeds=SEEDS, days: int = DAYS) -> np.ndarray:
-    """Per-seed differences lever − base of ``metric(model, summary)``."""
-    return np.array([metric(run(base + lever, s, days), summary(base + lever, s, days))
-                     - metric(run(base, s, days), summary(base, s, days)) for s in seeds])
 
 
 def relative(metric, lever: tuple, base: tuple = (), seeds=SEEDS) -> np.ndarray:
