@@ -81,6 +81,14 @@ class Experiment(Strict):
     reform_day: Annotated[int, Field(ge=0, le=3650)] = 0
     years: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
 
+    @model_validator(mode="after")
+    def _reform_measured(self) -> Experiment:
+        # effects are measured over a run's last year: a later reform would mix in days before it
+        if self.reform_day > max(self.days - 365, 0):
+            raise ValueError(f"reform_day {self.reform_day} falls inside the measured year (the run's last: "
+                             f"from day {max(self.days - 365, 0)}); lengthen years")
+        return self
+
     @property
     def days(self) -> int:
         return max(1, round(self.years * 365))

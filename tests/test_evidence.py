@@ -73,11 +73,23 @@ def test_arms_share_the_county_and_differ_only_by_the_lever(rows):
 
 
 def test_reform_day_turns_the_lever_into_a_timeline_event():
-    text = row_text().replace("[rows.experiment]\n", "[rows.experiment]\nreform_day = 30\n")
+    text = row_text().replace("[rows.experiment]\n", "[rows.experiment]\nreform_day = 30\nyears = 2.0\n")
     (r,) = parse_evidence(text, "t.toml", figures={"visits_per_capita"})
     base, lever = arms(r, population=None)
     assert lever.prices.drug_markup == base.prices.drug_markup == 0.15
     assert [(e.day, e.path, e.value) for e in lever.timeline] == [(30, "prices.drug_markup", 0.0)]
+
+
+def test_a_reform_is_in_place_for_the_whole_measured_year(rows):
+    for r in rows:
+        if r.experiment is not None and r.experiment.reform_day:
+            assert r.experiment.reform_day <= r.experiment.days - 365, r.id
+    late = row_text().replace("[rows.experiment]\n", "[rows.experiment]\nreform_day = 365\n")
+    with pytest.raises(EvidenceError, match="row T1: experiment.*reform_day 365 falls inside the measured year"):
+        parse_evidence(late, "t.toml", figures={"visits_per_capita"})
+    (ok,) = parse_evidence(late.replace("reform_day = 365\n", "reform_day = 365\nyears = 2.0\n"), "t.toml",
+                           figures={"visits_per_capita"})
+    assert ok.experiment.days - 365 == ok.experiment.reform_day
 
 
 @pytest.mark.parametrize(("text", "needle"), [
