@@ -12,6 +12,7 @@ from reformsim.experiments.cli import main
 from reformsim.experiments.evidence_file import EvidenceError, arms, load_evidence, parse_evidence
 from reformsim.experiments.paired import effect
 from reformsim.experiments.scoreboard import counts, judge
+from reformsim.model.params import with_value
 
 # every row family of the project's evidence list, by id
 FAMILIES = ({f"P{i}" for i in range(1, 8)} | {f"D{i}" for i in range(1, 6)} | {f"Y{i}" for i in range(1, 8)}
@@ -78,6 +79,35 @@ def test_reform_day_turns_the_lever_into_a_timeline_event():
     base, lever = arms(r, population=None)
     assert lever.prices.drug_markup == base.prices.drug_markup == 0.15
     assert [(e.day, e.path, e.value) for e in lever.timeline] == [(30, "prices.drug_markup", 0.0)]
+
+
+def _reform_year(r, lever):
+    """The lever arm as it runs in the measured year: its reform-day events applied."""
+    for ev in lever.timeline:
+        if ev.day <= r.experiment.reform_day:
+            lever = with_value(lever, ev.path, ev.value)
+    return lever
+
+
+def test_each_paired_row_changes_what_it_names_and_nothing_else(rows):
+    """The arms differ, in the lever arm's measured year, only in fields the row names (its lever
+    and its base arm's own): a row whose arms do not differ would be no experiment, and one whose
+    arms differ elsewhere would measure something it does not say."""
+    paired = [r for r in rows if r.status == "expressible" and r.measure.effect != "level" and not r.experiment.scenario]
+    assert {"D5", "Y2", "Y3", "Y5", "S5"} <= {r.id for r in paired}
+    for r in paired:
+        ex = r.experiment
+        base, lever = arms(r, population=None)
+        lever = _reform_year(r, lever)
+        fields = set(ex.lever) | set(ex.base_set)
+        changed = set()
+        for section in ("county", "population", "illness", "behaviour", "facilities", "prices", "insurance",
+                        "payment", "staff", "policy"):
+            b, lv = getattr(base, section).model_dump(), getattr(lever, section).model_dump()
+            changed |= {f"{section}.{key}" for key in b if b[key] != lv[key]}
+        assert changed, f"{r.id}: the arms do not differ"
+        for c in changed:
+            assert any(f == c or f.startswith(c + ".") for f in fields), f"{r.id}: arms differ in {c}, which the row does not name"
 
 
 def test_a_reform_is_in_place_for_the_whole_measured_year(rows):
