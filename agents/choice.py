@@ -175,7 +175,7 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
     [sev, slot]), the days before adequate care (``out_delay`` [sev, slot]) and the expected
     out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with
     ``treat_chance``; otherwise the pathway goes on, with a referral letter, from the slot above
-    (``up_slot``) after a day and that facility's priority wait. A facility that treats and admits
+    (``up_slot``) after a day and that facility's priority wait (none for an emergency: ``booking``). A facility that treats and admits
     adds, for a likely discretionary stay (minor and common episodes: emergencies do not wait), its
     wait for a bed (``bed_wait`` by facility, ``agents/beds.py``). ``quality`` [facility, sev] is
     each facility's perceived quality; ``oop_visit``/``oop_stay`` [scheme, tier, letter] a visit's
@@ -193,7 +193,8 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
                 d = a * p_bed[sev] * bed_wait[f] if tier > 0 and sev < SERIOUS else 0.0
                 if a < 1.0:
                     q += (1.0 - a) * out_quality[sev, up]
-                    d += (1.0 - a) * (1.0 + wait_priority[slot_fac[up]] + out_delay[sev, up])
+                    queue = wait_priority[slot_fac[up]] if sev < SERIOUS else 0.0  # emergencies do not queue
+                    d += (1.0 - a) * (1.0 + queue + out_delay[sev, up])
                 out_quality[sev, j], out_delay[sev, j] = q, d
                 for scheme in range(2):
                     for letter in range(2):
@@ -298,7 +299,7 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
     ``slot_tier``: -1 unavailable, with each slot's pathway ``quality``, ``oop`` and ``delay`` for
     the severity (its out-of-pocket in ``cost_units`` for the household), and ``travel``). A
     contracted patient with a referral letter (seed 002: 经转诊的签约居民) sees the
-    priority wait (``agents/queues.py``); ``trust`` is the resident's by tier; ``u`` is scratch
+    priority wait (``agents/queues.py``), an emergency none (``booking``); ``trust`` is the resident's by tier; ``u`` is scratch
     (slots + 1)."""
     s = len(slot_fac)
     priority = has_letter and contract
@@ -314,7 +315,7 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
             u[j + 1] = -np.inf
             continue
         f = slot_fac[j]
-        wait = wait_priority[f] if priority else wait_general[f]
+        wait = 0.0 if sev >= SERIOUS else wait_priority[f] if priority else wait_general[f]  # emergencies: ``booking``
         referred = has_letter and t == referred_tier
         u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], cost[j], travel[j], wait, delay[j], referred, contract, bypass)
     return pick(u, draw(key, _CHOICE, person, np.int64(ep_key) * 8 + step))
@@ -363,10 +364,15 @@ def choice_counts(letter, chosen_tier, referred_tier, first_step, sev):
 
 
 @njit(cache=True)
-def booking(letter, contract, use_reserved, wait_general, wait_priority, day):
-    """Where a patient booked at a facility queues and the day of the visit: a patient with a
-    letter and a contract (a family doctor's referral) uses the reserved slots where the facility keeps them (``use_reserved``,
+def booking(letter, contract, use_reserved, wait_general, wait_priority, day, emergency):
+    """Where a patient booked at a facility queues and the day of the visit: an ``emergency``
+    (a serious or complex episode) is seen the day it comes, at the emergency department (急诊)
+    or by the doctor on call, taking a share of the day's capacity but not waiting behind the
+    outpatient queue; otherwise a patient with a letter and a contract (a family doctor's
+    referral) uses the reserved slots where the facility keeps them (``use_reserved``,
     ``agents/queues.py``), everyone else the general queue, each after its wait."""
+    if emergency:
+        return False, day
     priority = letter and contract and use_reserved
     wait = wait_priority if priority else wait_general
     return priority, day + int(np.floor(wait))
@@ -407,7 +413,8 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
             continue
         f = fid[i]
         facility[e] = f
-        priority, visit_day[n_booked] = booking(letter, contract[i], use_reserved[f], wait_general[f], wait_priority[f], day)
+        priority, visit_day[n_booked] = booking(letter, contract[i], use_reserved[f], wait_general[f], wait_priority[f], day,
+                                                severity[e] >= SERIOUS)
         if priority:
             arrivals_priority[f] += 1
         else:

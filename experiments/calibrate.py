@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from reformsim.model.metrics import summarize, timeseries
 from reformsim.model.model import CountyModel
-from reformsim.model.params import TIERS, Scenario, with_value
+from reformsim.model.params import SEVERITIES, TIERS, Scenario, with_value
 from reformsim.model.scenario import ScenarioError
 from scipy import optimize, stats
 
@@ -78,6 +78,8 @@ METRICS: dict[str, Metric] = {
     "life_expectancy": Metric("Life expectancy at birth (years)", "years", _key("life_expectancy")),
     "resident_inpatient_fund_share": Metric("Resident insurance: fund share of inpatient bills", "share",
                                             _key("resident_inpatient_fund_share")),
+    "complex_admission_tertiary_share": Metric("Complex (stroke, heart) admissions at tertiary level", "share",
+                                               _key("complex_admission_tertiary_share")),
     "referral_attendance": Metric("Referral letters followed up", "share", _key("referral_attendance")),
     "bypass_share": Metric("Minor/common first contacts at county or tertiary", "share", _key("bypass_share")),
     "oop_share": Metric("Out-of-pocket share of all bills", "share", _key("oop_share")),
@@ -274,13 +276,40 @@ class ResidentInpatientBills:
         return self.paid / self.bills if self.bills > 0 else float("nan")
 
 
+COMPLEX = SEVERITIES.index("complex")
+
+
+class ComplexAdmissions:
+    """Counts admissions of complex episodes (the model's stroke and heart attacks) by the tier of
+    the bed, from day ``measure_from`` on, by subscribing to the model's admissions: the share at
+    tertiary level is what the Kadoorie Biobank measured (DATA: where care happens)."""
+
+    def __init__(self, model: CountyModel, measure_from: int = 0):
+        self.model, self.measure_from = model, measure_from
+        self.by_tier = np.zeros(4)
+        model.events.subscribe("admission", self.count)
+
+    def count(self, day: int, eps: np.ndarray, facility: np.ndarray) -> None:
+        if day >= self.measure_from:
+            m = self.model
+            complex_ = m.ep.severity[eps] == COMPLEX
+            self.by_tier += np.bincount(m.fac.tier[facility[complex_]], minlength=4)
+
+    @property
+    def tertiary_share(self) -> float:
+        total = self.by_tier.sum()
+        return float(self.by_tier[3] / total) if total > 0 else float("nan")
+
+
 def simulate(scenario: Scenario, seed: int, days: int, population: int | None = None) -> dict:
     """The run summary plus the calibration-only figures."""
     m = CountyModel(scenario, rng=seed, population=population)
     bills = ResidentInpatientBills(m, measure_from=max(days - YEAR, 0))
+    complex_ = ComplexAdmissions(m, measure_from=max(days - YEAR, 0))
     m.run_days(days)
     s = summarize(m, timeseries(m))
     s["resident_inpatient_fund_share"] = bills.fund_share
+    s["complex_admission_tertiary_share"] = complex_.tertiary_share
     return s
 
 

@@ -98,12 +98,16 @@ def generate_county(p: CountyParams, f: FacilityParams, rng: np.random.Generator
     county_names = ("County People's Hospital", "County TCM Hospital")
     counties = [add("county", county_names[i], 0.0, float(i), tertiary, **staffing("county", i, k, kt, f)) for i in range(2)]
     urban_pop = int(round(p.population * p.urban_share))
-    n_comm = max(1, round(urban_pop / p.residents_per_community_centre)) if urban_pop > 0 else 0
+    # a county below the reference size stands for it scaled down (k_down < 1): as many community
+    # centres as its urban residents would need at the reference size, each staffed at the scale,
+    # so it keeps their staff per resident; a larger county has one per residents_per_community_centre
+    k_down = min(k, 1.0)
+    n_comm = max(1, round(urban_pop / k_down / p.residents_per_community_centre)) if urban_pop > 0 else 0
     for c in range(n_comm):
         share = urban_pop // n_comm + (1 if c < urban_pop % n_comm else 0)
         ang = 2 * np.pi * c / max(n_comm, 1)
         add("community", f"Community Centre {c + 1}", 3 * np.cos(ang), 3 * np.sin(ang), counties[0],
-            population=share, **staffing("community", c, k, kt, f))
+            population=share, **staffing("community", c, k_down, kt, f))
     rural_pop = p.population - urban_pop
     n_mountain = int(round(p.townships * p.mountain_share))
     mountain_ids = set(rng.choice(p.townships, size=n_mountain, replace=False).tolist())
@@ -124,7 +128,7 @@ def generate_county(p: CountyParams, f: FacilityParams, rng: np.random.Generator
             pop = int(vill_pop[vi])
             vi += 1
             add("village", f"Village {t + 1}-{v + 1}", tx + vd * np.cos(va), ty + vd * np.sin(va), tw, mountain,
-                village_doctors=max(1.0, round(pop * f.village_doctors_per_1000 / 1000)), population=pop)
+                village_doctors=village_doctors(pop, k_down, f.village_doctors_per_1000), population=pop)
     travel = _tree_travel(rows, p)
     county = _assemble(rows, travel)
     county.scales = (k, kt)
@@ -142,11 +146,21 @@ def generator_scales(p: CountyParams) -> tuple[float, float]:
     return k, k * 15 / p.townships
 
 
+def village_doctors(pop: int, k: float, per_1000: float) -> float:
+    """A village clinic's doctors: ``per_1000`` per thousand residents and at least one (every
+    administrative village keeps a clinic with a doctor, 一村一室), counted at the village's size in
+    the reference county (``pop / k``, ``k`` at most 1) and scaled by ``k`` like the hospitals' staff, so a
+    scaled-down county keeps the reference county's village doctors per resident (a village of 60
+    residents standing for one of 600 has a tenth of a doctor, not a whole one)."""
+    return k * max(1.0, round(pop / k * per_1000 / 1000))
+
+
 def staffing(kind: str, index: int, k: float, kt: float, f: FacilityParams) -> dict[str, float]:
     """Senior and junior doctors, nurses and beds (``ESTABLISHED``) of the ``index``-th facility
     of ``kind`` in a generated county, at the ``generator_scales`` ``k`` and ``kt``: the
-    reference county's figures in ``f`` scaled, except community centres, which serve a set
-    number of residents each. Village clinics are staffed from their population instead."""
+    reference county's figures in ``f`` scaled (community centres are as many as the reference
+    county's urban residents need, ``county.residents_per_community_centre``). Village clinics are
+    staffed from their population instead (``village_doctors``)."""
     if kind == "tertiary":
         values, scale = (f.tertiary_senior, f.tertiary_junior, f.tertiary_nurses, f.tertiary_beds), k
     elif kind == "county":
@@ -154,7 +168,7 @@ def staffing(kind: str, index: int, k: float, kt: float, f: FacilityParams) -> d
     elif kind == "township":
         values, scale = (f.township_senior, f.township_junior, f.township_nurses, f.township_beds), kt
     elif kind == "community":
-        values, scale = (f.community_senior, f.community_junior, f.community_nurses, f.community_beds), 1.0
+        values, scale = (f.community_senior, f.community_junior, f.community_nurses, f.community_beds), k
     else:
         return {}
     return {what: scale * v for what, v in zip(ESTABLISHED, values, strict=True)}

@@ -84,7 +84,7 @@ class IllnessParams(Section):
     # chronic follow-up episodes per year for a resident with hypertension / diabetes (assumption)
     hypertension_followups: Rate = 3.0
     diabetes_followups: Rate = 3.0
-    incidence_scale: Annotated[float, Field(ge=0.0, le=20.0, allow_inf_nan=False)] = 1.381  # onsets scale memory; fitted by `reformsim calibrate` (docs/validation.md)
+    incidence_scale: Annotated[float, Field(ge=0.0, le=20.0, allow_inf_nan=False)] = 1.400  # onsets scale memory; fitted by `reformsim calibrate` (docs/validation.md)
     # acute severity mix [minor, common, serious, complex] for young / middle / old. Complex episodes
     # are those a county hospital treats only at its best (stroke, infarction, major trauma): about
     # one admission in six, 0.03 a resident a year, of which rural patients take 27-29% to a
@@ -165,7 +165,7 @@ class BehaviourParams(Section):
     beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
     # alternative-specific constants by tier for [village, township, county, tertiary]
     # village and township constants shifted together, fitted by `reformsim calibrate` (docs/validation.md)
-    asc_tier: list[Coef] = [0.416, -0.184, 0.35, 0.0]
+    asc_tier: list[Coef] = [1.466, 0.866, 0.35, 0.0]
     asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
     quality_slope: Annotated[float, Field(gt=0.0, le=20.0)] = 3.0  # perceived quality's steepness in skill - severity (assumption)
     trust_learning_rate: Share = 0.05
@@ -181,7 +181,11 @@ class BehaviourParams(Section):
 class FacilityParams(Section):
     """Staff, beds and throughput by facility kind (defaults shaped on sources: resources)."""
 
-    village_doctors_per_1000: NonNeg = 1.1  # seed 003: 1‰–1.2‰
+    # doctors of village clinics per 1,000 residents they serve: 1.12 M (licensed doctors and village
+    # doctors) for 491 M rural residents, 2022 bulletin (DATA: 1.28 bn visits at ~3.2 a doctor a day);
+    # seed 003's 1‰–1.2‰ is Panjin's minimum standard, half of it: at 1.1 the clinics could not
+    # serve the village visits the bulletins count
+    village_doctors_per_1000: NonNeg = 2.2
     township_senior: NonNeg = 3
     township_junior: NonNeg = 12
     township_nurses: NonNeg = 14
@@ -199,26 +203,29 @@ class FacilityParams(Section):
     county_nurses: list[NonNeg] = [850, 340]
     county_beds: list[NonNeg] = [1700, 737]
     # the share of the prefecture hospital serving this county: sized, with its staff, so the
-    # baseline's tertiary admissions (15-18% of the county's, the rural Kadoorie share of stroke and
-    # heart admissions being 27-29%) fill it near 90% (measured; sources: where care happens)
-    tertiary_senior: NonNeg = 156
-    tertiary_junior: NonNeg = 195
-    tertiary_nurses: NonNeg = 520
-    tertiary_beds: NonNeg = 780
-    # by tier: the visits a doctor serves a day (capacity, calendar days). Doctors' mean workload is 9.5
-    # visits a working day in township centres and ~7 in hospitals (bulletins; 6.5 and 4.8 a calendar
-    # day); village doctors see ~3 a day (1.28 bn visits, ~1.1 M village doctors). Set so the
-    # baseline's mean load is near the comfortable share and winter's peak passes it (assumption)
-    visits_per_doctor_day: list[NonNeg] = [4.0, 6.5, 4.2, 3.4]
+    # baseline's tertiary admissions (15% of the county's; 25% of complex ones, the rural Kadoorie
+    # share of stroke and heart admissions being 27-29%) fill it near 90% (measured; sources: where
+    # care happens)
+    tertiary_senior: NonNeg = 130
+    tertiary_junior: NonNeg = 163
+    tertiary_nurses: NonNeg = 433
+    tertiary_beds: NonNeg = 650
+    # by tier: the most visits a doctor serves a day (capacity, calendar days). Doctors' mean workload
+    # is 9.5 visits a working day in township centres and ~7 in hospitals (bulletins; 6.5 and 4.8 a
+    # calendar day); village doctors see ~3.2 a day (1.28 bn visits, ~1.1 M village doctors). A mean
+    # is served at the comfortable load (0.8), so capacity is the mean / 0.8 (4.0, 8.1, 6.0); the
+    # tertiary hospital's specialist slots stay scarce (3.4: real waits, seed 002's reserved slots)
+    visits_per_doctor_day: list[NonNeg] = [4.0, 8.1, 6.0, 3.4]
     # consultations keep their length up to this share of capacity; above it effective skill falls
     # (assumption: Chinese hospital doctors' mean load, 6-9 visits a day (bulletins), is near this share)
     comfortable_load: Share = 0.8
     congestion_skill_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0  # skill lost per unit of load above it (assumption)
     load_memory_days: Annotated[float, Field(ge=1.0, le=365.0)] = 7.0  # days the load is smoothed over
-    # capability index by tier; >= severity treats well. County hospitals attempt most complex cases
-    # (2.85 + the attempt margin is above 3): rural stroke and heart patients are 71-73% admitted
-    # below tertiary level (sources: where care happens, Kadoorie Biobank)
-    base_skill: list[NonNeg] = [0.9, 1.3, 2.85, 3.4]
+    # capability index by tier; >= severity treats well. County hospitals attempt and treat most
+    # complex cases: rural stroke and heart patients are 71-73% admitted below tertiary level
+    # (sources: where care happens, Kadoorie Biobank); 3.0 puts 75% of the baseline's complex
+    # admissions in the county (measured, docs/validation.md)
+    base_skill: list[NonNeg] = [0.9, 1.3, 3.0, 3.4]
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
     treat_success: Share = 0.92  # resolution probability when capable
     below_need_success: Share = 0.25  # when treating above one's capability
@@ -273,7 +280,7 @@ class PriceParams(Section):
 
     visit_price: list[NonNeg] = [40.0, 85.0, 219.0, 354.0]
     # x LOS -> ~2,150 / 6,762 / 13,931 per stay; fitted by `reformsim calibrate` (docs/validation.md) (ratio matching)
-    bed_day_price: list[NonNeg] = [0.0, 306.0, 634.0, 980.0]
+    bed_day_price: list[NonNeg] = [0.0, 283.0, 655.0, 1070.0]
     visit_drug_share: list[Share] = [0.5, 0.45, 0.38, 0.38]
     visit_test_share: list[Share] = [0.1, 0.2, 0.3, 0.32]
     stay_drug_share: list[Share] = [0.0, 0.3, 0.24, 0.24]
@@ -589,7 +596,7 @@ class Scenario(Section):
     policy: PolicyParams = PolicyParams()
     # background life table e0 at the start: below the county's level (~76, a Yunnan county) by the room
     # excess deaths from untreated and delayed care take (fitted; docs/validation.md)
-    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 76.8
+    life_expectancy_table: Annotated[float, Field(ge=40, le=95)] = 77.05
     # yearly fall of background mortality (log rate): China's life expectancy rose 0.33 years a year
     # 2018-2024 (77.0 to 79.0; sources: life expectancy), amenable and other mortality alike (EVIDENCE
     # M3); 0.025 lifts the table's e0 0.31 years a year, the rest being left to care

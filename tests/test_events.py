@@ -36,7 +36,8 @@ class Recorder:
 @pytest.fixture(scope="module")
 def recorded():
     s = with_value(Scenario(), "payment.regime", "drg")  # more down-referrals to see
-    m = CountyModel(s, rng=2, population=5_000)
+    # 30,000 residents: a township then has some two staffed beds to take patients moved down
+    m = CountyModel(s, rng=2, population=30_000)
     rec = Recorder(m)
     rows = []
     for _ in range(200):

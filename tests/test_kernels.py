@@ -168,9 +168,11 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     h, e = home[eps][go], eps[go]
     tier = slot_tier[h]
     priority = (letter[e] & contract[go])[:, None]
+    emergency = (sev[e] >= illness.SERIOUS)[:, None]  # seen at once: no queue wait (choice.booking)
     draw = streams.uniform(Purpose.CHOICE, person[e], ep_key[e].astype(np.int64) * 8 + steps[e])
     u = choice.utilities(sev[e], tier, quality[h * 4 + sev[e]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
-                         income[e], travel[h], np.where(priority, wait_priority[slot_fac[h]], wait_general[slot_fac[h]]),
+                         income[e], travel[h], np.where(emergency, 0.0, np.where(priority, wait_priority[slot_fac[h]],
+                                                                                 wait_general[slot_fac[h]])),
                          delay[h * 4 + sev[e]], (tier == referred_tier[e][:, None]) & letter[e][:, None], contract[go], b)
     chosen = alt[go]
     assert np.array_equal(chosen, choice.choose(u, draw))
@@ -426,12 +428,14 @@ def test_book_choices_waits_and_tallies():
     first = (steps[decided] == 1) & (chosen >= 0)
     assert tally.tolist() == [letter[decided].sum(), (letter[decided] & (chosen >= referred_tier[decided])).sum(), first.sum(),
                               (first & (chosen >= 2) & (sev[decided] <= illness.COMMON)).sum()]
-    pri = letter[e] & contract[go] & use_reserved[f]
+    emergency = sev[e] >= illness.SERIOUS  # seen the day they come, in no reserved queue
+    pri = letter[e] & contract[go] & use_reserved[f] & ~emergency
     assert np.array_equal(arrivals, 1 + np.bincount(f[~pri], minlength=nf))
     assert np.array_equal(arrivals_priority, np.bincount(f[pri], minlength=nf))
     assert np.array_equal(facility[e], f) and np.all(np.delete(facility, e) == -7)
-    wait = np.where(pri, wait_priority[f], wait_general[f])
+    wait = np.where(emergency, 0.0, np.where(pri, wait_priority[f], wait_general[f]))
     assert np.array_equal(visit_day, 30 + np.floor(wait).astype(np.int64))
+    assert emergency.any() and (~emergency & (wait >= 1)).any()  # both kinds of booking were tried
 
 
 @settings(max_examples=100, deadline=None)

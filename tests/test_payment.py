@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from paired import SEEDS, paired, run, scenario, summary
+from paired import SEEDS, WARD_POP, paired, run, scenario, summary
 from reformsim.model.metrics import summarize, timeseries
 from reformsim.model.model import CountyModel
 from reformsim.model.params import Scenario, get_path, with_value
@@ -49,7 +49,7 @@ def test_case_payment_shortens_stays_and_raises_down_referral(regime):
     assert ((los < 0) & (los > -0.25)).all(), los
     if regime == "drg":
         assert (los < -0.05).all(), los  # the published -5..-15%
-    assert (paired(lambda m, s: s["referrals_down"], lever) > 0).all()
+    assert (paired(lambda m, s: s["referrals_down"], lever, population=WARD_POP) > 0).all()
     assert (relative(lambda s: s["cost_per_stay"]["county"], lever) < 0).all()
 
 
@@ -97,7 +97,7 @@ def test_retention_decides_how_far_a_budget_moves_behaviour():
     kept = CAPITATION
     none = CAPITATION + (("payment.capitation_retention", 0.0),)
     for metric in (lambda m, s: s["cost_per_stay"]["county"], lambda m, s: s["referrals_down"]):
-        assert (np.abs(paired(metric, none)) < np.abs(paired(metric, kept))).all()
+        assert (np.abs(paired(metric, none, population=WARD_POP)) < np.abs(paired(metric, kept, population=WARD_POP))).all()
 
 
 def test_blind_to_margins_a_regime_changes_who_pays_not_the_care():
