@@ -12,8 +12,9 @@ clinical, a common case's need of a bed is scaled by the facility's admission re
 falling as severity exceeds skill, or sends the resident to seek care again, and a resolved one
 comes back for a return visit the doctor asks for (``followup_probability``). At discharge the
 stay works with ``success_prob`` shifted by the facility's discharge readiness; a stay that
-does not work brings the resident back (a readmission if within 30 days). Trust in the tier
-that treated learns from the outcome (``learned``). An episode that ends untreated, or was
+does not work brings the resident back (a readmission if within
+``facilities.readmission_window_days``, 30). Trust in the tier that treated learns from the
+outcome (``learned``). An episode that ends untreated, or was
 treated late, kills with ``excess_fatality`` (on top of the life table, ``agents/demography.py``).
 """
 
@@ -28,7 +29,6 @@ from .episodes import Outcome, Stage
 from .illness import needs_admission
 from .streams import Purpose, draw
 
-READMISSION_DAYS = 30  # a stay within this many days of the episode's last discharge is a readmission
 _OUTCOME, _FATALITY, _ATTEMPT, _FOLLOWUP, _ADMIT = (int(Purpose.OUTCOME), int(Purpose.FATALITY), int(Purpose.ATTEMPT),
                                                     int(Purpose.FOLLOWUP), int(Purpose.ADMIT))
 
@@ -48,6 +48,7 @@ class CareParams:
     success_offset: float  # skill - severity at which success is halfway, negated
     admission_need: tuple[float, ...]  # probability an episode needs a bed, by severity
     followup_share: tuple[float, ...]  # outpatient treatments with a return visit at the reference, by tier
+    readmission_window_days: int  # a stay within this many days of the episode's last discharge is a readmission
 
     @classmethod
     def of(cls, s) -> CareParams:
@@ -55,7 +56,7 @@ class CareParams:
         return cls(f.treat_success, f.below_need_success, s.behaviour.trust_learning_rate,
                    tuple(s.illness.untreated_fatality), tuple(s.illness.delay_fatality_per_day), f.attempt_margin,
                    f.attempt_slope, f.success_slope, f.success_offset, tuple(s.illness.admission_need),
-                   tuple(f.followup_share))
+                   tuple(f.followup_share), f.readmission_window_days)
 
     @property
     def attempt(self) -> tuple[float, float]:
@@ -170,18 +171,18 @@ def followups(key, eps, fid, person, ep_key, steps, share, response):
 
 
 @njit(cache=True)
-def readmitted(admit_day, discharged_day):
-    """Whether a stay admitted on ``admit_day`` came within ``READMISSION_DAYS`` of the episode's
-    last discharge."""
-    return discharged_day >= 0 and admit_day - discharged_day <= READMISSION_DAYS
+def readmitted(admit_day, discharged_day, window):
+    """Whether a stay admitted on ``admit_day`` came within ``window`` days
+    (``facilities.readmission_window_days``) of the episode's last discharge."""
+    return discharged_day >= 0 and admit_day - discharged_day <= window
 
 
 @njit(cache=True)
-def readmissions(eps, admit_day, discharged_day):
-    """How many of the stays ``eps`` were ``readmitted``."""
+def readmissions(eps, admit_day, discharged_day, window):
+    """How many of the stays ``eps`` were ``readmitted`` within ``window`` days."""
     n = 0
     for e in eps:
-        n += readmitted(admit_day[e], discharged_day[e])
+        n += readmitted(admit_day[e], discharged_day[e], window)
     return n
 
 
@@ -297,7 +298,7 @@ class Treatment:
         ``agents/beds.py``, with the admitting facility's discharge readiness); readmissions counted
         and the discharge noted: the resolved and the rest."""
         m, e = self.m, self.m.ep
-        m.today.readmissions += readmissions(eps, e.admit_day, e.discharged_day)
+        m.today.readmissions += readmissions(eps, e.admit_day, e.discharged_day, self.params.readmission_window_days)
         e.discharged_day[eps] = m.day
         e.discharged_at[eps] = fid
         return self.treat(eps, fid, tier, m.payment.responses.readiness, m.beds.inpatient_skill)

@@ -240,6 +240,9 @@ class FacilityParams(Section):
     # share of outpatient treatments after which the doctor asks the patient to come back (复诊), by
     # tier, under fee-for-service at the pre-reform prices (assumption; the provider response moves it)
     followup_share: list[Share] = [0.04, 0.08, 0.08, 0.08]
+    # days after a discharge within which a new stay of the same episode counts as a readmission:
+    # the window the published readmission rates use (EVIDENCE Y3, Y5: 30-day readmission)
+    readmission_window_days: Annotated[int, Field(ge=1, le=365)] = 30
 
     # staffing norms of a bed by tier (agents/beds.py): the reference county's own establishment
     # (townships 15 doctors and 14 nurses for 40 beds; the TCM hospital, the leaner county hospital,
@@ -435,6 +438,14 @@ class PaymentParams(Section):
     capitation_retention: Share = 1.0
     capitation_risk_band: Share = 0.1  # fund shares deficits/surpluses beyond this share of the budget
     capitation_risk_share: Share = 0.5  # share of a deficit (surplus) beyond the band the fund tops up (takes back); assumption
+    # how uncertain the consortium's projected result is, as a share of its budget: the risk band's
+    # edges are felt over about this width, not at a point (assumption: a twentieth of the budget,
+    # half the default band; agents/payment.py, ``stake``)
+    capitation_risk_width: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 0.05
+    # days of claims (or of DIP points) the fund needs before it sets a budget from them; with
+    # fewer, a capitation budget starts at capitation_prior_claims and a DIP budget from the first
+    # points earned at par (assumption: a month, the settlement period)
+    min_history_days: Annotated[int, Field(ge=1, le=365)] = 30
     # how far the consortium's members weigh its pooled result against their own books (a tight
     # consortium, 紧密型医共体, manages its members' performance pay: assumption)
     consortium_cohesion: Share = 0.8
@@ -462,6 +473,10 @@ class PaymentParams(Section):
     # a readmission to the same hospital within this many days is settled with the first stay
     # (no second case payment) under case payment (common DRG/DIP rule: assumption)
     readmission_merge_days: Annotated[int, Field(ge=0, le=90)] = 15
+    # days over which providers feel their idle beds (an exponential average, agents/payment.py):
+    # supplier-induced demand follows the month's occupancy, not one day's (assumption: a month,
+    # the period EVIDENCE S5 compares off-season and peak over)
+    idle_memory_days: Annotated[float, Field(ge=1.0, le=365.0, allow_inf_nan=False)] = 30.0
     # scales every provider response (0: providers ignore payment; 1: as the response parameters say)
     response_strength: Share = 1.0
     response: ResponseParams = ResponseParams()
