@@ -118,11 +118,12 @@ REFER, ADMIT, OUTPATIENT = 0, 1, 2
 
 
 @njit(cache=True)
-def triaged(key, person, ep_key, step, skill, tier, keep, admission, sev, needs_bed, treated_day, day, attempt, admission_need):
+def triaged(key, person, ep_key, step, skill, tier, keep, admission, admission_serious, sev, needs_bed, treated_day, day, attempt,
+            admission_need):
     """What a visit at a facility of ``skill`` and ``tier`` leads to, by the episode's ATTEMPT draw
     for this step: ``REFER`` up (beyond what it attempts, ``attempt_probability`` with its ``keep``
     shift, or a bed needed at a village clinic), else ``ADMIT`` (the facility's call on the
-    episode's ADMIT draw, ``illness.needs_admission`` with its ``admission`` response) or
+    episode's ADMIT draw, ``illness.needs_admission`` with its ``admission`` responses) or
     ``OUTPATIENT`` treatment; and the episode's first day of adequate care (``treated_day``), which
     becomes ``day`` where the facility would have attempted the case without keeping it."""
     u = draw(key, _ATTEMPT, person, np.int64(ep_key) * 8 + step)
@@ -130,19 +131,21 @@ def triaged(key, person, ep_key, step, skill, tier, keep, admission, sev, needs_
         return REFER, treated_day
     if u < attempt_probability(skill, sev, 0.0, attempt) and treated_day < 0:
         treated_day = day
-    admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission)
+    admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission,
+                                          admission_serious)
     return (ADMIT if admit else OUTPATIENT), treated_day
 
 
 @njit(cache=True)
-def triage(key, eps, fid, person, ep_key, steps, severity, needs_bed, treated_day, skill, tier, keep, admission, day, attempt,
-           admission_need):
-    """``triaged`` for each visit (``treated_day`` in place); ``keep`` and ``admission`` by facility."""
+def triage(key, eps, fid, person, ep_key, steps, severity, needs_bed, treated_day, skill, tier, keep, admission,
+           admission_serious, day, attempt, admission_need):
+    """``triaged`` for each visit (``treated_day`` in place); ``keep`` and the ``admission`` responses by facility."""
     out = np.empty(len(eps), dtype=np.int8)
     for i in range(len(eps)):
         e, f = eps[i], fid[i]
         out[i], treated_day[e] = triaged(key, person[e], ep_key[e], steps[e], skill[f], tier[f], keep[f], admission[f],
-                                         severity[e], needs_bed[e], treated_day[e], day, attempt, admission_need)
+                                         admission_serious[f], severity[e], needs_bed[e], treated_day[e], day, attempt,
+                                         admission_need)
     return out
 
 
@@ -269,7 +272,7 @@ class Treatment:
         fid = e.facility[eps]
         m.billing.bill_visits(eps, fid)
         then = triage(m.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, e.needs_bed, e.treated_day, f.skill,
-                      f.tier, r.keep, r.admission, m.day, self.params.attempt, self.admission_need)
+                      f.tier, r.keep, r.admission, r.admission_serious, m.day, self.params.attempt, self.admission_need)
         refer = then == REFER
         m.today.ladder_visits += int(np.count_nonzero(refer & (f.tier[fid] <= 1)))
         self.refer_up(eps[refer], f.tier[fid[refer]])

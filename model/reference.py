@@ -239,7 +239,8 @@ class Resident(mesa.Agent):
         r = m.responses
         self.pay_visit(ep, fid, tier)
         then, e.treated_day[ep] = care.triaged(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), f.skill[fid], tier,
-                                               r.keep[fid], r.admission[fid], int(e.severity[ep]), bool(e.needs_bed[ep]),
+                                               r.keep[fid], r.admission[fid], r.admission_serious[fid], int(e.severity[ep]),
+                                               bool(e.needs_bed[ep]),
                                                int(e.treated_day[ep]), m.day, m.care_params.attempt, m.admission_need)
         if then == care.REFER:
             m.today.ladder_visits += tier <= 1
