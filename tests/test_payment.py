@@ -71,7 +71,8 @@ def test_a_higher_drg_base_rate_raises_admissions():
                    "with the budget set from a fee-for-service year): a drug or test of a stay earns only its resources' "
                    "share of points, so drug intensity falls 25%, and the point value, after a first dip to 0.8 as coding "
                    "raises points, returns to par as resources fall, so target income never pushes intensity up. Y2's "
-                   "points race (points growing 1% a month against a fixed budget) is not reproduced: open")
+                   "points race (points growing 1% a month against a fixed budget) is not reproduced; billing the procedures a "
+                   "higher-score DIP group needs (coding as real tests, +24%) was tried and leaves -6 to -7%: open")
 def test_dip_under_a_floating_point_value_raises_cost_per_case():
     """EVIDENCE Y2: under a city-wide budget with a floating point value, providers compete on
     volume and coding and cost per case rises (+6%, CI 2.5-9.3%), where fixed rates lower it (Y1)."""
@@ -149,7 +150,8 @@ NEW_LEVERS = ("payment.budget_growth", "payment.capitation_retention", "payment.
               "payment.dip_resource_share", "payment.readmission_merge_days", "payment.response.los_elasticity",
               "payment.response.crowd_out", "policy.village_doctor_subsidy_per_year", "policy.public_health_per_resident",
               "insurance.critical_illness_ratio", "facilities.attempt_margin", "facilities.attempt_slope",
-              "facilities.success_slope")
+              "facilities.success_slope", "facilities.readmission_window_days", "payment.capitation_risk_width",
+              "payment.min_history_days", "payment.idle_memory_days", "payment.response.serious_admission_share")
 
 
 def test_setting_a_lever_to_its_current_value_changes_nothing():
