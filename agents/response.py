@@ -143,9 +143,10 @@ def idle_share(beds: np.ndarray, occupied: np.ndarray) -> np.ndarray:
 def shortfall(revenue_ratio):
     """How far revenue per unit of care falls short of the reference (log units, 0 at or above it):
     target income pushes volume up when a price or point value falls (EVIDENCE D3, Y2), while a
-    price above the reference works through the margin alone: fee rises raise supply rather than
-    cut it (Clemens and Gottlieb, AER 2014: +2% fees, +3% care), so a higher case rate is not
-    offset by an income effect. Ratios are floored at 0.1, a ninefold shortfall at most."""
+    price above the reference works through the margin alone: DRG price rises raise the patients
+    treated rather than cut them (Januleviciute et al., Norway 2003-07, Univ. Bergen WP 15/12: +10%
+    price, about +1% patients, mostly emergencies), so a higher case rate is not offset by an
+    income effect. Ratios are floored at 0.1: revenue a tenth of the reference at the lowest."""
     return np.maximum(-np.log(np.maximum(np.asarray(revenue_ratio, dtype=float), 0.1)), 0.0)
 
 

@@ -407,10 +407,10 @@ class ResponseParams(Section):
     # (EVIDENCE S5: off-season cost per stay +5-8%, LOS +7-10%; S6)
     induced_demand: Annotated[float, Field(ge=0.0, le=20.0)] = 1.5
     # share of the admission response that reaches serious episodes' need of a bed, through the
-    # change of an admission's margin alone: part of a serious admission is the doctor's call (China
-    # admits ~0.18 a resident a year against ~0.15 in the OECD; issue 19: a higher case rate raises
-    # admissions). Assumption: half, so a 20% higher case rate adds a few percent of serious stays,
-    # below the response of coding (Dafny, AER 2005: DRG price rises moved coding more than volume)
+    # rise of an admission's margin alone: part of a serious admission is the doctor's call. Sized
+    # to DRG price changes: +10% price, about +1% patients treated, mostly emergency admissions
+    # (Januleviciute et al., Norway 2003-07, Univ. Bergen WP 15/12); little volume, more coding
+    # (Dafny, AER 2005). Half gives +1.3 to +2.8% county admissions for a 20% higher rate (assumption)
     serious_admission_share: Share = 0.5
     # target income: margin added per unit of log shortfall of revenue per unit of care
     # (volumes rise when prices or point values fall: EVIDENCE D3, Y2)
