@@ -12,8 +12,9 @@ clinical, a common case's need of a bed is scaled by the facility's admission re
 falling as severity exceeds skill, or sends the resident to seek care again, and a resolved one
 comes back for a return visit the doctor asks for (``followup_probability``). At discharge the
 stay works with ``success_prob`` shifted by the facility's discharge readiness; a stay that
-does not work brings the resident back (a readmission if within 30 days). Trust in the tier
-that treated learns from the outcome (``learned``). An episode that ends untreated, or was
+does not work brings the resident back (a readmission if within
+``facilities.readmission_window_days``, 30). Trust in the tier that treated learns from the
+outcome (``learned``). An episode that ends untreated, or was
 treated late, kills with ``excess_fatality`` (on top of the life table, ``agents/demography.py``).
 """
 
@@ -28,7 +29,6 @@ from .episodes import Outcome, Stage
 from .illness import needs_admission
 from .streams import Purpose, draw
 
-READMISSION_DAYS = 30  # a stay within this many days of the episode's last discharge is a readmission
 _OUTCOME, _FATALITY, _ATTEMPT, _FOLLOWUP, _ADMIT = (int(Purpose.OUTCOME), int(Purpose.FATALITY), int(Purpose.ATTEMPT),
                                                     int(Purpose.FOLLOWUP), int(Purpose.ADMIT))
 
@@ -48,6 +48,7 @@ class CareParams:
     success_offset: float  # skill - severity at which success is halfway, negated
     admission_need: tuple[float, ...]  # probability an episode needs a bed, by severity
     followup_share: tuple[float, ...]  # outpatient treatments with a return visit at the reference, by tier
+    readmission_window_days: int  # a stay within this many days of the episode's last discharge is a readmission
 
     @classmethod
     def of(cls, s) -> CareParams:
@@ -55,7 +56,7 @@ class CareParams:
         return cls(f.treat_success, f.below_need_success, s.behaviour.trust_learning_rate,
                    tuple(s.illness.untreated_fatality), tuple(s.illness.delay_fatality_per_day), f.attempt_margin,
                    f.attempt_slope, f.success_slope, f.success_offset, tuple(s.illness.admission_need),
-                   tuple(f.followup_share))
+                   tuple(f.followup_share), f.readmission_window_days)
 
     @property
     def attempt(self) -> tuple[float, float]:
@@ -117,11 +118,12 @@ REFER, ADMIT, OUTPATIENT = 0, 1, 2
 
 
 @njit(cache=True)
-def triaged(key, person, ep_key, step, skill, tier, keep, admission, sev, needs_bed, treated_day, day, attempt, admission_need):
+def triaged(key, person, ep_key, step, skill, tier, keep, admission, admission_serious, sev, needs_bed, treated_day, day, attempt,
+            admission_need):
     """What a visit at a facility of ``skill`` and ``tier`` leads to, by the episode's ATTEMPT draw
     for this step: ``REFER`` up (beyond what it attempts, ``attempt_probability`` with its ``keep``
     shift, or a bed needed at a village clinic), else ``ADMIT`` (the facility's call on the
-    episode's ADMIT draw, ``illness.needs_admission`` with its ``admission`` response) or
+    episode's ADMIT draw, ``illness.needs_admission`` with its ``admission`` responses) or
     ``OUTPATIENT`` treatment; and the episode's first day of adequate care (``treated_day``), which
     becomes ``day`` where the facility would have attempted the case without keeping it."""
     u = draw(key, _ATTEMPT, person, np.int64(ep_key) * 8 + step)
@@ -129,19 +131,21 @@ def triaged(key, person, ep_key, step, skill, tier, keep, admission, sev, needs_
         return REFER, treated_day
     if u < attempt_probability(skill, sev, 0.0, attempt) and treated_day < 0:
         treated_day = day
-    admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission)
+    admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission,
+                                          admission_serious)
     return (ADMIT if admit else OUTPATIENT), treated_day
 
 
 @njit(cache=True)
-def triage(key, eps, fid, person, ep_key, steps, severity, needs_bed, treated_day, skill, tier, keep, admission, day, attempt,
-           admission_need):
-    """``triaged`` for each visit (``treated_day`` in place); ``keep`` and ``admission`` by facility."""
+def triage(key, eps, fid, person, ep_key, steps, severity, needs_bed, treated_day, skill, tier, keep, admission,
+           admission_serious, day, attempt, admission_need):
+    """``triaged`` for each visit (``treated_day`` in place); ``keep`` and the ``admission`` responses by facility."""
     out = np.empty(len(eps), dtype=np.int8)
     for i in range(len(eps)):
         e, f = eps[i], fid[i]
         out[i], treated_day[e] = triaged(key, person[e], ep_key[e], steps[e], skill[f], tier[f], keep[f], admission[f],
-                                         severity[e], needs_bed[e], treated_day[e], day, attempt, admission_need)
+                                         admission_serious[f], severity[e], needs_bed[e], treated_day[e], day, attempt,
+                                         admission_need)
     return out
 
 
@@ -170,18 +174,18 @@ def followups(key, eps, fid, person, ep_key, steps, share, response):
 
 
 @njit(cache=True)
-def readmitted(admit_day, discharged_day):
-    """Whether a stay admitted on ``admit_day`` came within ``READMISSION_DAYS`` of the episode's
-    last discharge."""
-    return discharged_day >= 0 and admit_day - discharged_day <= READMISSION_DAYS
+def readmitted(admit_day, discharged_day, window):
+    """Whether a stay admitted on ``admit_day`` came within ``window`` days
+    (``facilities.readmission_window_days``) of the episode's last discharge."""
+    return discharged_day >= 0 and admit_day - discharged_day <= window
 
 
 @njit(cache=True)
-def readmissions(eps, admit_day, discharged_day):
-    """How many of the stays ``eps`` were ``readmitted``."""
+def readmissions(eps, admit_day, discharged_day, window):
+    """How many of the stays ``eps`` were ``readmitted`` within ``window`` days."""
     n = 0
     for e in eps:
-        n += readmitted(admit_day[e], discharged_day[e])
+        n += readmitted(admit_day[e], discharged_day[e], window)
     return n
 
 
@@ -268,7 +272,7 @@ class Treatment:
         fid = e.facility[eps]
         m.billing.bill_visits(eps, fid)
         then = triage(m.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, e.needs_bed, e.treated_day, f.skill,
-                      f.tier, r.keep, r.admission, m.day, self.params.attempt, self.admission_need)
+                      f.tier, r.keep, r.admission, r.admission_serious, m.day, self.params.attempt, self.admission_need)
         refer = then == REFER
         m.today.ladder_visits += int(np.count_nonzero(refer & (f.tier[fid] <= 1)))
         self.refer_up(eps[refer], f.tier[fid[refer]])
@@ -297,7 +301,7 @@ class Treatment:
         ``agents/beds.py``, with the admitting facility's discharge readiness); readmissions counted
         and the discharge noted: the resolved and the rest."""
         m, e = self.m, self.m.ep
-        m.today.readmissions += readmissions(eps, e.admit_day, e.discharged_day)
+        m.today.readmissions += readmissions(eps, e.admit_day, e.discharged_day, self.params.readmission_window_days)
         e.discharged_day[eps] = m.day
         e.discharged_at[eps] = fid
         return self.treat(eps, fid, tier, m.payment.responses.readiness, m.beds.inpatient_skill)

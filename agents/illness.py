@@ -113,12 +113,16 @@ def severity(u_kind: float, u_sev: float, acute: float, follow: float, age: floa
 
 
 @njit(cache=True)
-def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: float = 1.0) -> bool:
-    """Whether an episode needs a bed. ``propensity`` (provider response) scales discretionary
-    (minor/common) admissions only; serious and complex need is clinical."""
+def needs_admission(u: float, sev: int, admission_need: np.ndarray, propensity: float = 1.0,
+                    serious_propensity: float = 1.0) -> bool:
+    """Whether an episode needs a bed. The provider's responses scale the need: ``propensity``
+    discretionary (minor/common) admissions, ``serious_propensity`` serious ones (part of their
+    need is the doctor's call); complex need is clinical."""
     need = admission_need[sev]
     if sev <= COMMON:
         need = min(max(need * propensity, 0.0), 1.0)
+    elif sev == SERIOUS:
+        need = min(max(need * serious_propensity, 0.0), 1.0)
     return u < need
 
 

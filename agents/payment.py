@@ -45,9 +45,6 @@ from .response import Payer, Prices, ResponseParams, Responses, idle_share, resp
 
 YEAR = 365
 MONTH = 30
-MIN_HISTORY_DAYS = 30  # claims history needed to set a budget from it
-RISK_WIDTH = 0.05  # the spread of a projected result, as a share of the budget: the risk band's edges are felt smoothly
-IDLE_DAYS = 30.0  # idle beds are felt over about a month
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,9 @@ class PaymentParams:
     retention: float  # share of the year's result the consortium keeps and bears
     risk_band: float  # share of the year's budget beyond which the fund shares the result
     risk_share: float  # share of the result beyond the band the fund tops up or takes back
+    risk_width: float  # spread of the projected result (share of the budget) over which the band's edges are felt
+    min_history_days: int  # days of claims or points needed to set a budget from them
+    idle_days: float  # days over which providers feel their idle beds
     cohesion: float  # how far members weigh the consortium's pooled result
     pass_through: float  # how far the lead hospital passes its budget position to primary members' rates
     member_rate_cap: float  # the most the lead hospital moves its members' rate either way (share)
@@ -85,7 +85,8 @@ class PaymentParams:
         pay, ins, pol = s.payment, s.insurance, s.policy
         schemes = (ins.resident, ins.employee)
         return cls(pay.regime, pay.capitation_per_resident, pay.capitation_prior_claims, pay.budget_growth,
-                   pay.capitation_retention, pay.capitation_risk_band, pay.capitation_risk_share, pay.consortium_cohesion,
+                   pay.capitation_retention, pay.capitation_risk_band, pay.capitation_risk_share,
+                   pay.capitation_risk_width, pay.min_history_days, pay.idle_memory_days, pay.consortium_cohesion,
                    pay.member_pass_through, pay.member_rate_cap, pay.drg_rate_level, pay.drg_rebase, pay.drg_from_tier, pay.consortium_pays_drg,
                    pay.out_of_county_regime, pay.dip_resource_share, pay.readmission_merge_days,
                    tuple(sc.premium_individual + sc.premium_government for sc in schemes),
@@ -177,11 +178,11 @@ def budget_rate(p: PaymentParams, state: PaymentState, day: int) -> float:
     return state.budget_base * (1 + p.budget_growth) ** ((day - state.budget_since) / YEAR)
 
 
-def claims_per_member(ledger, members: int, prior: float) -> float:
+def claims_per_member(ledger, members: int, prior: float, min_days: int) -> float:
     """The resident scheme's claims per member per year over the trailing year (``prior`` without
-    ``MIN_HISTORY_DAYS`` of them)."""
+    ``min_days`` of them)."""
     days = min(ledger.days_booked, YEAR)
-    if days < MIN_HISTORY_DAYS or members <= 0:
+    if days < min_days or members <= 0:
         return prior
     return ledger.trailing("claims_resident") * YEAR / days / members
 
@@ -190,14 +191,14 @@ def start_budgets(state: PaymentState, p: PaymentParams, ledger, members: int, d
     """A budget set when its regime starts (and dropped when it ends): capitation from the
     residents' claims, DIP from the stay bills of the facilities it pays, over the year before."""
     if p.budgeted and state.budget_since < 0:
-        state.budget_base, state.budget_since = claims_per_member(ledger, members, p.capitation_prior_claims), day
+        state.budget_base, state.budget_since = claims_per_member(ledger, members, p.capitation_prior_claims, p.min_history_days), day
     elif not p.budgeted:
         state.budget_since = -1
     if p.regime == "dip" and state.dip_since < 0:
         days = min(ledger.days_booked, YEAR)
         bills = ledger.trailing("stay_bills_county") + (ledger.trailing("stay_bills_township") if p.drg_from_tier == 1 else 0.0)
         # without a history of bills, the budget is set from the first month's points at par (``dip_value``)
-        state.dip_budget = bills * YEAR / days if days >= MIN_HISTORY_DAYS else -1.0
+        state.dip_budget = bills * YEAR / days if days >= p.min_history_days else -1.0
         state.dip_since, state.value = day, 1.0
     elif p.regime != "dip":
         state.dip_since, state.value = -1, 1.0
@@ -208,7 +209,7 @@ def dip_value(state: PaymentState, p: PaymentParams, ledger, day: int) -> float:
     since DIP began) over the points earned in it; par until points have been earned."""
     points = ledger.trailing("dip_points")
     days = min(day - state.dip_since, YEAR)
-    if state.dip_budget < 0 and days >= MIN_HISTORY_DAYS:
+    if state.dip_budget < 0 and days >= p.min_history_days:
         state.dip_budget = points * YEAR / days
     if points <= 0 or state.dip_budget < 0:
         return 1.0
@@ -233,7 +234,7 @@ def stake(p: PaymentParams, result: float, budget: float) -> float:
     the risk band, felt smoothly near the band's edges), times ``cohesion``."""
     if budget <= 0:
         return p.cohesion * p.retention
-    band, width = p.risk_band * budget, RISK_WIDTH * budget
+    band, width = p.risk_band * budget, p.risk_width * budget
     beyond = _smooth_step((result - band) / width) + _smooth_step((-band - result) / width)
     return p.cohesion * p.retention * (1 - p.risk_share * beyond)
 
@@ -355,9 +356,9 @@ def payment_responses(s, p: PaymentParams, state: PaymentState, f, county, ledge
     return pay, respond(ResponseParams.of(s), pay, prices, f.tier, state.idle, fixed_cover(p, s, f, county))
 
 
-def feel_idle(state: PaymentState, f) -> None:
-    """The day's idle beds join the month's average providers feel (``response.idle_share``)."""
-    state.idle += (idle_share(f.beds, f.occupied + f.occupied_priority) - state.idle) / IDLE_DAYS
+def feel_idle(state: PaymentState, f, days: float) -> None:
+    """The day's idle beds join the average over about ``days`` that providers feel (``response.idle_share``)."""
+    state.idle += (idle_share(f.beds, f.occupied + f.occupied_priority) - state.idle) / days
 
 
 def year_end(state: PaymentState, p: PaymentParams, ledger) -> float:
@@ -420,7 +421,7 @@ class Payment:
             led.fund_pays_consortium(budget)
             self.state.budget_year += budget
         led.personal_accounts_pay()
-        feel_idle(self.state, m.fac)
+        feel_idle(self.state, m.fac, p.idle_days)
 
     def critical_premium(self) -> float:
         return self.m.p.insurance.critical_illness_premium * float(self.m.alive_by_scheme[0]) / YEAR

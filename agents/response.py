@@ -16,13 +16,14 @@ the pre-reform price list (the 15% mark-up, every multiplier 1), where the model
 and every behaviour is 1 (or 0 for a shift). A regime that leaves the margins where they were
 changes nothing. Margins are shares of the unit's pre-reform price. Three terms join the direct
 margins: **supplier-induced demand** (idle beds x the bed-day margin, none where a day earns
-nothing), **target income** (revenue per unit of care below the reference pushes volume up)
+nothing), **target income** (revenue per unit of care below the reference pushes volume up;
+above it, only the margin acts, ``shortfall``)
 and **subsidy crowd-out** (fixed subsidies above the reference cover of a township centre's
 salaries lower its effort). Responses are smooth and bounded (``ResponseParams``); they are
 recomputed from the facilities' arrays when a lever changes and monthly (the budget position,
 idle beds), never per episode.
 
-Consumers read ``Responses`` arrays by facility: care (``keep``, ``admission``, ``followup``,
+Consumers read ``Responses`` arrays by facility: care (``keep``, ``admission``, ``admission_serious``, ``followup``,
 ``readiness``), beds (``los``, ``down_referral``), billing (``tests_*``, ``drugs_*``,
 ``coding``, ``self_pay``) and illness (``prevention``).
 """
@@ -48,6 +49,7 @@ class ResponseParams:
     cap: dict  # behaviour -> bound of the response (log units, or the shift's units)
     substitution: float  # tests per unit of drug margin lost
     induced: float  # margin per unit of idle bed share x bed-day margin
+    serious_share: float  # share of the admission response that reaches serious cases' need of a bed
     income: float  # margin per unit of log shortfall of revenue per unit of care
     crowd_out: float  # margin lost per unit of subsidy cover of salaries above the reference
     crowd_out_reference: float
@@ -61,7 +63,7 @@ class ResponseParams:
         return cls(s.payment.response_strength, s.staff.revenue_linked_pay,
                    {b: getattr(r, f"{b}_elasticity") for b in cls.BEHAVIOURS},
                    {b: getattr(r, f"{b}_cap") for b in cls.BEHAVIOURS},
-                   r.substitution, r.induced_demand, r.income_effect, r.crowd_out, r.crowd_out_reference)
+                   r.substitution, r.induced_demand, r.serious_admission_share, r.income_effect, r.crowd_out, r.crowd_out_reference)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class Responses:
     """What providers do, by facility (arrays over facility ids), under their current margins.
     Multipliers are 1 and shifts 0 at the reference (fee-for-service, pre-reform prices)."""
 
-    admission: np.ndarray  # multiplier on the need of a bed of discretionary (common) cases
+    admission: np.ndarray  # multiplier on the need of a bed of discretionary (minor and common) cases
+    admission_serious: np.ndarray  # multiplier on the need of a bed of serious cases (the doctor's share of the call)
     los: np.ndarray  # multiplier on length of stay
     tests_visit: np.ndarray  # multiplier on the tests of a visit
     tests_stay: np.ndarray  # ... of a bed-day
@@ -87,7 +90,7 @@ class Responses:
     def reference(cls, n: int) -> Responses:
         """Every behaviour as calibrated (fee-for-service at the pre-reform prices)."""
         one, zero = np.ones(n), np.zeros(n)
-        return cls(one, one, one, one, one, one, one, zero, zero, zero, one, zero, 0.0)
+        return cls(one, one, one, one, one, one, one, one, zero, zero, zero, one, zero, 0.0)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,16 @@ def idle_share(beds: np.ndarray, occupied: np.ndarray) -> np.ndarray:
     """Share of a facility's beds standing idle (0 without beds). The one place occupancy is read
     for the response: ``occupied`` is general plus priority patients."""
     return np.divide(np.maximum(beds - occupied, 0.0), beds, out=np.zeros(len(beds)), where=beds > 0)
+
+
+def shortfall(revenue_ratio):
+    """How far revenue per unit of care falls short of the reference (log units, 0 at or above it):
+    target income pushes volume up when a price or point value falls (EVIDENCE D3, Y2), while a
+    price above the reference works through the margin alone: DRG price rises raise the patients
+    treated rather than cut them (Januleviciute et al., Norway 2003-07, Univ. Bergen WP 15/12: +10%
+    price, about +1% patients, mostly emergencies), so a higher case rate is not offset by an
+    income effect. Ratios are floored at 0.1: revenue a tenth of the reference at the lowest."""
+    return np.maximum(-np.log(np.maximum(np.asarray(revenue_ratio, dtype=float), 0.1)), 0.0)
 
 
 def subsidy_cover(fixed_per_day: np.ndarray, salaries_per_day: np.ndarray) -> np.ndarray:
@@ -214,13 +227,13 @@ def respond(p: ResponseParams, payer: Payer, prices: Prices, tier: np.ndarray, i
     # fixed subsidies above the reference cover crowd out township effort (EVIDENCE D5)
     crowd = -p.crowd_out * np.where(tier == 1, cover - p.crowd_out_reference, 0.0)
     # target income: revenue per visit, and per case as the reference would treat it, against the
-    # pre-reform price (a falling point value or price pushes volume and intensity up)
-    income_visit = -p.income * p.link * np.log(np.maximum(_per(gain * visit.unit[0] + visit.subsidy, visit.unit[2]), 0.1))
+    # pre-reform price (a falling point value or price pushes volume and intensity up; a rise does not pull them down)
+    income_visit = p.income * p.link * shortfall(_per(gain * visit.unit[0] + visit.subsidy, visit.unit[2]))
     days0 = prices.case_days[tier]
     bill_now, bill0 = stay.unit[0] * days0, stay.unit[2] * days0
     rate = payer.case_rate[tier, COMMON]
     revenue = gain * paid(bill_now, rate, bill_now) + stay.subsidy * days0
-    income_stay = -p.income * p.link * np.log(np.maximum(np.where(bill0 > 0, _per(revenue, bill0), 1.0), 0.1))
+    income_stay = p.income * p.link * shortfall(np.where(bill0 > 0, _per(revenue, bill0), 1.0))
 
     los = multiplier(k * (d_day + induced + income_stay + crowd), e["los"], cap["los"])
     drugs_stay = multiplier(k * d_drug_stay, e["drugs"], cap["drugs"])
@@ -247,7 +260,21 @@ def respond(p: ResponseParams, payer: Payer, prices: Prices, tier: np.ndarray, i
     copay = prices.copay_stay[tier]
     own_case, pool_case = gain * pay + subsidy - cost, pooled(copay, bill, pay, subsidy) - cost
     d_case = _per(decision(own_case, pool_case) - margin0, bill0)
-    admission = multiplier(k * (d_case + induced + income_stay + crowd), e["admission"], cap["admission"])
+    # the same case treated as the reference treats it (its days, tests and drugs as calibrated): what
+    # admitting it earns whatever the stay then becomes. A case paid per case fills an idle bed at this
+    # margin, not the day's, which earns nothing more there (supplier-induced admissions, EVIDENCE S6)
+    ref_cost, ref_subsidy = stay.unit[1] * days0, stay.subsidy * days0
+    ref_pay = paid(bill_now, rate * (1 + coding), bill_now)
+    ref_now = decision(gain * ref_pay + ref_subsidy - ref_cost, pooled(copay, bill_now, ref_pay, ref_subsidy) - ref_cost)
+    idle_margin = np.where(payer.per_case, _per(ref_now, bill0), m_day)
+    admitted = p.induced * idle * np.maximum(idle_margin, 0.0)
+    admission = multiplier(k * (d_case + admitted + income_stay + crowd), e["admission"], cap["admission"])
+    # serious cases: where this margin rises above the reference, the doctor's call admits some whose
+    # need of a bed is borderline (supplier-induced); where it falls, their clinical need still
+    # admits them as calibrated (a budget moved admissions into county hospitals, not out of
+    # them, EVIDENCE Y6), so where payment leaves the margin as calibrated nothing changes
+    serious = multiplier(k * np.maximum(_per(ref_now - margin0, bill0), 0.0), p.serious_share * e["admission"],
+                         p.serious_share * cap["admission"])
 
     # keeping a case rather than sending it up: for the pool, what the destination would cost (out of
     # county, the consortium pays its residents' bills there; inside, the county hospitals' pooled margin)
@@ -270,5 +297,5 @@ def respond(p: ResponseParams, payer: Payer, prices: Prices, tier: np.ndarray, i
     # prevention: what a complication's claims cost the consortium, by its county hospitals' stake
     stake = float(np.mean(w[county] * (1 - copay[county]))) * res if county.any() else 0.0
     prevention = float(bounded(k * stake, e["prevention"], cap["prevention"]))
-    return Responses(admission, los, tests_visit, tests_stay, drugs_visit, drugs_stay, down, keep, coding, self_pay,
+    return Responses(admission, serious, los, tests_visit, tests_stay, drugs_visit, drugs_stay, down, keep, coding, self_pay,
                      followup, readiness, min(max(prevention, 0.0) + prevention_base, 1.0))

@@ -247,6 +247,9 @@ class FacilityParams(Section):
     # share of outpatient treatments after which the doctor asks the patient to come back (复诊), by
     # tier, under fee-for-service at the pre-reform prices (assumption; the provider response moves it)
     followup_share: list[Share] = [0.04, 0.08, 0.08, 0.08]
+    # days after a discharge within which a new stay of the same episode counts as a readmission:
+    # the window the published readmission rates use (EVIDENCE Y3, Y5: 30-day readmission)
+    readmission_window_days: Annotated[int, Field(ge=1, le=365)] = 30
 
     # staffing norms of a bed by tier (agents/beds.py): the reference county's own establishment
     # (townships 15 doctors and 14 nurses for 40 beds; the TCM hospital, the leaner county hospital,
@@ -410,6 +413,12 @@ class ResponseParams(Section):
     # supplier-induced demand: margin added per unit of (idle share of beds x bed-day margin)
     # (EVIDENCE S5: off-season cost per stay +5-8%, LOS +7-10%; S6)
     induced_demand: Annotated[float, Field(ge=0.0, le=20.0)] = 1.5
+    # share of the admission response that reaches serious episodes' need of a bed, through the
+    # rise of an admission's margin alone: part of a serious admission is the doctor's call. Sized
+    # to DRG price changes: +10% price, about +1% patients treated, mostly emergency admissions
+    # (Januleviciute et al., Norway 2003-07, Univ. Bergen WP 15/12); little volume, more coding
+    # (Dafny, AER 2005). Half gives +1.3 to +2.8% county admissions for a 20% higher rate (assumption)
+    serious_admission_share: Share = 0.5
     # target income: margin added per unit of log shortfall of revenue per unit of care
     # (volumes rise when prices or point values fall: EVIDENCE D3, Y2)
     income_effect: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
@@ -442,6 +451,14 @@ class PaymentParams(Section):
     capitation_retention: Share = 1.0
     capitation_risk_band: Share = 0.1  # fund shares deficits/surpluses beyond this share of the budget
     capitation_risk_share: Share = 0.5  # share of a deficit (surplus) beyond the band the fund tops up (takes back); assumption
+    # how uncertain the consortium's projected result is, as a share of its budget: the risk band's
+    # edges are felt over about this width, not at a point (assumption: a twentieth of the budget,
+    # half the default band; agents/payment.py, ``stake``)
+    capitation_risk_width: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 0.05
+    # days of claims (or of DIP points) the fund needs before it sets a budget from them; with
+    # fewer, a capitation budget starts at capitation_prior_claims and a DIP budget from the first
+    # points earned at par (assumption: a month, the settlement period)
+    min_history_days: Annotated[int, Field(ge=1, le=365)] = 30
     # how far the consortium's members weigh its pooled result against their own books (a tight
     # consortium, 紧密型医共体, manages its members' performance pay: assumption)
     consortium_cohesion: Share = 0.8
@@ -469,6 +486,10 @@ class PaymentParams(Section):
     # a readmission to the same hospital within this many days is settled with the first stay
     # (no second case payment) under case payment (common DRG/DIP rule: assumption)
     readmission_merge_days: Annotated[int, Field(ge=0, le=90)] = 15
+    # days over which providers feel their idle beds (an exponential average, agents/payment.py):
+    # supplier-induced demand follows the month's occupancy, not one day's (assumption: a month,
+    # the period EVIDENCE S5 compares off-season and peak over)
+    idle_memory_days: Annotated[float, Field(ge=1.0, le=365.0, allow_inf_nan=False)] = 30.0
     # scales every provider response (0: providers ignore payment; 1: as the response parameters say)
     response_strength: Share = 1.0
     response: ResponseParams = ResponseParams()

@@ -239,7 +239,8 @@ class Resident(mesa.Agent):
         r = m.responses
         self.pay_visit(ep, fid, tier)
         then, e.treated_day[ep] = care.triaged(m.streams.key, self.uid, int(e.key[ep]), int(e.steps[ep]), f.skill[fid], tier,
-                                               r.keep[fid], r.admission[fid], int(e.severity[ep]), bool(e.needs_bed[ep]),
+                                               r.keep[fid], r.admission[fid], r.admission_serious[fid], int(e.severity[ep]),
+                                               bool(e.needs_bed[ep]),
                                                int(e.treated_day[ep]), m.day, m.care_params.attempt, m.admission_need)
         if then == care.REFER:
             m.today.ladder_visits += tier <= 1
@@ -339,7 +340,7 @@ class Resident(mesa.Agent):
         t.stay_cost[tier] += e.stay_cost[ep]
         t.stay_days[tier] += m.day - e.admit_day[ep]
         fid = max(int(e.facility[ep]), 0)
-        t.readmissions += care.readmitted(int(e.admit_day[ep]), int(e.discharged_day[ep]))
+        t.readmissions += care.readmitted(int(e.admit_day[ep]), int(e.discharged_day[ep]), m.care_params.readmission_window_days)
         e.discharged_day[ep], e.discharged_at[ep] = m.day, fid
         if self.treated(ep, fid, tier, m.responses.readiness[fid], m.inpatient_skill):
             self.close(ep, False, Outcome.RESOLVED)
@@ -658,7 +659,7 @@ class ReferenceModel(mesa.Model):
             led.fund_pays_consortium(budget)
             self.pay_state.budget_year += budget
         led.personal_accounts_pay()
-        payment.feel_idle(self.pay_state, f)
+        payment.feel_idle(self.pay_state, f, p.idle_days)
 
     def share_risk(self) -> None:
         """A year's end: case rates rebased; the fund settles the consortium's year (retention, risk sharing)."""

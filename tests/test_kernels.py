@@ -373,11 +373,12 @@ def test_triage_attempts_with_the_smooth_probability_and_records_first_adequate_
     fid = rng.integers(0, 40, 4_000)
     skill, tier = rng.uniform(0, 3.5, 40), rng.integers(0, 4, 40)
     keep, admission = np.where(tier == 2, 0.3, 0.0), np.where(tier == 1, 1.5, 1.0)  # responses by facility
+    serious = np.where(tier == 2, 1.2, 1.0)
     need = np.array([0.0, 0.1, 0.6, 0.9])
     attempt = (0.35, 0.1)
     treated = e["treated_day"].copy()
     then = care.triage(streams.key, eps, fid, e["person"], e["key"], e["steps"], e["severity"], needs_bed, treated, skill,
-                       tier, keep, admission, 77, attempt, need)
+                       tier, keep, admission, serious, 77, attempt, need)
     sev, bed, t = e["severity"][eps], needs_bed[eps], tier[fid]
     u = streams.uniform(Purpose.ATTEMPT, e["person"][eps], e["key"][eps].astype(np.int64) * 8 + e["steps"][eps])
     chance = 1 / (1 + np.exp(-(skill[fid] + 0.35 + keep[fid] - sev) / 0.1))  # a logistic, no threshold
@@ -385,7 +386,8 @@ def test_triage_attempts_with_the_smooth_probability_and_records_first_adequate_
     assert np.array_equal(then == care.REFER, refer)
     # the facility's call on the episode's own ADMIT draw: clinical need, the discretionary part scaled
     u_adm = streams.uniform(Purpose.ADMIT, e["person"][eps], e["key"][eps])
-    admit = (t >= 1) & (u_adm < np.where(sev <= 1, np.clip(need[sev] * admission[fid], 0, 1), need[sev]))
+    scaled = np.where(sev <= 1, admission[fid], np.where(sev == 2, serious[fid], 1.0))
+    admit = (t >= 1) & (u_adm < np.clip(need[sev] * scaled, 0, 1))
     assert np.array_equal(then == care.ADMIT, ~refer & admit)
     assert np.array_equal(then == care.OUTPATIENT, ~refer & ~admit)
     # adequate care: the facility would have attempted the case without keeping it
