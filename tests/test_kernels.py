@@ -413,7 +413,7 @@ def test_book_choices_waits_and_tallies():
     wait_general, wait_priority = rng.uniform(0, 6, nf), rng.uniform(0, 2, nf)
     facility = np.full(pool, -7, dtype=np.int32)
     arrivals, arrivals_priority = np.ones(nf), np.zeros(nf)
-    gave_up, own, own_letter, booked, visit_day, tally = choice.book_choices(
+    gave_up, own, own_letter, booked, visit_day, tally, first_by = choice.book_choices(
         eps, alt, fid, contract, letter, steps, sev, referred_tier, tier, use_reserved, wait_general, wait_priority, 30,
         facility, arrivals, arrivals_priority)
     # each episode in exactly one of the three lists, in the order given
@@ -426,6 +426,9 @@ def test_book_choices_waits_and_tallies():
     first = (steps[decided] == 1) & (chosen >= 0)
     assert tally.tolist() == [letter[decided].sum(), (letter[decided] & (chosen >= referred_tier[decided])).sum(), first.sum(),
                               (first & (chosen >= 2) & (sev[decided] <= illness.COMMON)).sum()]
+    expected_by = np.zeros((4, 4), dtype=np.int64)
+    np.add.at(expected_by, (sev[decided][first], chosen[first]), 1)
+    assert np.array_equal(first_by, expected_by)
     pri = letter[e] & contract[go] & use_reserved[f]
     assert np.array_equal(arrivals, 1 + np.bincount(f[~pri], minlength=nf))
     assert np.array_equal(arrivals_priority, np.bincount(f[pri], minlength=nf))
