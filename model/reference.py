@@ -694,8 +694,8 @@ class ReferenceModel(mesa.Model):
         self.demography_params = demography.DemographyParams.of(s)
         self.income_cdf = demography.cdf(self.demography_params.income_band_shares)
         e0 = self.demography_params.life_expectancy_table
-        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0),
-                       self.demography_params.mortality_decline)
+        decline = self.demography_params.mortality_decline
+        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline), decline)
         self.chronic_scales = (self.demography_params.hypertension_scale, self.demography_params.diabetes_scale)
         self.contract_params = contracts.ContractParams.of(s)
         self.choice_params = choice.ChoiceParams.of(s)

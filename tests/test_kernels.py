@@ -665,8 +665,8 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     streams = Streams(4)
     decline = 0.02  # hazards falling from day 0: the draw is made 400 days on
     soon, days = demography.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
-                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0), decline)
-    m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0)
+                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline), decline)
+    m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline)
     at = np.array([lifetable.death_age_trending(a, u, m, cum, decline, day / population.DAYS_PER_YEAR) for a, u in
                    zip(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), strict=True)])
     expected = np.maximum(birth_day[rows] + np.floor(at * population.DAYS_PER_YEAR).astype(np.int64), day)
@@ -763,11 +763,10 @@ def test_a_falling_hazard_is_inverted_exactly_and_postpones_death(age, u, declin
     """``death_age_trending`` solves: the hazard integrated from ``age`` to the age of death, the
     table's hazards falling by ``decline`` a year from the clock's start, equals -log(u); a faster
     decline never brings death forward."""
-    m = lifetable.hazard_schedule(76.0)
-    cum = lifetable.cumulative_hazard(76.0)
-    died = lifetable.death_age_trending(age, u, m, cum, decline, years_on)
-    assert died >= lifetable.death_age(age, u, m, cum) - 1e-9
-    assert died >= lifetable.death_age_trending(age, u, m, cum, decline / 2, years_on) - 1e-9
+    m, cum = lifetable.hazard_schedule(76.0), lifetable.cumulative_hazard
+    died = lifetable.death_age_trending(age, u, m, cum(76.0, decline), decline, years_on)
+    assert died >= lifetable.death_age(age, u, m, cum(76.0)) - 1e-9
+    assert died >= lifetable.death_age_trending(age, u, m, cum(76.0, decline / 2), decline / 2, years_on) - 1e-9
     if died < lifetable.MAX_AGE:
         grid = np.linspace(min(age, lifetable.MAX_AGE - 1e-9), died, 20_001)
         hazard = m[grid.astype(int).clip(0, lifetable.MAX_AGE - 1)] * np.exp(-decline * (years_on + grid - age))
