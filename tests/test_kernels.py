@@ -447,6 +447,17 @@ def test_by_day_is_a_stable_sort_with_day_bounds(days):
     assert np.array_equal(np.diff(bounds), np.bincount(day, minlength=10)) and bounds[0] == 0
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 5), min_size=1, max_size=40), st.integers(1, 100), st.lists(st.floats(0, 1), max_size=50))
+def test_guided_search_is_searchsorted(steps, buckets, quantiles):
+    """The last index at most ``x``, as NumPy's search finds it, for any guide size, at the values
+    themselves (ties, repeated values) and between them."""
+    values = np.cumsum([0.0, *steps, 1.0])
+    x = np.concatenate([values, values[0] + np.array(quantiles) * (values[-1] - values[0])])
+    guide = arrays.search_guide(values, buckets)
+    assert [arrays.guided_search(values, guide, v) for v in x] == (np.searchsorted(values, x, side="right") - 1).tolist()
+
+
 def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_left():
     """Without seasons an onset's day is uniform over the days left, from its ONSET draw."""
     streams = Streams(2)
@@ -454,7 +465,8 @@ def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_l
     rates = (np.array([2.0, 2, 2, 2, 2]), 3.0, 3.0, 1.0, *seasons.season_weights(flat))
     rows, uid, k = np.array([7, 3, 9]), np.array([70, 30, 90]), np.array([2, 0, 3])
     age, chronic = np.array([30.0, 30, 30]), np.zeros(3, dtype=np.uint8)  # acute onsets only
-    rep, offset = illness.onset_days(streams.key, rows, uid, k, age, chronic, *rates, 4, 265, 365)
+    rep, offset = illness.onset_days(streams.key, rows, uid, k, age, chronic, *rates, *illness.season_guides(rates), 4, 265,
+                                     365)
     assert rep.tolist() == [7, 7, 9, 9, 9]
     nth = np.array([0, 1, 0, 1, 2])
     u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
@@ -476,7 +488,8 @@ def test_seasonal_onsets_fall_in_each_month_in_proportion_to_its_weight():
     age = np.full(n, 30.0)
     for chronic, by_month, rate in ((0, acute_by_month, 2.0), (1, chronic_by_month, 5.0)):
         k = illness.onset_counts(streams.key, uid, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
-        _, offset = illness.onset_days(streams.key, rows, uid, k, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
+        _, offset = illness.onset_days(streams.key, rows, uid, k, age, np.full(n, chronic, dtype=np.uint8), *rates,
+                                       *illness.season_guides(rates), 0, 0, 365)
         weight = seasons.daily(by_month, normalise=True) * seasons.daily(visitors, normalise=False)
         chronic_weight = seasons.daily(chronic_by_month, normalise=True) * seasons.daily(visitors, normalise=False)
         expected_total = n * (2.0 * weight.sum() + (rate - 2.0) * chronic_weight.sum()) / 365
