@@ -122,7 +122,7 @@ def self_care_utility(c, sev):
     return c[_ASC_SELF + sev]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR: LLVM left it a call in choose_slots
 def pick(u, draw):
     """Alternative index by inverse CDF of one uniform (keeps common random numbers aligned):
     the first alternative whose cumulative probability reaches ``draw``. ``u`` is overwritten."""

@@ -95,7 +95,7 @@ def complication_share(management: float, base: float, cut: float) -> float:
     return base * (1 - cut * management)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR, as onset_kind
 def severity(u_kind: float, u_sev: float, acute: float, follow: float, age: float, cdf: np.ndarray,
              complication: float) -> int:
     """Severity class of a new episode (0 minor .. 3 complex).
@@ -191,7 +191,7 @@ def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
     return rows, ctr, uid[rows], birth_day[rows], chronic[rows]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR: as a call passing five arrays it was a third of onset_kinds
 def onset_kind(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale,
                cum_acute, cum_chronic, cdf, complication, admission_need):
     """Severity and clinical need of a bed of a new episode (``severity``/``needs_admission``, with
