@@ -122,7 +122,7 @@ def self_care_utility(c, sev):
     return c[_ASC_SELF + sev]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR: LLVM left it a call in choose_slots
 def pick(u, draw):
     """Alternative index by inverse CDF of one uniform (keeps common random numbers aligned):
     the first alternative whose cumulative probability reaches ``draw``. ``u`` is overwritten."""
@@ -384,7 +384,8 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
     """After ``choose_slots``: the episodes that gave up, those that care for themselves (and
     whether each had a referral letter), and those booked at a facility, with the day of their
     visit (``booking``); each booked episode's ``facility`` is set and counted in ``arrivals`` or,
-    using the reserve, ``arrivals_priority``. Also the day's ``choice_counts``."""
+    using the reserve, ``arrivals_priority``. Also the day's ``choice_counts`` and its first
+    contacts by (severity, tier chosen)."""
     n = len(eps)
     gave_up = np.empty(n, dtype=np.int64)
     own = np.empty(n, dtype=np.int64)
@@ -393,6 +394,7 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
     visit_day = np.empty(n, dtype=np.int64)
     n_gave_up = n_own = n_booked = 0
     tally = np.zeros(4, dtype=np.int64)
+    first_by = np.zeros((4, 4), dtype=np.int64)
     for i in range(n):
         e, a = eps[i], alt[i]
         if a < 0:
@@ -406,6 +408,8 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
         tally[1] += attended
         tally[2] += first
         tally[3] += bypass
+        if first:
+            first_by[severity[e], chosen] += 1
         if a == 0:
             own[n_own] = e
             own_letter[n_own] = letter
@@ -421,7 +425,8 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
             arrivals[f] += 1
         booked[n_booked] = e
         n_booked += 1
-    return (gave_up[:n_gave_up], own[:n_own], own_letter[:n_own], booked[:n_booked], visit_day[:n_booked], tally)
+    return (gave_up[:n_gave_up], own[:n_own], own_letter[:n_own], booked[:n_booked], visit_day[:n_booked], tally,
+            first_by)
 
 
 def slot_tables(slot_facility: np.ndarray, facility_tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -489,7 +494,7 @@ class CareSeeking:
                                 e.referred_tier, e.home, e.scheme, e.income, contract, r.trust.take(res, axis=0), MAX_STEPS,
                                 self.slot_facility, self.slot_tier, q.wait_general, q.wait_priority, quality, cost, delay,
                                 m.county.slot_travel)
-        gave_up, own, own_letter, booked, visit_day, tally = book_choices(
+        gave_up, own, own_letter, booked, visit_day, tally, first_by = book_choices(
             eps, alt, fid, contract, e.has_referral, e.steps, e.severity, e.referred_tier, f.tier, q.use_reserved,
             q.wait_general, q.wait_priority, m.day, e.facility, f.arrivals, f.arrivals_priority)
         if m.events.wanted("choice"):
@@ -500,8 +505,7 @@ class CareSeeking:
         t.referrals_attended += int(tally[1])
         t.first_contacts += int(tally[2])
         t.bypass += int(tally[3])
-        first = (alt > 0) & (e.steps[eps] == 1)
-        np.add.at(t.first_contact, (e.severity[eps[first]], f.tier[fid[first]]), 1)
+        t.first_contact += first_by
         m.care.close(gave_up, True, Outcome.REFERRED_ON)
         m.care.close(own, True, np.where(own_letter, Outcome.REFERRED_ON, Outcome.SELF_TREATED))
         m.schedule(booked, Stage.VISIT, visit_day)

@@ -107,7 +107,8 @@ def newborns(key, day, expected, home_cdf, income_cdf, female_share):
 @njit(cache=True)
 def death_day(key, uid, birth_day, day, hazard, cumulative_hazard, decline):
     """The day of a resident's background death (``lifetable.death_age_trending`` from its DEATH
-    draw, hazards falling by ``decline`` a year from day 0), not before ``day``."""
+    draw, hazards falling by ``decline`` a year from day 0; ``cumulative_hazard`` is
+    ``lifetable.cumulative_hazard(e0, decline)``), not before ``day``."""
     at = death_age_trending(age_on(day, birth_day), draw(key, _DEATH, uid, 0), hazard, cumulative_hazard, decline,
                             day / DAYS_PER_YEAR)
     return max(birth_day + np.int64(np.floor(at * DAYS_PER_YEAR)), day)
@@ -219,10 +220,9 @@ class Demography:
     # ------------------------------------------------------------------ deaths
     def schedule_background_deaths(self, ids: np.ndarray) -> None:
         """Draw each resident's day of background death; those falling in this year go in the calendar."""
-        m, r, e0 = self.m, self.m.res, self.params.life_expectancy_table
+        m, r, e0, decline = self.m, self.m.res, self.params.life_expectancy_table, self.params.mortality_decline
         soon, days = background_deaths(m.streams.key, ids, r.uid, r.birth_day, r.death_day, m.day, (m.day // YEAR + 1) * YEAR,
-                                       lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0),
-                                       self.params.mortality_decline)
+                                       lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline), decline)
         self.deaths.add(days, soon)
 
     def deaths_today(self) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .arrays import by_day, scatter
+from .arrays import by_day, guided_search, scatter, search_guide
 from .episodes import Stage
 from .population import DIABETES, HYPERTENSION, age_on
 from .seasons import SeasonParams, season_weights
@@ -95,7 +95,7 @@ def complication_share(management: float, base: float, cut: float) -> float:
     return base * (1 - cut * management)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR, as onset_kind
 def severity(u_kind: float, u_sev: float, acute: float, follow: float, age: float, cdf: np.ndarray,
              complication: float) -> int:
     """Severity class of a new episode (0 minor .. 3 complex).
@@ -195,7 +195,7 @@ def fall_ill(ids, alive, onsets, episode, uid, birth_day, chronic):
     return rows, ctr, uid[rows], birth_day[rows], chronic[rows]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in Numba's IR: as a call passing five arrays it was a third of onset_kinds
 def onset_kind(key, uid, ctr, day_of_year, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale,
                cum_acute, cum_chronic, cdf, complication, admission_need):
     """Severity and clinical need of a bed of a new episode (``severity``/``needs_admission``, with
@@ -239,28 +239,36 @@ def onset_count(key, uid, year, cdf):
     return poisson_quantile(draw(key, _ONSET, uid, year), cdf)
 
 
-@njit(cache=True)
-def seasonal_day(v, cum, from_day_of_year, year_length):
-    """The day of the year at quantile ``v`` of the weights ``cum`` from ``from_day_of_year`` on."""
+def season_guides(rates: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Guides to the seasonal weights of ``rate_params`` (acute, chronic) for ``seasonal_day``."""
+    return tuple(search_guide(cum, 2 * len(cum)) for cum in rates[4:6])
+
+
+@njit(cache=True, inline="always")  # inlined in Numba's IR, as onset_day: a call per onset passing arrays cost more than the rule
+def seasonal_day(v, cum, guide, from_day_of_year, year_length):
+    """The day of the year at quantile ``v`` of the weights ``cum`` from ``from_day_of_year`` on
+    (``guide``: ``season_guides``; the year's draw searches ~4 million times)."""
     target = cum[from_day_of_year] + v * (cum[year_length] - cum[from_day_of_year])
-    d = np.searchsorted(cum, target, side="right") - 1
+    d = guided_search(cum, guide, target)
     return min(max(d, from_day_of_year), year_length - 1)
 
 
-@njit(cache=True)
-def onset_day(key, uid, year, nth, acute, follow, cum_acute, cum_chronic, from_day_of_year, year_length):
+@njit(cache=True, inline="always")  # (see seasonal_day) the year's draw took 0.37 s as calls, 0.16 s inlined
+def onset_day(key, uid, year, nth, acute, follow, cum_acute, cum_chronic, guide_acute, guide_chronic, from_day_of_year,
+              year_length):
     """The day (offset from ``from_day_of_year``) of a resident's ``nth`` onset of ``year``, from
     its ONSET draw numbered for the year and ``nth``: the draw picks acute or chronic in
     proportion to the expected onsets of each still to come (``acute``, ``follow``: yearly rates),
-    and its remainder the day by that kind's seasonal weights (inverse CDF)."""
+    and its remainder the day by that kind's seasonal weights (inverse CDF; the guides:
+    ``season_guides``)."""
     u = draw(key, _ONSET, uid, (year + 1) * 4096 + nth)
     wa = acute * (cum_acute[year_length] - cum_acute[from_day_of_year])
     wc = follow * (cum_chronic[year_length] - cum_chronic[from_day_of_year])
     x = u * (wa + wc)
     if x < wa or wc <= 0.0:
-        d = seasonal_day(x / wa if wa > 0.0 else u, cum_acute, from_day_of_year, year_length)
+        d = seasonal_day(x / wa if wa > 0.0 else u, cum_acute, guide_acute, from_day_of_year, year_length)
     else:
-        d = seasonal_day((x - wa) / wc, cum_chronic, from_day_of_year, year_length)
+        d = seasonal_day((x - wa) / wc, cum_chronic, guide_chronic, from_day_of_year, year_length)
     return d - from_day_of_year
 
 
@@ -293,7 +301,7 @@ def onset_counts(key, uid, age, chronic, acute_rate, hypertension_followups, dia
 
 @njit(cache=True)
 def onset_days(key, rows, uid, k, age, chronic, acute_rate, hypertension_followups, diabetes_followups, scale, cum_acute,
-               cum_chronic, year, from_day_of_year, year_length):
+               cum_chronic, guide_acute, guide_chronic, year, from_day_of_year, year_length):
     """Each onset's resident row and ``onset_day``, residents in order."""
     total = k.sum()
     rep = np.empty(total, dtype=np.int32)
@@ -305,8 +313,8 @@ def onset_days(key, rows, uid, k, age, chronic, acute_rate, hypertension_followu
         acute, follow = episode_rates(age[i], chronic[i], acute_rate, hypertension_followups, diabetes_followups, scale)
         for nth in range(k[i]):
             rep[j] = rows[i]
-            offset[j] = onset_day(key, uid[i], year, nth, acute, follow, cum_acute, cum_chronic, from_day_of_year,
-                                  year_length)
+            offset[j] = onset_day(key, uid[i], year, nth, acute, follow, cum_acute, cum_chronic, guide_acute,
+                                  guide_chronic, from_day_of_year, year_length)
             j += 1
     return rep, offset
 
@@ -329,6 +337,7 @@ class Illness:
         """Rates and the onset rule from the scenario; a change of rates during a year redraws its rest."""
         self.params = p = IllnessParams.of(s)
         old, self.rates = self.rates, rate_params(p)
+        self.guides = season_guides(self.rates)
         self.rule = None  # rebuilt at the next onsets, with the consortium's prevention effort then
         if old is not None and rates_differ(old, self.rates):
             self.redraw()
@@ -352,7 +361,7 @@ class Illness:
             self.year_onsets = None  # last year's list is done with: free it before drawing the next
         uid, age, chronic = r.uid[ids], r.age(from_day, ids), r.chronic[ids]
         k = onset_counts(key, uid, age, chronic, *self.rates, year, YEAR - days_left, YEAR)
-        rep, offset = onset_days(key, ids, uid, k, age, chronic, *self.rates, year, YEAR - days_left, YEAR)
+        rep, offset = onset_days(key, ids, uid, k, age, chronic, *self.rates, *self.guides, year, YEAR - days_left, YEAR)
         del k, uid, age, chronic
         if newborn:
             # a few dozen a day: appended to a short list that today's onsets filter, not sorted into a calendar

@@ -54,9 +54,16 @@ def hazard_schedule(e0: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def cumulative_hazard(e0: float) -> np.ndarray:
-    """H at integer ages 0..MAX_AGE of ``hazard_schedule(e0)``."""
-    cum = np.concatenate([[0.0], np.cumsum(hazard_schedule(e0))])
+def cumulative_hazard(e0: float, decline: float = 0.0) -> np.ndarray:
+    """H at integer ages 0..MAX_AGE of ``hazard_schedule(e0)``, the hazard at age ``a`` weighted
+    by exp(-``decline`` x a): the table ``death_age_trending`` inverts for hazards falling by
+    ``decline`` a year (with none, the plain cumulative hazard ``death_age`` inverts)."""
+    m = hazard_schedule(e0)
+    if decline == 0.0:
+        pieces = m
+    else:  # the integral of m[j] exp(-decline a) over a in [j, j + 1)
+        pieces = m * np.exp(-decline * np.arange(MAX_AGE)) * (-np.expm1(-decline) / decline)
+    cum = np.concatenate([[0.0], np.cumsum(pieces)])
     cum.setflags(write=False)
     return cum
 
@@ -76,21 +83,19 @@ def death_age(age: float, u: float, m: np.ndarray, cum: np.ndarray) -> float:
 def death_age_trending(age: float, u: float, m: np.ndarray, cum: np.ndarray, decline: float, years_on: float) -> float:
     """``death_age`` when background hazards fall by ``decline`` a year (log rate) from the clock's
     start, ``years_on`` years before now: the hazard at age ``a`` is ``m[a] x exp(-decline x
-    (years_on + a - age))`` along the resident's life, integrated exactly year of age by year."""
+    (years_on + a - age))`` along the resident's life, integrated exactly. ``cum`` is
+    ``cumulative_hazard(e0, decline)``: the hazard is exp(-decline x (years_on - age)) times that
+    table's weighting, so one search in it finds the year of death, as in ``death_age``."""
     if decline == 0.0:
         return death_age(age, u, m, cum)
     x = min(max(age, 0.0), MAX_AGE - 1e-9)
-    need = -np.log(u)
-    shift = np.exp(-decline * (years_on - x))
-    for j in range(int(x), MAX_AGE):
-        c = m[j] * shift / decline  # the piece's integral is c x (exp(-decline x lo) - exp(-decline x hi))
-        lo, hi = np.exp(-decline * x), np.exp(-decline * (j + 1))
-        piece = c * (lo - hi)
-        if piece >= need:
-            return min(-np.log(lo - need / c) / decline, MAX_AGE)
-        need -= piece
-        x = j + 1.0
-    return float(MAX_AGE)
+    xi = int(x)
+    scale = np.exp(-decline * (years_on - x))
+    target = cum[xi] + m[xi] * (np.exp(-decline * xi) - np.exp(-decline * x)) / decline - np.log(u) / scale
+    if target >= cum[MAX_AGE]:
+        return float(MAX_AGE)
+    j = max(np.searchsorted(cum, target, side="right") - 1, xi)
+    return min(-np.log(np.exp(-decline * j) - (target - cum[j]) * decline / m[j]) / decline, MAX_AGE)
 
 
 def period_life_expectancy(deaths: np.ndarray, person_years: np.ndarray) -> float:

@@ -29,6 +29,7 @@ resident (to each township or community centre, or to the consortium as one pack
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -135,8 +136,15 @@ def per_case_facilities(p: PaymentParams, tier: np.ndarray) -> np.ndarray:
 
 def expected_days(los_days) -> np.ndarray:
     """Expected days of a stay by (tier, severity): ``beds.length_of_stay`` averaged over its draw."""
+    return _expected_days(tuple(float(d) for d in los_days))
+
+
+@lru_cache(maxsize=16)  # the providers' monthly response asks again for the same mean stays: 1,024 rule calls each time
+def _expected_days(los_days: tuple[float, ...]) -> np.ndarray:
     u = (np.arange(64) + 0.5) / 64
-    return np.array([[np.mean([length_of_stay(x, float(d), s) for x in u]) for s in range(4)] for d in los_days])
+    days = np.array([[np.mean([length_of_stay(x, d, s) for x in u]) for s in range(4)] for d in los_days])
+    days.setflags(write=False)
+    return days
 
 
 def pre_reform(prices):

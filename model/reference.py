@@ -143,7 +143,7 @@ class Resident(mesa.Agent):
         k = illness.onset_count(m.streams.key, self.uid, year, _poisson_cdf(mean))
         acute, follow = illness.episode_rates(age, chronic, *m.rates[:4])
         self.onset_days = frozenset(from_day + illness.onset_day(m.streams.key, self.uid, year, nth, acute, follow,
-                                                                 *m.rates[4:], start, YEAR)
+                                                                 *m.rates[4:], *m.season_guides, start, YEAR)
                                     for nth in range(k))
         for d in sorted(self.onset_days):
             m.book(self, d)
@@ -692,11 +692,12 @@ class ReferenceModel(mesa.Model):
         self.merge_days = s.payment.readmission_merge_days
         self.illness_params = ill = illness.IllnessParams.of(s)
         self.rates = illness.rate_params(ill)
+        self.season_guides = illness.season_guides(self.rates)
         self.demography_params = demography.DemographyParams.of(s)
         self.income_cdf = demography.cdf(self.demography_params.income_band_shares)
         e0 = self.demography_params.life_expectancy_table
-        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0),
-                       self.demography_params.mortality_decline)
+        decline = self.demography_params.mortality_decline
+        self.hazard = (lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline), decline)
         self.chronic_scales = (self.demography_params.hypertension_scale, self.demography_params.diabetes_scale)
         self.contract_params = contracts.ContractParams.of(s)
         self.choice_params = choice.ChoiceParams.of(s)

@@ -417,7 +417,7 @@ def test_book_choices_waits_and_tallies():
     wait_general, wait_priority = rng.uniform(0, 6, nf), rng.uniform(0, 2, nf)
     facility = np.full(pool, -7, dtype=np.int32)
     arrivals, arrivals_priority = np.ones(nf), np.zeros(nf)
-    gave_up, own, own_letter, booked, visit_day, tally = choice.book_choices(
+    gave_up, own, own_letter, booked, visit_day, tally, first_by = choice.book_choices(
         eps, alt, fid, contract, letter, steps, sev, referred_tier, tier, use_reserved, wait_general, wait_priority, 30,
         facility, arrivals, arrivals_priority)
     # each episode in exactly one of the three lists, in the order given
@@ -430,6 +430,9 @@ def test_book_choices_waits_and_tallies():
     first = (steps[decided] == 1) & (chosen >= 0)
     assert tally.tolist() == [letter[decided].sum(), (letter[decided] & (chosen >= referred_tier[decided])).sum(), first.sum(),
                               (first & (chosen >= 2) & (sev[decided] <= illness.COMMON)).sum()]
+    expected_by = np.zeros((4, 4), dtype=np.int64)
+    np.add.at(expected_by, (sev[decided][first], chosen[first]), 1)
+    assert np.array_equal(first_by, expected_by)
     emergency = sev[e] >= illness.SERIOUS  # seen the day they come, in no reserved queue
     pri = letter[e] & contract[go] & use_reserved[f] & ~emergency
     assert np.array_equal(arrivals, 1 + np.bincount(f[~pri], minlength=nf))
@@ -450,6 +453,17 @@ def test_by_day_is_a_stable_sort_with_day_bounds(days):
     assert np.array_equal(np.diff(bounds), np.bincount(day, minlength=10)) and bounds[0] == 0
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 5), min_size=1, max_size=40), st.integers(1, 100), st.lists(st.floats(0, 1), max_size=50))
+def test_guided_search_is_searchsorted(steps, buckets, quantiles):
+    """The last index at most ``x``, as NumPy's search finds it, for any guide size, at the values
+    themselves (ties, repeated values) and between them."""
+    values = np.cumsum([0.0, *steps, 1.0])
+    x = np.concatenate([values, values[0] + np.array(quantiles) * (values[-1] - values[0])])
+    guide = arrays.search_guide(values, buckets)
+    assert [arrays.guided_search(values, guide, v) for v in x] == (np.searchsorted(values, x, side="right") - 1).tolist()
+
+
 def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_left():
     """Without seasons an onset's day is uniform over the days left, from its ONSET draw."""
     streams = Streams(2)
@@ -457,7 +471,8 @@ def test_onset_days_number_each_residents_onsets_and_spread_them_over_the_days_l
     rates = (np.array([2.0, 2, 2, 2, 2]), 3.0, 3.0, 1.0, *seasons.season_weights(flat))
     rows, uid, k = np.array([7, 3, 9]), np.array([70, 30, 90]), np.array([2, 0, 3])
     age, chronic = np.array([30.0, 30, 30]), np.zeros(3, dtype=np.uint8)  # acute onsets only
-    rep, offset = illness.onset_days(streams.key, rows, uid, k, age, chronic, *rates, 4, 265, 365)
+    rep, offset = illness.onset_days(streams.key, rows, uid, k, age, chronic, *rates, *illness.season_guides(rates), 4, 265,
+                                     365)
     assert rep.tolist() == [7, 7, 9, 9, 9]
     nth = np.array([0, 1, 0, 1, 2])
     u = streams.uniform(Purpose.ONSET, np.repeat(uid, k), 5 * 4096 + nth)
@@ -479,7 +494,8 @@ def test_seasonal_onsets_fall_in_each_month_in_proportion_to_its_weight():
     age = np.full(n, 30.0)
     for chronic, by_month, rate in ((0, acute_by_month, 2.0), (1, chronic_by_month, 5.0)):
         k = illness.onset_counts(streams.key, uid, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
-        _, offset = illness.onset_days(streams.key, rows, uid, k, age, np.full(n, chronic, dtype=np.uint8), *rates, 0, 0, 365)
+        _, offset = illness.onset_days(streams.key, rows, uid, k, age, np.full(n, chronic, dtype=np.uint8), *rates,
+                                       *illness.season_guides(rates), 0, 0, 365)
         weight = seasons.daily(by_month, normalise=True) * seasons.daily(visitors, normalise=False)
         chronic_weight = seasons.daily(chronic_by_month, normalise=True) * seasons.daily(visitors, normalise=False)
         expected_total = n * (2.0 * weight.sum() + (rate - 2.0) * chronic_weight.sum()) / 365
@@ -668,8 +684,8 @@ def test_background_deaths_draws_each_residents_day_and_lists_this_years():
     streams = Streams(4)
     decline = 0.02  # hazards falling from day 0: the draw is made 400 days on
     soon, days = demography.background_deaths(streams.key, rows, uid, birth_day, death_day, day, year_end,
-                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0), decline)
-    m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0)
+                                           lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline), decline)
+    m, cum = lifetable.hazard_schedule(e0), lifetable.cumulative_hazard(e0, decline)
     at = np.array([lifetable.death_age_trending(a, u, m, cum, decline, day / population.DAYS_PER_YEAR) for a, u in
                    zip(population.age_on(day, birth_day[rows]), streams.uniform(Purpose.DEATH, uid[rows]), strict=True)])
     expected = np.maximum(birth_day[rows] + np.floor(at * population.DAYS_PER_YEAR).astype(np.int64), day)
@@ -766,11 +782,10 @@ def test_a_falling_hazard_is_inverted_exactly_and_postpones_death(age, u, declin
     """``death_age_trending`` solves: the hazard integrated from ``age`` to the age of death, the
     table's hazards falling by ``decline`` a year from the clock's start, equals -log(u); a faster
     decline never brings death forward."""
-    m = lifetable.hazard_schedule(76.0)
-    cum = lifetable.cumulative_hazard(76.0)
-    died = lifetable.death_age_trending(age, u, m, cum, decline, years_on)
-    assert died >= lifetable.death_age(age, u, m, cum) - 1e-9
-    assert died >= lifetable.death_age_trending(age, u, m, cum, decline / 2, years_on) - 1e-9
+    m, cum = lifetable.hazard_schedule(76.0), lifetable.cumulative_hazard
+    died = lifetable.death_age_trending(age, u, m, cum(76.0, decline), decline, years_on)
+    assert died >= lifetable.death_age(age, u, m, cum(76.0)) - 1e-9
+    assert died >= lifetable.death_age_trending(age, u, m, cum(76.0, decline / 2), decline / 2, years_on) - 1e-9
     if died < lifetable.MAX_AGE:
         grid = np.linspace(min(age, lifetable.MAX_AGE - 1e-9), died, 20_001)
         hazard = m[grid.astype(int).clip(0, lifetable.MAX_AGE - 1)] * np.exp(-decline * (years_on + grid - age))

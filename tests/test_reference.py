@@ -128,7 +128,7 @@ ALLOWED = {
     "episodes": {"EpisodePool", "Outcome", "Stage"},
     "facilities": {"AGENT_CLASS", "Facility", "FacilityState"},
     "illness": {"SERIOUS", "IllnessParams", "episode_rates", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule",
-                "poisson_cdf",
+                "poisson_cdf", "season_guides",
                 "rate_params", "rates_differ", "year_left"},
     "seasons": {"YEAR", "month_starts"},
     "lifetable": {"AGE_GROUPS", "age_group", "cumulative_hazard", "hazard_schedule", "period_life_expectancy"},
