@@ -50,10 +50,20 @@ def label(page: Page, key: str) -> Locator:
 
 
 def choose_regime(page: Page, name: str) -> None:
-    """Open the payment-regime select and pick ``name``."""
-    page.locator(".lever-payment_regime .v-select__slot").click()
-    # vuetify keeps closed menus in the DOM: pick from the open one
-    page.locator(".menuable__content__active").get_by_role("option", name=name, exact=True).click()
+    """Open the payment-regime select and pick ``name``, as a person would: looking that the select
+    shows it, and picking again if the click was lost (under load the server's redraw for an
+    earlier change can replace the open menu under the pointer). What the model then takes is
+    asserted from the server-rendered label, not from here."""
+    for _ in range(3):
+        page.locator(".lever-payment_regime .v-select__slot").click()
+        # vuetify keeps closed menus in the DOM: pick from the open one
+        page.locator(".menuable__content__active").get_by_role("option", name=name, exact=True).click()
+        try:
+            expect(page.locator(".lever-payment_regime .v-select__selection")).to_have_text(name, timeout=5_000)
+            return
+        except AssertionError:
+            page.keyboard.press("Escape")  # close a menu left open before trying again
+    raise AssertionError(f"the payment-regime select never showed {name!r}")
 
 
 def lever_burst(page: Page) -> tuple[dict[str, str], str]:
