@@ -164,8 +164,9 @@ class BehaviourParams(Section):
     beta_referral: Coef = 1.5  # bonus for the facility one was referred to
     beta_contract_primary: Coef = 0.6  # family-doctor contract bonus for primary care
     # alternative-specific constants by tier for [village, township, county, tertiary]
-    # village and township constants shifted together, fitted by `reformsim calibrate` (docs/validation.md)
-    asc_tier: list[Coef] = [1.466, 0.866, 0.35, 0.0]
+    # village and township constants shifted together, fitted by `reformsim calibrate` on 30,000
+    # residents, then shifted -0.5 to the primary share on the default county itself (docs/validation.md)
+    asc_tier: list[Coef] = [0.966, 0.366, 0.35, 0.0]
     asc_self: list[Coef] = [1.3, -0.6, -3.5, -5.0]  # self-care by severity
     quality_slope: Annotated[float, Field(gt=0.0, le=20.0)] = 3.0  # perceived quality's steepness in skill - severity (assumption)
     trust_learning_rate: Share = 0.05
@@ -203,13 +204,13 @@ class FacilityParams(Section):
     county_nurses: list[NonNeg] = [850, 340]
     county_beds: list[NonNeg] = [1700, 737]
     # the share of the prefecture hospital serving this county: sized, with its staff, so the
-    # baseline's tertiary admissions (15% of the county's; 25% of complex ones, the rural Kadoorie
+    # baseline's tertiary admissions (16% of the county's; 27% of complex ones, the rural Kadoorie
     # share of stroke and heart admissions being 27-29%) fill it near 90% (measured; sources: where
     # care happens)
-    tertiary_senior: NonNeg = 130
-    tertiary_junior: NonNeg = 163
-    tertiary_nurses: NonNeg = 433
-    tertiary_beds: NonNeg = 650
+    tertiary_senior: NonNeg = 142
+    tertiary_junior: NonNeg = 178
+    tertiary_nurses: NonNeg = 473
+    tertiary_beds: NonNeg = 710
     # by tier: the most visits a doctor serves a day (capacity, calendar days). Doctors' mean workload
     # is 9.5 visits a working day in township centres and ~7 in hospitals (bulletins; 6.5 and 4.8 a
     # calendar day); village doctors see ~3.2 a day (1.28 bn visits, ~1.1 M village doctors). A mean
@@ -223,7 +224,7 @@ class FacilityParams(Section):
     load_memory_days: Annotated[float, Field(ge=1.0, le=365.0)] = 7.0  # days the load is smoothed over
     # capability index by tier; >= severity treats well. County hospitals attempt and treat most
     # complex cases: rural stroke and heart patients are 71-73% admitted below tertiary level
-    # (sources: where care happens, Kadoorie Biobank); 3.0 puts 75% of the baseline's complex
+    # (sources: where care happens, Kadoorie Biobank); 3.0 puts 73% of the baseline's complex
     # admissions in the county (measured, docs/validation.md)
     base_skill: list[NonNeg] = [0.9, 1.3, 3.0, 3.4]
     senior_skill_gain: NonNeg = 1.6  # skill added by a township's senior-doctor share
