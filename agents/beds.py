@@ -34,7 +34,7 @@ from numba import njit
 
 from .arrays import rank_within, scatter
 from .episodes import Outcome, Stage
-from .illness import SERIOUS
+from .illness import is_emergency
 from .streams import Purpose, draw
 
 _LOS, _DOWN = int(Purpose.LOS), int(Purpose.DOWN)
@@ -234,7 +234,7 @@ def admit_patients(eps, fid, priority, day, severity, facility, listed_day, list
                 waiting[fid[i]] -= 1
             listed_day[e] = -1
         waited = day - since if since >= 0 else 0
-        emergency = severity[e] >= SERIOUS
+        emergency = is_emergency(severity[e])
         d, f, own, wait = place(emergency, priority[i], waited, fid[i], county_ids, facility_tier, occupied,
                                 occupied_priority, staffed, beds, reserved, own_list, wait_general, wait_priority,
                                 extra_bed_share, max_wait)

@@ -38,7 +38,7 @@ from numba import njit
 
 from .care import attempt_probability
 from .episodes import Outcome, Stage
-from .illness import COMMON, SERIOUS
+from .illness import COMMON, is_emergency
 from .streams import Purpose, draw
 
 _CHOICE = int(Purpose.CHOICE)
@@ -190,10 +190,10 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
             for sev in range(4):
                 a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[f], tier, p_bed[sev], attempt)
                 q = a * quality[f, sev]
-                d = a * p_bed[sev] * bed_wait[f] if tier > 0 and sev < SERIOUS else 0.0
+                d = a * p_bed[sev] * bed_wait[f] if tier > 0 and not is_emergency(sev) else 0.0
                 if a < 1.0:
                     q += (1.0 - a) * out_quality[sev, up]
-                    queue = wait_priority[slot_fac[up]] if sev < SERIOUS else 0.0  # emergencies do not queue
+                    queue = 0.0 if is_emergency(sev) else wait_priority[slot_fac[up]]
                     d += (1.0 - a) * (1.0 + queue + out_delay[sev, up])
                 out_quality[sev, j], out_delay[sev, j] = q, d
                 for scheme in range(2):
@@ -315,7 +315,7 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
             u[j + 1] = -np.inf
             continue
         f = slot_fac[j]
-        wait = 0.0 if sev >= SERIOUS else wait_priority[f] if priority else wait_general[f]  # emergencies: ``booking``
+        wait = 0.0 if is_emergency(sev) else wait_priority[f] if priority else wait_general[f]
         referred = has_letter and t == referred_tier
         u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], cost[j], travel[j], wait, delay[j], referred, contract, bypass)
     return pick(u, draw(key, _CHOICE, person, np.int64(ep_key) * 8 + step))
@@ -418,7 +418,7 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
         f = fid[i]
         facility[e] = f
         priority, visit_day[n_booked] = booking(letter, contract[i], use_reserved[f], wait_general[f], wait_priority[f], day,
-                                                severity[e] >= SERIOUS)
+                                                is_emergency(severity[e]))
         if priority:
             arrivals_priority[f] += 1
         else:

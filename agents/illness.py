@@ -34,6 +34,14 @@ YEAR = 365
 _KIND, _SEVERITY, _ADMIT, _ONSET = int(Purpose.KIND), int(Purpose.SEVERITY), int(Purpose.ADMIT), int(Purpose.ONSET)
 
 
+@njit(cache=True, inline="always")
+def is_emergency(sev) -> bool:
+    """A serious or complex episode is an emergency: seen the day it comes, behind no outpatient
+    queue (急诊, ``choice.booking``), and admitted to any bed, extra beds included, without a
+    waiting list (``beds.admission``)."""
+    return sev >= SERIOUS
+
+
 @dataclass(frozen=True)
 class IllnessParams:
     """The scenario's ``illness.*`` fields and the prevention effort that lowers complications."""

@@ -224,7 +224,7 @@ class Resident(mesa.Agent):
             return
         e.facility[ep] = fid
         priority, day = choice.booking(letter, contract, bool(m.use_reserved[fid]), m.wait_general[fid], m.wait_priority[fid],
-                                       m.day, sev >= illness.SERIOUS)
+                                       m.day, illness.is_emergency(sev))
         if priority:
             f.arrivals_priority[fid] += 1
         else:
@@ -275,12 +275,13 @@ class Resident(mesa.Agent):
             (f.waiting_priority if e.listed_priority[ep] else f.waiting)[fid] -= 1
             e.listed_day[ep] = -1
         waited = m.day - since if since >= 0 else 0
-        decision, fid, own, wait = beds.place(int(e.severity[ep]) >= illness.SERIOUS, priority, waited, fid, m.county_ids,
+        emergency = illness.is_emergency(int(e.severity[ep]))
+        decision, fid, own, wait = beds.place(emergency, priority, waited, fid, m.county_ids,
                                               f.tier, f.occupied, f.occupied_priority, f.staffed_beds, f.beds, w.reserved,
                                               m.bed_own_list, m.bed_wait_general, m.bed_wait_priority, w.extra_bed_share,
                                               w.max_bed_wait_days)
         fid = int(fid)
-        if int(e.severity[ep]) >= illness.SERIOUS:
+        if emergency:
             m.today.emergencies[0 if decision == beds.ADMITTED else 1, tier] += 1
         if decision == beds.TURNED_AWAY:
             m.today.turned_away[tier] += 1

@@ -127,7 +127,7 @@ ALLOWED = {
                    "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
     "episodes": {"EpisodePool", "Outcome", "Stage"},
     "facilities": {"AGENT_CLASS", "Facility", "FacilityState"},
-    "illness": {"SERIOUS", "IllnessParams", "episode_rates", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule",
+    "illness": {"IllnessParams", "is_emergency", "episode_rates", "onset_count", "onset_day", "onset_kind", "onset_mean", "onset_rule",
                 "poisson_cdf", "season_guides",
                 "rate_params", "rates_differ", "year_left"},
     "seasons": {"YEAR", "month_starts"},
