@@ -47,8 +47,9 @@ def unit_prices(price: np.ndarray, drug_share: np.ndarray, test_share: np.ndarra
     test0 = price * np.asarray(test_share)
     service0 = price - drug0 - test0
     supply = drug0 / (1 + BASE_MARKUP) * np.asarray(p.drug_multiplier)
-    drug = supply * (1 + p.drug_markup)
-    lost = np.maximum(supply * (BASE_MARKUP - p.drug_markup), 0.0)
+    markup = np.asarray(p.drug_markup)
+    drug = supply * (1 + markup)
+    lost = np.maximum(supply * (BASE_MARKUP - markup), 0.0)
     share_price, share_subsidy, share_saving = p.markup_compensation
     service = service0 * np.asarray(p.service_multiplier) + share_price * lost
     test = test0 * np.asarray(p.test_multiplier) * test_intensity

@@ -149,7 +149,7 @@ def _expected_days(los_days: tuple[float, ...]) -> np.ndarray:
 
 def pre_reform(prices):
     """The scenario's price list before any reform: the 15% mark-up, every multiplier 1."""
-    return prices.model_copy(update={"drug_markup": BASE_MARKUP, "service_multiplier": [1.0] * 4,
+    return prices.model_copy(update={"drug_markup": [BASE_MARKUP] * 4, "service_multiplier": [1.0] * 4,
                                      "drug_multiplier": [1.0] * 4, "test_multiplier": [1.0] * 4})
 
 

@@ -317,6 +317,17 @@ def _assign(data: Any, path: str, value: Any) -> None:
         node[last] = value
 
 
+def _takes_one_number(data: dict, path: str, value: Any) -> bool:
+    """Whether the scenario takes a single number at the list field ``path`` (and sets every item)."""
+    trial = json.loads(json.dumps(data))
+    _assign(trial, path, value)
+    try:
+        Scenario.model_validate(trial)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        return False
+    return True
+
+
 def _factor(f: Any, i: int, design: str, data: dict, err: Callable[[str], SweepError]) -> Factor:
     where = f"factors[{i}]"
     if not isinstance(f, dict):
@@ -328,6 +339,8 @@ def _factor(f: Any, i: int, design: str, data: dict, err: Callable[[str], SweepE
     if path.split(".")[0] == "timeline" and (len(path.split(".")) != 3 or path.split(".")[2] not in ("day", "value")):
         raise err(f"{where}.path '{path}': a timeline factor is 'timeline.<index>.day' or 'timeline.<index>.value'")
     current = _leaf(data, path, f"{where}.path", err)
+    if isinstance(current, list) and current and _takes_one_number(data, path, current[0]):
+        current = current[0]  # a field by tier that one number sets at every tier (prices.drug_markup)
     if isinstance(current, dict | list):
         raise err(f"{where}.path '{path}' is a section or list, not a value (add a field name or index)")
     name = str(f.get("name", path.replace(".", "_")))

@@ -289,7 +289,9 @@ class PriceParams(Section):
     visit_test_share: list[Share] = [0.1, 0.2, 0.3, 0.32]
     stay_drug_share: list[Share] = [0.0, 0.3, 0.24, 0.24]
     stay_test_share: list[Share] = [0.0, 0.15, 0.22, 0.24]
-    drug_markup: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15  # seeds 001/003
+    # by tier: seed 001 removes the mark-up at public hospitals (county and above), seed 003's
+    # essential-medicines system (基本药物制度) at township and village level; one number sets every tier
+    drug_markup: list[Share] = [0.15, 0.15, 0.15, 0.15]
     service_multiplier: list[NonNeg] = [1.0, 1.0, 1.0, 1.0]
     drug_multiplier: list[NonNeg] = [1.0, 1.0, 1.0, 1.0]
     test_multiplier: list[NonNeg] = [1.0, 1.0, 1.0, 1.0]
@@ -298,8 +300,14 @@ class PriceParams(Section):
 
     _t = field_validator(
         "visit_price", "bed_day_price", "visit_drug_share", "visit_test_share", "stay_drug_share",
-        "stay_test_share", "service_multiplier", "drug_multiplier", "test_multiplier",
+        "stay_test_share", "service_multiplier", "drug_multiplier", "test_multiplier", "drug_markup",
     )(_fixed_len(N_TIERS))
+
+    @field_validator("drug_markup", mode="before")
+    @classmethod
+    def _every_tier(cls, v):
+        """A single mark-up (a sweep's column, the visual's slider, a timeline event) is every tier's."""
+        return [v] * N_TIERS if isinstance(v, int | float) and not isinstance(v, bool) else v
 
     @field_validator("markup_compensation")
     @classmethod

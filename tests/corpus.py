@@ -196,7 +196,7 @@ def timeline_cases() -> Iterator[BadInput]:
         return _toml({"timeline": [kw]})
 
     bad_paths = {
-        "unknown-section": "hospital.beds", "unknown-field": "prices.markup", "too-deep": "prices.drug_markup.0",
+        "unknown-section": "hospital.beds", "unknown-field": "prices.markup", "too-deep": "prices.drug_markup.0.1",
         "bad-index": "prices.visit_price.9", "negative-index": "prices.visit_price.-1", "word-index": "prices.visit_price.one",
         "empty": "", "timeline-itself": "timeline", "section-only": "county", "subsection": "insurance.resident",
         "trailing-dot": "prices.", "double-dot": "prices..drug_markup", "spaces": " prices.drug_markup",

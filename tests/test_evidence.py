@@ -77,7 +77,7 @@ def test_reform_day_turns_the_lever_into_a_timeline_event():
     text = row_text().replace("[rows.experiment]\n", "[rows.experiment]\nreform_day = 30\nyears = 2.0\n")
     (r,) = parse_evidence(text, "t.toml", figures={"visits_per_capita"})
     base, lever = arms(r, population=None)
-    assert lever.prices.drug_markup == base.prices.drug_markup == 0.15
+    assert lever.prices.drug_markup == base.prices.drug_markup == [0.15] * 4
     assert [(e.day, e.path, e.value) for e in lever.timeline] == [(30, "prices.drug_markup", 0.0)]
 
 

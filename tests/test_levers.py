@@ -127,6 +127,16 @@ def test_lost_markup_is_made_up_in_the_configured_shares(shares):
     assert m0.fac.cost.sum() - m1.fac.cost.sum() > 0
 
 
+def test_markup_removed_by_tier_cuts_only_those_tiers_drug_prices():
+    """Seed 003's essential-medicines zero mark-up is village and township care's; one number is every tier's."""
+    primary = with_value(Scenario(), "prices.drug_markup", [0.0, 0.0, 0.15, 0.15]).prices
+    every = with_value(Scenario(), "prices.drug_markup", 0.0).prices
+    base, cut, all_cut = visit_prices(Scenario().prices), visit_prices(primary), visit_prices(every)
+    assert (cut.drug[:2] < base.drug[:2]).all() and np.array_equal(cut.drug[2:], base.drug[2:])
+    assert np.array_equal(all_cut.drug[:2], cut.drug[:2]) and (all_cut.drug[2:] < base.drug[2:]).all()
+    assert every.drug_markup == [0.0] * 4
+
+
 def test_price_multipliers_scale_their_part_of_the_bill():
     p = Scenario().prices
     up = with_value(Scenario(), "prices.test_multiplier", [1.0, 1.0, 0.5, 0.5]).prices

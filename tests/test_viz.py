@@ -38,7 +38,7 @@ from reformsim.viz.controls import Setup
 from reformsim.viz.explain import LEVER_HELP, SCENARIO_INFO
 from reformsim.viz.flows import FlowTracker
 from reformsim.viz.i18n import LANGUAGES, lang, t
-from reformsim.viz.levers import LEVER_BY_KEY, LEVERS
+from reformsim.viz.levers import LEVER_BY_KEY, LEVERS, model_value
 from reformsim.viz.session import Session
 from reformsim.viz.text import TEXT
 
@@ -125,7 +125,7 @@ def test_every_lever_path_exists_and_accepts_its_range():
         get_path(s, lever.path)
         for value in (lever.options if lever.kind == "select" else (lever.lo, lever.hi)):
             value = int(value) if lever.kind == "int" else value
-            assert get_path(with_value(s, lever.path, value), lever.path) == value
+            assert model_value(lever, get_path(with_value(s, lever.path, value), lever.path)) == value
 
 
 # ---------------------------------------------------------------------- the session

@@ -46,8 +46,8 @@ LEVER_HELP: dict[str, tuple[tuple[str, str], tuple[str, str], tuple[str, str]]] 
     ),
     "drug_markup": (
         ("Drug mark-up (0 = zero mark-up)", "药品加成（0 即零差率）"),
-        ("Drug prices carry this mark-up; removing it is made up by service prices, a subsidy and savings "
-         "(80/10/10).", "药品价格含此加成；取消加成的损失由服务价格、财政补助和内部节约按 80/10/10 弥补。"),
+        ("Drug prices at every tier carry this mark-up; removing it is made up by service prices, a subsidy and "
+         "savings (80/10/10).", "各级机构药品价格均含此加成；取消加成的损失由服务价格、财政补助和内部节约按 80/10/10 弥补。"),
         ("Seeds 001 and 003: 15% before reform, then zero mark-up (药品零差率).", "种子文件 001、003：改革前加成 15%，改革后药品零差率。"),
     ),
     "payment_regime": (

@@ -49,6 +49,8 @@ def model_value(lever: Lever, value: Any) -> Any:
         if value not in lever.options:
             raise ValueError(f"{lever.key}: '{value}' is not one of {', '.join(lever.options)}")
         return str(value)
+    if isinstance(value, list):  # a field by tier that the lever sets as one number (prices.drug_markup):
+        value = max(value)  # where a scenario sets tiers apart, the highest is shown
     # a slider's float arithmetic (0.1 + 0.2) must not leak into the scenario file
     return round(float(value), 4)
 

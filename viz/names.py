@@ -90,8 +90,8 @@ def path_label(path: str, language: str | None = None) -> str:
 def value_text(path: str, value: Any, language: str | None = None) -> str:
     """A field's value as a person reads it (shares as percentages, regimes by name)."""
     lever = LEVER_BY_PATH.get(path)
-    if lever is not None and lever.kind == "share":
-        return percent(value)
+    if lever is not None and lever.kind == "share":  # by tier where a scenario sets tiers apart (village / ... / tertiary)
+        return " / ".join(percent(v) for v in value) if isinstance(value, list) else percent(value)
     if lever is not None and lever.kind == "select":
         return option_label(str(value), language)
     if isinstance(value, bool):

@@ -99,7 +99,7 @@ class Session:
             before = list(self.pending.items())
             in_force = get_path(self.model.p, lever.path)
             with_value(self.model.p, lever.path, value)  # the scenario's own check of the value, now
-            if value == in_force:
+            if value == model_value(lever, in_force):
                 self.pending.pop(lever.path, None)
             else:
                 self.pending[lever.path] = value
