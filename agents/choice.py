@@ -193,7 +193,7 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
                 d = a * p_bed[sev] * bed_wait[f] if tier > 0 and not is_emergency(sev) else 0.0
                 if a < 1.0:
                     q += (1.0 - a) * out_quality[sev, up]
-                    queue = 0.0 if is_emergency(sev) else wait_priority[slot_fac[up]]
+                    queue = 0.0 if seen_at_once(sev, True, tier + 1) else wait_priority[slot_fac[up]]
                     d += (1.0 - a) * (1.0 + queue + out_delay[sev, up])
                 out_quality[sev, j], out_delay[sev, j] = q, d
                 for scheme in range(2):
@@ -315,7 +315,7 @@ def choose_slot(c, key, person, ep_key, step, sev, has_letter, referred_tier, co
             u[j + 1] = -np.inf
             continue
         f = slot_fac[j]
-        wait = 0.0 if is_emergency(sev) else wait_priority[f] if priority else wait_general[f]
+        wait = 0.0 if seen_at_once(sev, has_letter, t) else wait_priority[f] if priority else wait_general[f]
         referred = has_letter and t == referred_tier
         u[j + 1] = slot_utility(c, sev, t, quality[j], trust[t], cost[j], travel[j], wait, delay[j], referred, contract, bypass)
     return pick(u, draw(key, _CHOICE, person, np.int64(ep_key) * 8 + step))
@@ -363,10 +363,19 @@ def choice_counts(letter, chosen_tier, referred_tier, first_step, sev):
     return letter, letter and chosen_tier >= referred_tier, first, first and chosen_tier >= 2 and sev <= COMMON
 
 
+@njit(cache=True, inline="always")
+def seen_at_once(sev, letter, tier):
+    """Whether a patient is seen the day they come, behind no outpatient queue: an emergency
+    (``illness.is_emergency``), except one that comes on a referral to the tertiary hospital
+    (三级). The referring hospital has seen it, and the referral books a specialist appointment
+    (预约转诊): the slots seed 002 reserves for family doctors' referrals."""
+    return is_emergency(sev) and not (letter and tier == 3)
+
+
 @njit(cache=True)
 def booking(letter, contract, use_reserved, wait_general, wait_priority, day, emergency):
     """Where a patient booked at a facility queues and the day of the visit: an ``emergency``
-    (a serious or complex episode) is seen the day it comes, at the emergency department (急诊)
+    (``seen_at_once``) is seen the day it comes, at the emergency department (急诊)
     or by the doctor on call, taking a share of the day's capacity but not waiting behind the
     outpatient queue; otherwise a patient with a letter and a contract (a family doctor's
     referral) uses the reserved slots where the facility keeps them (``use_reserved``,
@@ -418,7 +427,7 @@ def book_choices(eps, alt, fid, contract, has_referral, steps, severity, referre
         f = fid[i]
         facility[e] = f
         priority, visit_day[n_booked] = booking(letter, contract[i], use_reserved[f], wait_general[f], wait_priority[f], day,
-                                                is_emergency(severity[e]))
+                                                seen_at_once(severity[e], letter, facility_tier[f]))
         if priority:
             arrivals_priority[f] += 1
         else:

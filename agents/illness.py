@@ -37,7 +37,7 @@ _KIND, _SEVERITY, _ADMIT, _ONSET = int(Purpose.KIND), int(Purpose.SEVERITY), int
 @njit(cache=True, inline="always")
 def is_emergency(sev) -> bool:
     """A serious or complex episode is an emergency: seen the day it comes, behind no outpatient
-    queue (急诊, ``choice.booking``), and admitted to any bed, extra beds included, without a
+    queue (急诊, ``choice.booking``) unless it is referred to the tertiary hospital (``choice.seen_at_once``), and admitted to any bed, extra beds included, without a
     waiting list (``beds.admission``)."""
     return sev >= SERIOUS
 

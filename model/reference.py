@@ -224,7 +224,7 @@ class Resident(mesa.Agent):
             return
         e.facility[ep] = fid
         priority, day = choice.booking(letter, contract, bool(m.use_reserved[fid]), m.wait_general[fid], m.wait_priority[fid],
-                                       m.day, illness.is_emergency(sev))
+                                       m.day, choice.seen_at_once(sev, letter, int(f.tier[fid])))
         if priority:
             f.arrivals_priority[fid] += 1
         else:

@@ -168,7 +168,8 @@ def test_choose_slots_makes_the_choice_of_the_array_rule():
     h, e = home[eps][go], eps[go]
     tier = slot_tier[h]
     priority = (letter[e] & contract[go])[:, None]
-    emergency = (sev[e] >= illness.SERIOUS)[:, None]  # seen at once: no queue wait (choice.booking)
+    # seen at once, no queue wait (choice.booking): an emergency, unless referred to the tertiary hospital
+    emergency = (sev[e] >= illness.SERIOUS)[:, None] & ~(letter[e][:, None] & (tier == 3))
     draw = streams.uniform(Purpose.CHOICE, person[e], ep_key[e].astype(np.int64) * 8 + steps[e])
     u = choice.utilities(sev[e], tier, quality[h * 4 + sev[e]], trust[go], oop_table[((h * 2 + scheme[e]) * 2 + letter[e]) * 4 + sev[e]],
                          income[e], travel[h], np.where(emergency, 0.0, np.where(priority, wait_priority[slot_fac[h]],
@@ -433,7 +434,8 @@ def test_book_choices_waits_and_tallies():
     expected_by = np.zeros((4, 4), dtype=np.int64)
     np.add.at(expected_by, (sev[decided][first], chosen[first]), 1)
     assert np.array_equal(first_by, expected_by)
-    emergency = sev[e] >= illness.SERIOUS  # seen the day they come, in no reserved queue
+    # seen the day they come, in no reserved queue, unless referred to the tertiary hospital (booked: 预约转诊)
+    emergency = (sev[e] >= illness.SERIOUS) & ~(letter[e] & (tier[f] == 3))
     pri = letter[e] & contract[go] & use_reserved[f] & ~emergency
     assert np.array_equal(arrivals, 1 + np.bincount(f[~pri], minlength=nf))
     assert np.array_equal(arrivals_priority, np.bincount(f[pri], minlength=nf))

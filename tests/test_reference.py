@@ -120,7 +120,7 @@ ALLOWED = {
                 "stay_bill_terms", "visit_bill", "visit_kind", "visit_parts", "visit_prices"},
     "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "readmitted", "referral_tier", "returns",
              "treatment_works", "triaged"},
-    "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
+    "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust", "seen_at_once",
                "cost_units", "home_pathways", "perceived_quality", "slot_tables", "up_slots"},
     "contracts": {"ContractParams", "contracted"},
     "demography": {"DemographyParams", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
