@@ -342,11 +342,13 @@ class Beds:
 
     def open_day(self) -> None:
         """Staffed beds from today's staff; the waits for a bed; inpatient skill after crowding. The
-        wards' mean stays follow the providers' current length-of-stay response (it moves monthly)."""
+        wards' mean stays and the stays' terms (``stay_terms``) follow the providers' current
+        responses (they move monthly)."""
         m = self.m
         responses = m.payment.responses
         if self.wards_for is not responses:
             self.wards, self.wards_for = ward_tables(self.params, m.fac.tier, responses.los), responses
+            self.stay_terms = stay_terms(self.params, responses)
         self.wait_general, self.wait_priority, self.own_list, self.inpatient_skill = open_wards(m.fac, self.wards)
         self.likely_wait = likely_wait(self.wait_general, self.wards.max_bed_wait_days)
 
@@ -385,7 +387,7 @@ class Beds:
         if m.events.wanted("admission"):
             m.events.emit("admission", day=m.day, eps=eps, facility=e.bed_facility[eps])
         los, down, acute = stays(m.streams.key, eps, e.person, e.key, e.severity, e.bed_facility[eps].astype(np.int64),
-                                 e.admit_tier[eps].astype(np.int64), *stay_terms(self.params, m.payment.responses))
+                                 e.admit_tier[eps].astype(np.int64), *self.stay_terms)
         scatter(e.discharge_day, eps, m.day + los)
         m.schedule(eps[down], Stage.DOWN, m.day + acute[down])
         m.schedule(eps[~down], Stage.DISCHARGE, m.day + los[~down])

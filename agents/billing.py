@@ -306,6 +306,18 @@ class Billing:
         self.oop_visit, self.oop_stay = oop_tables(self.visit_units, self.bed_units, p.schemes, p.los_days)
         self.visit_parts = visit_parts(self.visit_units, p.schemes, p.mutual_recognition)
         self.merge_days = s.payment.readmission_merge_days
+        self.stay_terms_for = self.stay_terms = None  # ``stay_bill_terms`` follow the providers' responses (monthly)
+
+    def stay_bill_rule(self) -> tuple:
+        """``stay_bill_terms`` under the providers' current responses and payer, rebuilt only when
+        payment has replaced them (monthly, or on a lever change): built per call, the reimbursement
+        tables alone were a tenth of a small county's day."""
+        pay = self.m.payment
+        held = self.stay_terms_for
+        if held is None or held[0] is not pay.responses or held[1] is not pay.payer:
+            self.stay_terms = stay_bill_terms(self.bed_units, self.params, pay.responses, pay.payer)
+            self.stay_terms_for = (pay.responses, pay.payer)
+        return self.stay_terms
 
     def bill_visits(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Bill visits, booked per facility: visits are counted by facility and kind of bill, the
@@ -338,11 +350,11 @@ class Billing:
         """Bill the bed-days spent at the current bed facility, then free the bed."""
         m = self.m
         e, f, u, led = m.ep, m.fac, self.bed_units, m.ledger
-        r, payer = m.payment.responses, m.payment.payer
+        r = m.payment.responses
         fid, tier, scheme, days, service, drug, test, oop, paid, critical, points, by_case = bill_stays(
             eps, m.day, e.bed_facility, e.bed_since, e.visits, e.scheme, e.has_referral, e.referred_tier, e.admit_tier,
             e.admit_day, e.severity, e.discharged_at, e.discharged_day, e.billed_deductible, e.stay_cost, f.tier,
-            self.merge_days, *stay_bill_terms(u, self.params, r, payer))
+            self.merge_days, *self.stay_bill_rule())
         bill = service + drug + test
         led.resident_pays(fid, oop)
         led.critical_pays(fid, critical)
