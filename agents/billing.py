@@ -328,13 +328,14 @@ class Billing:
         e, f, led, r = m.ep, m.fac, m.ledger, m.payment.responses
         nf = len(f.tier)
         n, revisits = count_visits(eps, fid, e.visits, e.has_referral, e.scheme, f.tier)
-        resident, employee = (visit_bill(self.visit_parts[:, k] @ n[:, k].T, r.drugs_visit, r.tests_visit)
-                              for k in (slice(0, 16), slice(16, 32)))
-        service, drug, test, oop, _, subsidy, cost = (a + b for a, b in zip(resident, employee, strict=True))
+        # both schemes' sums priced at once: rows [resident, employee] of each part of the bill
+        by_scheme = visit_bill(np.stack([self.visit_parts[:, k] @ n[:, k].T for k in (slice(0, 16), slice(16, 32))], axis=1),
+                               r.drugs_visit, r.tests_visit)
+        service, drug, test, oop, _, subsidy, cost = (x[0] + x[1] for x in by_scheme)
         everyone = np.arange(nf)
         led.resident_pays(everyone, oop)
-        led.note_employee_outpatient(float(employee[3].sum()))
-        m.payment.settle_visits(np.stack([resident[4], employee[4]], axis=1))
+        led.note_employee_outpatient(float(by_scheme[3][1].sum()))
+        m.payment.settle_visits(np.stack([by_scheme[4][0], by_scheme[4][1]], axis=1))
         led.book_parts(f.tier, service, drug, test)
         led.government_pays(everyone, subsidy)
         f.cost += cost

@@ -127,9 +127,11 @@ def triaged(key, person, ep_key, step, skill, tier, keep, admission, admission_s
     ``OUTPATIENT`` treatment; and the episode's first day of adequate care (``treated_day``), which
     becomes ``day`` where the facility would have attempted the case without keeping it."""
     u = draw(key, _ATTEMPT, person, np.int64(ep_key) * 8 + step)
-    if u >= attempt_probability(skill, sev, keep, attempt) or (needs_bed and tier == 0):
+    kept = attempt_probability(skill, sev, keep, attempt)
+    if u >= kept or (needs_bed and tier == 0):
         return REFER, treated_day
-    if u < attempt_probability(skill, sev, 0.0, attempt) and treated_day < 0:
+    # without a keep response (most facilities) the probability without it is the one just computed
+    if treated_day < 0 and u < (kept if keep == 0.0 else attempt_probability(skill, sev, 0.0, attempt)):
         treated_day = day
     admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission,
                                           admission_serious)
