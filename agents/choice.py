@@ -169,18 +169,28 @@ def treat_chance(skill, sev, keep, tier, p_bed, attempt):
 
 
 @njit(cache=True)
-def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
-                  p_bed, out_quality, out_delay, out_oop, costs=True):
+def treat_chances(skill, keep, facility_tier, p_bed, attempt):
+    """``treat_chance`` by [facility, severity] (``keep`` by facility, ``p_bed`` by severity): every
+    home's pathways read it, so it is computed once per facility rather than per home and slot."""
+    out = np.empty((len(skill), 4))
+    for f in range(len(skill)):
+        for sev in range(4):
+            out[f, sev] = treat_chance(skill[f], sev, keep[f], facility_tier[f], p_bed[sev], attempt)
+    return out
+
+
+@njit(cache=True)
+def home_pathways(slot_fac, slot_tier, up_slot, chance, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed,
+                  out_quality, out_delay, out_oop, costs=True):
     """The pathways of one home's slots, for each severity: the perceived quality (``out_quality``
     [sev, slot]), the days before adequate care (``out_delay`` [sev, slot]) and the expected
-    out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with
-    ``treat_chance``; otherwise the pathway goes on, with a referral letter, from the slot above
+    out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with its
+    ``chance`` [facility, sev] (``treat_chances``); otherwise the pathway goes on, with a referral letter, from the slot above
     (``up_slot``) after a day and that facility's priority wait (none for an emergency: ``booking``). A facility that treats and admits
     adds, for a likely discretionary stay (minor and common episodes: emergencies do not wait), its
     wait for a bed (``bed_wait`` by facility, ``agents/beds.py``). ``quality`` [facility, sev] is
     each facility's perceived quality; ``oop_visit``/``oop_stay`` [scheme, tier, letter] a visit's
-    and a likely stay's out-of-pocket (``agents/billing.py``); ``keep`` the providers' keep
-    response by facility (``agents/response.py``); the top tier treats what reaches it. Without
+    and a likely stay's out-of-pocket (``agents/billing.py``); the top tier treats what reaches it. Without
     ``costs`` the out-of-pocket is left alone (its inputs have not changed since it was last needed)."""
     n_slots = len(slot_fac)
     for tier in range(3, -1, -1):  # from the top down: a pathway goes on from the slot above
@@ -189,7 +199,7 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
                 continue
             f, up = slot_fac[j], up_slot[j]
             for sev in range(4):
-                a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[f], tier, p_bed[sev], attempt)
+                a = 1.0 if up < 0 else chance[f, sev]
                 q = a * quality[f, sev]
                 d = a * p_bed[sev] * bed_wait[f] if tier > 0 and not is_emergency(sev) else 0.0
                 if a < 1.0:
@@ -208,8 +218,8 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
 
 
 @njit(cache=True)
-def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
-                   p_bed, costs=True):
+def pathway_tables(slot_fac, slot_tier, up_slot, chance, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed,
+                   costs=True):
     """Every home's pathways (``home_pathways``): quality and delay rows by (home, severity),
     out-of-pocket rows by ``oop_row`` (with ``costs``; else one home's scratch rows, never read)."""
     homes, n_slots = slot_fac.shape
@@ -217,8 +227,8 @@ def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, 
     o = np.zeros(((homes if costs else 1) * 16, n_slots))
     for h in range(homes):
         at = h * 16 if costs else 0
-        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit,
-                      oop_stay, p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[at:at + 16].reshape(2, 2, 4, n_slots), costs)
+        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], chance, quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                      p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[at:at + 16].reshape(2, 2, 4, n_slots), costs)
     return q, d, o
 
 
@@ -481,7 +491,8 @@ class CareSeeking:
         key = (m.fac.skill.tobytes(), keep.tobytes(), attempt, id(m.billing.oop_visit), self.p_bed.tobytes(),
                self.params.daily_income)
         costs = self._costs[0] != key
-        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, keep, attempt, quality,
+        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot,
+                                   treat_chances(m.fac.skill, keep, m.fac.tier, self.p_bed, attempt), quality,
                                    m.queues.wait_priority, m.beds.likely_wait, m.billing.oop_visit, m.billing.oop_stay,
                                    self.p_bed, costs)
         if costs:

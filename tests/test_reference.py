@@ -121,7 +121,7 @@ ALLOWED = {
     "care": {"ADMIT", "REFER", "CareParams", "care_tables", "killed", "learned", "readmitted", "referral_tier", "returns",
              "treatment_works", "triaged"},
     "choice": {"ChoiceParams", "MAX_STEPS", "booking", "choice_counts", "choose_slot", "coefficients", "drift_trust",
-               "cost_units", "home_pathways", "perceived_quality", "slot_tables", "up_slots"},
+               "cost_units", "home_pathways", "perceived_quality", "slot_tables", "treat_chances", "up_slots"},
     "contracts": {"ContractParams", "contracted"},
     "demography": {"DemographyParams", "YEAR", "birth_count", "cdf", "chronic_chances", "death_day",
                    "expected_births", "month_slot", "newborn", "person_years", "with_new_chronic"},
