@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .arrays import by_day
 from .episodes import Outcome, Stage
 from .illness import needs_admission
 from .streams import Purpose, draw
@@ -275,14 +276,16 @@ class Treatment:
         m.billing.bill_visits(eps, fid)
         then = triage(m.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, e.needs_bed, e.treated_day, f.skill,
                       f.tier, r.keep, r.admission, r.admission_serious, m.day, self.params.attempt, self.admission_need)
-        refer = then == REFER
-        m.today.ladder_visits += int(np.count_nonzero(refer & (f.tier[fid] <= 1)))
-        self.refer_up(eps[refer], f.tier[fid[refer]])
-        admit = then == ADMIT
+        # the visits grouped by what they lead to, each group in visit order: one pass, not a mask and
+        # its selections per group
+        eps, at = by_day(eps, then, OUTPATIENT + 1)
+        fid = by_day(fid, then, OUTPATIENT + 1)[0]
+        tier = f.tier[fid]
+        refer, admit, out = (slice(a, b) for a, b in zip(at[:-1].tolist(), at[1:].tolist(), strict=True))
+        m.today.ladder_visits += int(np.count_nonzero(tier[refer] <= 1))
+        self.refer_up(eps[refer], tier[refer])
         m.beds.admit(eps[admit], fid[admit])
-        out = then == OUTPATIENT
-        eps, fid = eps[out], fid[out]
-        resolved, again = self.treat(eps, fid, f.tier[fid], self.no_shift)
+        resolved, again = self.treat(eps[out], fid[out], tier[out], self.no_shift)
         self.follow_up(resolved)
         self.close(resolved, False, Outcome.RESOLVED)
         m.schedule(again, Stage.CHOOSE, m.day + 2)  # not better: seek care again
