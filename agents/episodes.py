@@ -150,6 +150,8 @@ class EpisodePool:
 
     def schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray | int, calendar: Calendar) -> None:
         """Episodes ``ids`` go to ``stage`` on ``days`` (one day, or one per episode), entered in ``calendar``."""
+        if len(ids) == 0:
+            return
         fill(self.stage, ids, int(stage))
         if isinstance(days, int | np.integer):
             fill(self.due, ids, int(days))
