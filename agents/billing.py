@@ -311,7 +311,7 @@ class Billing:
     def stay_bill_rule(self) -> tuple:
         """``stay_bill_terms`` under the providers' current responses and payer, rebuilt only when
         payment has replaced them (monthly, or on a lever change): built per call, the reimbursement
-        tables alone were a tenth of a small county's day."""
+        tables alone were a twentieth of a 25,000-resident day."""
         pay = self.m.payment
         held = self.stay_terms_for
         if held is None or held[0] is not pay.responses or held[1] is not pay.payer:
