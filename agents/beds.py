@@ -128,13 +128,18 @@ def bed_waits(f, t: WardTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return general, np.where(own_list, np.minimum(priority, general), general), own_list
 
 
-def open_wards(f, t: WardTables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The day's staffed beds from the staff present (``f.staffed_beds``, in place); the waits for a
-    bed without and with priority and whether priority keeps its own list (``bed_waits``); and
-    each facility's skill in treating its inpatients: its skill at today's load (``f.effective_skill``,
-    ``agents/queues.py``; call after the queues open) less its ward's crowding."""
-    f.staffed_beds = staffed_beds(f.beds, f.senior + f.junior, f.nurses, t.doctors_per_bed, t.nurses_per_bed,
-                                  t.staffing_elasticity)
+def ward_staffing(f, t: WardTables) -> np.ndarray:
+    """Each facility's ``staffed_beds`` from the staff present."""
+    return staffed_beds(f.beds, f.senior + f.junior, f.nurses, t.doctors_per_bed, t.nurses_per_bed, t.staffing_elasticity)
+
+
+def open_wards(f, t: WardTables, staffed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The day's staffed beds (``f.staffed_beds``, in place: ``staffed`` if known, else
+    ``ward_staffing``); the waits for a bed without and with priority and whether priority keeps
+    its own list (``bed_waits``); and each facility's skill in treating its inpatients: its skill at
+    today's load (``f.effective_skill``, ``agents/queues.py``; call after the queues open) less its
+    ward's crowding."""
+    f.staffed_beds = ward_staffing(f, t) if staffed is None else staffed
     general, priority, own_list = bed_waits(f, t)
     beyond = np.divide(f.occupied + f.occupied_priority, f.staffed_beds, out=np.zeros_like(f.beds), where=f.staffed_beds > 0)
     return general, priority, own_list, f.effective_skill - t.crowding_skill_loss * np.maximum(beyond - 1.0, 0.0)
@@ -331,6 +336,7 @@ class Beds:
     def __init__(self, m):
         self.m = m
         self.establishment: dict | None = None  # beds by facility as the scenario sets them
+        self._staffed_for: tuple = (None, None)  # (ward tables, staff and beds) of the staffed beds kept
 
     def derive(self, s) -> None:
         m = self.m
@@ -342,12 +348,19 @@ class Beds:
 
     def open_day(self) -> None:
         """Staffed beds from today's staff; the waits for a bed; inpatient skill after crowding. The
-        wards' mean stays follow the providers' current length-of-stay response (it moves monthly)."""
+        wards' mean stays and the stays' terms (``stay_terms``) follow the providers' current
+        responses (they move monthly)."""
         m = self.m
         responses = m.payment.responses
         if self.wards_for is not responses:
             self.wards, self.wards_for = ward_tables(self.params, m.fac.tier, responses.los), responses
-        self.wait_general, self.wait_priority, self.own_list, self.inpatient_skill = open_wards(m.fac, self.wards)
+            self.stay_terms = stay_terms(self.params, responses)
+        # staffed beds follow the staff and the beds (monthly or with a lever, not daily)
+        staffing = (m.fac.staffing(), m.fac.beds.tobytes())
+        if self._staffed_for[0] is not self.wards or self._staffed_for[1] != staffing:
+            self._staffed, self._staffed_for = ward_staffing(m.fac, self.wards), (self.wards, staffing)
+        self.wait_general, self.wait_priority, self.own_list, self.inpatient_skill = open_wards(m.fac, self.wards,
+                                                                                                self._staffed)
         self.likely_wait = likely_wait(self.wait_general, self.wards.max_bed_wait_days)
 
     def close_day(self) -> None:
@@ -385,7 +398,7 @@ class Beds:
         if m.events.wanted("admission"):
             m.events.emit("admission", day=m.day, eps=eps, facility=e.bed_facility[eps])
         los, down, acute = stays(m.streams.key, eps, e.person, e.key, e.severity, e.bed_facility[eps].astype(np.int64),
-                                 e.admit_tier[eps].astype(np.int64), *stay_terms(self.params, m.payment.responses))
+                                 e.admit_tier[eps].astype(np.int64), *self.stay_terms)
         scatter(e.discharge_day, eps, m.day + los)
         m.schedule(eps[down], Stage.DOWN, m.day + acute[down])
         m.schedule(eps[~down], Stage.DISCHARGE, m.day + los[~down])

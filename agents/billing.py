@@ -307,6 +307,18 @@ class Billing:
         self.oop_visit, self.oop_stay = oop_tables(self.visit_units, self.bed_units, p.schemes, p.los_days)
         self.visit_parts = visit_parts(self.visit_units, p.schemes, p.mutual_recognition)
         self.merge_days = s.payment.readmission_merge_days
+        self.stay_terms_for = self.stay_terms = None  # ``stay_bill_terms`` follow the providers' responses (monthly)
+
+    def stay_bill_rule(self) -> tuple:
+        """``stay_bill_terms`` under the providers' current responses and payer, rebuilt only when
+        payment has replaced them (monthly, or on a lever change): built per call, the reimbursement
+        tables alone were a twentieth of a 25,000-resident day."""
+        pay = self.m.payment
+        held = self.stay_terms_for
+        if held is None or held[0] is not pay.responses or held[1] is not pay.payer:
+            self.stay_terms = stay_bill_terms(self.bed_units, self.params, pay.responses, pay.payer)
+            self.stay_terms_for = (pay.responses, pay.payer)
+        return self.stay_terms
 
     def bill_visits(self, eps: np.ndarray, fid: np.ndarray) -> None:
         """Bill visits, booked per facility: visits are counted by facility and kind of bill, the
@@ -317,13 +329,14 @@ class Billing:
         e, f, led, r = m.ep, m.fac, m.ledger, m.payment.responses
         nf = len(f.tier)
         n, revisits = count_visits(eps, fid, e.visits, e.has_referral, e.scheme, f.tier)
-        resident, employee = (visit_bill(self.visit_parts[:, k] @ n[:, k].T, r.drugs_visit, r.tests_visit)
-                              for k in (slice(0, 16), slice(16, 32)))
-        service, drug, test, oop, _, subsidy, cost = (a + b for a, b in zip(resident, employee, strict=True))
+        # both schemes' sums priced at once: rows [resident, employee] of each part of the bill
+        by_scheme = visit_bill(np.stack([self.visit_parts[:, k] @ n[:, k].T for k in (slice(0, 16), slice(16, 32))], axis=1),
+                               r.drugs_visit, r.tests_visit)
+        service, drug, test, oop, _, subsidy, cost = (x[0] + x[1] for x in by_scheme)
         everyone = np.arange(nf)
         led.resident_pays(everyone, oop)
-        led.note_employee_outpatient(float(employee[3].sum()))
-        m.payment.settle_visits(np.stack([resident[4], employee[4]], axis=1))
+        led.note_employee_outpatient(float(by_scheme[3][1].sum()))
+        m.payment.settle_visits(np.stack([by_scheme[4][0], by_scheme[4][1]], axis=1))
         led.book_parts(f.tier, service, drug, test)
         led.government_pays(everyone, subsidy)
         f.cost += cost
@@ -339,11 +352,11 @@ class Billing:
         """Bill the bed-days spent at the current bed facility, then free the bed."""
         m = self.m
         e, f, u, led = m.ep, m.fac, self.bed_units, m.ledger
-        r, payer = m.payment.responses, m.payment.payer
+        r = m.payment.responses
         fid, tier, scheme, days, service, drug, test, oop, paid, critical, points, by_case = bill_stays(
             eps, m.day, e.bed_facility, e.bed_since, e.visits, e.scheme, e.has_referral, e.referred_tier, e.admit_tier,
             e.admit_day, e.severity, e.discharged_at, e.discharged_day, e.billed_deductible, e.stay_cost, f.tier,
-            self.merge_days, *stay_bill_terms(u, self.params, r, payer))
+            self.merge_days, *self.stay_bill_rule())
         bill = service + drug + test
         led.resident_pays(fid, oop)
         led.critical_pays(fid, critical)

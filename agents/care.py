@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .arrays import by_day
 from .episodes import Outcome, Stage
 from .illness import needs_admission
 from .streams import Purpose, draw
@@ -127,9 +128,11 @@ def triaged(key, person, ep_key, step, skill, tier, keep, admission, admission_s
     ``OUTPATIENT`` treatment; and the episode's first day of adequate care (``treated_day``), which
     becomes ``day`` where the facility would have attempted the case without keeping it."""
     u = draw(key, _ATTEMPT, person, np.int64(ep_key) * 8 + step)
-    if u >= attempt_probability(skill, sev, keep, attempt) or (needs_bed and tier == 0):
+    kept = attempt_probability(skill, sev, keep, attempt)
+    if u >= kept or (needs_bed and tier == 0):
         return REFER, treated_day
-    if u < attempt_probability(skill, sev, 0.0, attempt) and treated_day < 0:
+    # without a keep response (most facilities) the probability without it is the one just computed
+    if treated_day < 0 and u < (kept if keep == 0.0 else attempt_probability(skill, sev, 0.0, attempt)):
         treated_day = day
     admit = tier >= 1 and needs_admission(draw(key, _ADMIT, person, ep_key), sev, admission_need, admission,
                                           admission_serious)
@@ -273,14 +276,16 @@ class Treatment:
         m.billing.bill_visits(eps, fid)
         then = triage(m.streams.key, eps, fid, e.person, e.key, e.steps, e.severity, e.needs_bed, e.treated_day, f.skill,
                       f.tier, r.keep, r.admission, r.admission_serious, m.day, self.params.attempt, self.admission_need)
-        refer = then == REFER
-        m.today.ladder_visits += int(np.count_nonzero(refer & (f.tier[fid] <= 1)))
-        self.refer_up(eps[refer], f.tier[fid[refer]])
-        admit = then == ADMIT
+        # the visits grouped by what they lead to, each group in visit order: one pass, not a mask and
+        # its selections per group
+        eps, at = by_day(eps, then, OUTPATIENT + 1)
+        fid = by_day(fid, then, OUTPATIENT + 1)[0]
+        tier = f.tier[fid]
+        refer, admit, out = (slice(a, b) for a, b in zip(at[:-1].tolist(), at[1:].tolist(), strict=True))
+        m.today.ladder_visits += int(np.count_nonzero(tier[refer] <= 1))
+        self.refer_up(eps[refer], tier[refer])
         m.beds.admit(eps[admit], fid[admit])
-        out = then == OUTPATIENT
-        eps, fid = eps[out], fid[out]
-        resolved, again = self.treat(eps, fid, f.tier[fid], self.no_shift)
+        resolved, again = self.treat(eps[out], fid[out], tier[out], self.no_shift)
         self.follow_up(resolved)
         self.close(resolved, False, Outcome.RESOLVED)
         m.schedule(again, Stage.CHOOSE, m.day + 2)  # not better: seek care again

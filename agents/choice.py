@@ -169,18 +169,29 @@ def treat_chance(skill, sev, keep, tier, p_bed, attempt):
 
 
 @njit(cache=True)
-def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
-                  p_bed, out_quality, out_delay, out_oop):
+def treat_chances(skill, keep, facility_tier, p_bed, attempt):
+    """``treat_chance`` by [facility, severity] (``keep`` by facility, ``p_bed`` by severity): every
+    home's pathways read it, so it is computed once per facility rather than per home and slot."""
+    out = np.empty((len(skill), 4))
+    for f in range(len(skill)):
+        for sev in range(4):
+            out[f, sev] = treat_chance(skill[f], sev, keep[f], facility_tier[f], p_bed[sev], attempt)
+    return out
+
+
+@njit(cache=True)
+def home_pathways(slot_fac, slot_tier, up_slot, chance, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed,
+                  out_quality, out_delay, out_oop, costs=True):
     """The pathways of one home's slots, for each severity: the perceived quality (``out_quality``
     [sev, slot]), the days before adequate care (``out_delay`` [sev, slot]) and the expected
-    out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with
-    ``treat_chance``; otherwise the pathway goes on, with a referral letter, from the slot above
+    out-of-pocket (``out_oop`` [scheme, letter, sev, slot]). A facility treats with its
+    ``chance`` [facility, sev] (``treat_chances``); otherwise the pathway goes on, with a referral letter, from the slot above
     (``up_slot``) after a day and that facility's priority wait (none for an emergency: ``booking``). A facility that treats and admits
     adds, for a likely discretionary stay (minor and common episodes: emergencies do not wait), its
     wait for a bed (``bed_wait`` by facility, ``agents/beds.py``). ``quality`` [facility, sev] is
     each facility's perceived quality; ``oop_visit``/``oop_stay`` [scheme, tier, letter] a visit's
-    and a likely stay's out-of-pocket (``agents/billing.py``); ``keep`` the providers' keep
-    response by facility (``agents/response.py``); the top tier treats what reaches it."""
+    and a likely stay's out-of-pocket (``agents/billing.py``); the top tier treats what reaches it. Without
+    ``costs`` the out-of-pocket is left alone (its inputs have not changed since it was last needed)."""
     n_slots = len(slot_fac)
     for tier in range(3, -1, -1):  # from the top down: a pathway goes on from the slot above
         for j in range(n_slots):
@@ -188,7 +199,7 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
                 continue
             f, up = slot_fac[j], up_slot[j]
             for sev in range(4):
-                a = 1.0 if up < 0 else treat_chance(skill[f], sev, keep[f], tier, p_bed[sev], attempt)
+                a = 1.0 if up < 0 else chance[f, sev]
                 q = a * quality[f, sev]
                 d = a * p_bed[sev] * bed_wait[f] if tier > 0 and not is_emergency(sev) else 0.0
                 if a < 1.0:
@@ -196,6 +207,8 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
                     queue = 0.0 if seen_at_once(sev, True, tier + 1) else wait_priority[slot_fac[up]]
                     d += (1.0 - a) * (1.0 + queue + out_delay[sev, up])
                 out_quality[sev, j], out_delay[sev, j] = q, d
+                if not costs:
+                    continue
                 for scheme in range(2):
                     for letter in range(2):
                         o = oop_visit[scheme, tier, letter] + a * p_bed[sev] * oop_stay[scheme, tier, letter]
@@ -205,16 +218,17 @@ def home_pathways(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, w
 
 
 @njit(cache=True)
-def pathway_tables(slot_fac, slot_tier, up_slot, skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit, oop_stay,
-                   p_bed):
+def pathway_tables(slot_fac, slot_tier, up_slot, chance, quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed,
+                   costs=True):
     """Every home's pathways (``home_pathways``): quality and delay rows by (home, severity),
-    out-of-pocket rows by ``oop_row``."""
+    out-of-pocket rows by ``oop_row`` (with ``costs``; else one home's scratch rows, never read)."""
     homes, n_slots = slot_fac.shape
     q, d = np.zeros((homes * 4, n_slots)), np.zeros((homes * 4, n_slots))
-    o = np.zeros((homes * 16, n_slots))
+    o = np.zeros(((homes if costs else 1) * 16, n_slots))
     for h in range(homes):
-        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], skill, keep, attempt, quality, wait_priority, bed_wait, oop_visit,
-                      oop_stay, p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[h * 16:(h + 1) * 16].reshape(2, 2, 4, n_slots))
+        at = h * 16 if costs else 0
+        home_pathways(slot_fac[h], slot_tier[h], up_slot[h], chance, quality, wait_priority, bed_wait, oop_visit, oop_stay,
+                      p_bed, q[h * 4:(h + 1) * 4], d[h * 4:(h + 1) * 4], o[at:at + 16].reshape(2, 2, 4, n_slots), costs)
     return q, d, o
 
 
@@ -477,18 +491,20 @@ class CareSeeking:
 
     def pathways(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Today's pathway tables of every home (``pathway_tables``): quality and delay, which
-        follow the load and the waits, every day; the out-of-pocket in ``cost_units``
-        (``cost_table``, a logarithm per cell) only when skills, providers' margins, prices or
+        follow the load and the waits, every day; the out-of-pocket, and its ``cost_units``
+        (``cost_table``, a logarithm per cell), only when skills, providers' margins, prices or
         incomes have changed."""
         m = self.m
         quality = perceived_quality(m.queues.effective_skill[:, None], np.arange(4)[None, :], self.params.quality_slope)
         keep, attempt = m.payment.responses.keep, m.care.params.attempt
-        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot, m.fac.skill, keep, attempt, quality,
-                                   m.queues.wait_priority, m.beds.likely_wait, m.billing.oop_visit, m.billing.oop_stay,
-                                   self.p_bed)
         key = (m.fac.skill.tobytes(), keep.tobytes(), attempt, id(m.billing.oop_visit), self.p_bed.tobytes(),
                self.params.daily_income)
-        if self._costs[0] != key:
+        costs = self._costs[0] != key
+        q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot,
+                                   treat_chances(m.fac.skill, keep, m.fac.tier, self.p_bed, attempt), quality,
+                                   m.queues.wait_priority, m.beds.likely_wait, m.billing.oop_visit, m.billing.oop_stay,
+                                   self.p_bed, costs)
+        if costs:
             self._costs = (key, cost_table(oop, self.params.daily_income))
         return q, d, self._costs[1]
 

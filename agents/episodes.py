@@ -56,10 +56,11 @@ _START = {"steps": 0, "referred_tier": -1, "has_referral": False, "visits": 0, "
 
 
 @njit(cache=True)
-def _close(ids, open_, due, free, n_free, resident, open_episode):
+def _close(ids, open_, due, free, n_free, resident, open_episode, severity, ended_by_severity):
     """Close rows ``ids`` (nothing scheduled), clear their residents' ``open_episode`` (if given:
-    a write per row here costs less than NumPy's gather and scatter) and push the rows on the
-    free stack above ``n_free``; False, changing nothing, if one of them is not open."""
+    a write per row here costs less than NumPy's gather and scatter), count them by ``severity``
+    in ``ended_by_severity`` and push the rows on the free stack above ``n_free``; False,
+    changing nothing, if one of them is not open."""
     for e in ids:
         if not open_[e]:
             return False
@@ -69,6 +70,7 @@ def _close(ids, open_, due, free, n_free, resident, open_episode):
         due[e] = -1
         if len(open_episode):
             open_episode[resident[e]] = -1
+        ended_by_severity[severity[e]] += 1
         free[n_free + i] = e
     return True
 
@@ -148,6 +150,8 @@ class EpisodePool:
 
     def schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray | int, calendar: Calendar) -> None:
         """Episodes ``ids`` go to ``stage`` on ``days`` (one day, or one per episode), entered in ``calendar``."""
+        if len(ids) == 0:
+            return
         fill(self.stage, ids, int(stage))
         if isinstance(days, int | np.integer):
             fill(self.due, ids, int(days))
@@ -161,10 +165,10 @@ class EpisodePool:
         marks, ``Residents.episode``) is cleared for their residents."""
         if len(ids) == 0:
             return
-        if not _close(ids, self.open, self.due, self._free, self._n_free, self.resident, open_episode):
+        if not _close(ids, self.open, self.due, self._free, self._n_free, self.resident, open_episode, self.severity,
+                      self.ended_by_severity):
             raise RuntimeError("an episode was closed twice")
         self._n_free += len(ids)
-        self.ended_by_severity += np.bincount(self.severity[ids], minlength=4)
         outcome = np.asarray(outcome, dtype=np.int64)
         if outcome.ndim == 0:
             self.closed[outcome] += len(ids)

@@ -65,6 +65,12 @@ class FacilityState:
         for counter in (self.arrivals, self.arrivals_priority, self.visits_today, self.admissions_today):
             counter[:] = 0
 
+    def staffing(self) -> bytes:
+        """Who works where (doctors, nurses, loans and tidal moves) as bytes: a table that follows the
+        staff alone is kept while this stays the same (staff move monthly or with a lever, not daily)."""
+        return b"".join(a.tobytes() for a in (self.senior, self.junior, self.nurses, self.village_doctors, self.loan,
+                                              self.tidal))
+
     @property
     def doctors(self) -> np.ndarray:
         return self.senior + self.junior + self.village_doctors

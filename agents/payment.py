@@ -391,6 +391,7 @@ class Payment:
         self.m = m
         self.state = PaymentState(len(m.fac.tier))
         self.public_health = public_health_shares(m.county)
+        self._subsidies = (None, b"", None)  # (parameters, staffing, daily subsidies): see ``subsidies``
 
     def derive(self, s) -> None:
         m = self.m
@@ -417,7 +418,7 @@ class Payment:
         capitation, the day's budget out; personal accounts pay back employees' outpatient costs."""
         m, p, led = self.m, self.params, self.m.ledger
         led.collect_premiums(daily_premiums(m.alive_by_scheme, p.premiums), np.asarray(p.personal_share))
-        led.government_pays(np.arange(len(m.fac.tier)), daily_subsidies(p, m.fac, m.county_ids, m.scale))
+        led.government_pays(np.arange(len(m.fac.tier)), self.subsidies())
         health = p.public_health_per_resident * float(m.alive_by_scheme.sum()) / YEAR
         if p.public_health_to_consortium:
             led.government_pays_consortium(health)
@@ -430,6 +431,17 @@ class Payment:
             self.state.budget_year += budget
         led.personal_accounts_pay()
         feel_idle(self.state, m.fac, p.idle_days)
+
+    def subsidies(self) -> np.ndarray:
+        """``daily_subsidies`` of today's staff, kept while the staff and the parameters stay the same
+        (they follow the posts, which move monthly or with a lever)."""
+        m, p = self.m, self.params
+        held, staffing, subsidies = self._subsidies
+        now = m.fac.staffing()
+        if held is not p or staffing != now:
+            subsidies = daily_subsidies(p, m.fac, m.county_ids, m.scale)
+            self._subsidies = (p, now, subsidies)
+        return subsidies
 
     def critical_premium(self) -> float:
         return self.m.p.insurance.critical_illness_premium * float(self.m.alive_by_scheme[0]) / YEAR

@@ -159,6 +159,18 @@ def trained(training_received: list[float], person_times_per_year: float) -> Non
     training_received.append(training_received[-1] + person_times_per_year / 12)
 
 
+def training_done(p: StaffParams, training_received: list[float], day: int) -> float:
+    """The training programme's person-times whose skill shows on ``day``: those of
+    ``training_lag_days`` before (by month), none before the first lag has passed."""
+    lagged = months_elapsed(max(day - p.training_lag_days, 0))
+    return training_received[min(lagged, len(training_received) - 1)] if day >= p.training_lag_days else 0.0
+
+
+def ramping(f, p: StaffParams, day: int) -> bool:
+    """Whether a loan's skill is still ramping in on ``day`` (``skill`` follows the day only then)."""
+    return day < int(f.loan_since.max()) + max(p.transfer_skill_lag_days, 1)
+
+
 def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarray, central: np.ndarray,
           training_received: list[float], day: int) -> np.ndarray:
     """Each facility's skill from the staff present on ``day``."""
@@ -167,8 +179,7 @@ def skill(f, p: StaffParams, county, doctors0: np.ndarray, base_skill: np.ndarra
     extra_seniors = np.divide(f.senior - county.senior, doctors0, out=np.zeros(len(f.tier)), where=doctors0 > 0)
     ramp = np.clip((day - f.loan_since) / max(p.transfer_skill_lag_days, 1), 0, 1)
     gain = p.senior_skill_gain * extra_seniors * np.where(f.loan > 0, ramp, 1.0)
-    lagged = months_elapsed(max(day - p.training_lag_days, 0))
-    done = training_received[min(lagged, len(training_received) - 1)] if day >= p.training_lag_days else 0.0
+    done = training_done(p, training_received, day)
     primary = f.tier == 1
     # training is a county-wide programme (seed 000: 16,318 person-times) lifting every primary centre;
     # upgraded central townships and county hospitals with tertiary support gain skill (seed 004)
@@ -202,6 +213,7 @@ class Staff:
         self.term_start = np.zeros(c.n_facilities, dtype=np.int64)  # current posting term began
         self.training_received: list[float] = [0.0]  # cumulative person-times by month (for the lag)
         self.params: StaffParams | None = None
+        self._skill_for: tuple = (None, None)  # (parameters, what else skill depends on): see ``update_skill``
         self.establishment: dict | None = None  # staff and beds by facility as the scenario sets them
 
     def derive(self, s) -> None:
@@ -236,10 +248,15 @@ class Staff:
         trained(self.training_received, self.params.training_person_times_per_year)
 
     def update_skill(self) -> None:
-        """Skill from the staff present today."""
-        m = self.m
-        m.fac.skill = skill(m.fac, self.params, m.county, self.doctors0, self.base_skill, self.central,
-                            self.training_received, m.day)
+        """Skill from the staff present today, recomputed only when what it depends on has changed:
+        the parameters, the senior doctors and loans, the training done and, while a loan's skill
+        ramps in, the day (staff move monthly or with a lever, not daily)."""
+        m, f, p = self.m, self.m.fac, self.params
+        key = (f.senior.tobytes(), f.loan.tobytes(), f.loan_since.tobytes(), training_done(p, self.training_received, m.day),
+               m.day if ramping(f, p, m.day) else -1)
+        if self._skill_for[0] is not p or self._skill_for[1] != key:
+            f.skill = skill(f, p, m.county, self.doctors0, self.base_skill, self.central, self.training_received, m.day)
+            self._skill_for = (p, key)
 
     def pay(self) -> None:
         """The day's salaries, as providers' cost."""

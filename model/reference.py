@@ -631,13 +631,16 @@ class ReferenceModel(mesa.Model):
         """Today's pathways of one home's slots (``choice.home_pathways``): quality and delay by
         [severity, slot], out-of-pocket by [scheme, letter, severity, slot]."""
         if home not in self.pathways:
+            if not self.pathways:  # the day's first: each facility's chance to treat, for every home today
+                self.chance = choice.treat_chances(self.fac.skill, self.responses.keep, self.fac.tier, self.admission_need,
+                                                   self.care_params.attempt)
             n = self.slot_facility.shape[1]
             out = np.zeros((4, n)), np.zeros((4, n)), np.zeros((2, 2, 4, n))
             quality = choice.perceived_quality(self.fac.effective_skill[:, None], np.arange(4)[None, :],
                                                self.choice_params.quality_slope)
-            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.fac.skill,
-                                 self.responses.keep, self.care_params.attempt, quality, self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay,
-                                 self.admission_need, *out)
+            choice.home_pathways(self.slot_facility[home], self.slot_tier[home], self.up_slot[home], self.chance, quality,
+                                 self.wait_priority, self.bed_likely_wait, self.oop_visit, self.oop_stay, self.admission_need,
+                                 *out)
             self.pathways[home] = out
         return self.pathways[home]
 

@@ -252,8 +252,8 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
     p_bed = np.array([0.0, 0.02, 0.55, 0.85])
     q, d, o = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
     sharp = (0.35, 1e-3)  # attempts as a step at 0.35 above skill, so the pathway's figures are exact
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), sharp, quality, wait_priority, np.zeros(4), oop_visit,
-                         oop_stay, p_bed, q, d, o)
+    choice.home_pathways(slot_fac, slot_tier, up, choice.treat_chances(skill, np.zeros(4), slot_tier, p_bed, sharp),
+                         quality, wait_priority, np.zeros(4), oop_visit, oop_stay, p_bed, q, d, o)
     complex_ = 3
     assert np.allclose(q[complex_], quality[3, complex_])  # only the tertiary hospital treats it
     assert d[complex_].tolist() == [3.0, 2.0, 1.0, 0.0]  # a day per referral; an emergency waits in no queue
@@ -265,8 +265,8 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
     # a likely discretionary stay waits for its bed; emergencies (serious, complex) do not
     bed_wait = np.array([0.0, 4.0, 6.0, 10.0])
     q2, d2, o2 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), sharp, quality, wait_priority, bed_wait, oop_visit,
-                         oop_stay, p_bed, q2, d2, o2)
+    choice.home_pathways(slot_fac, slot_tier, up, choice.treat_chances(skill, np.zeros(4), slot_tier, p_bed, sharp),
+                         quality, wait_priority, bed_wait, oop_visit, oop_stay, p_bed, q2, d2, o2)
     common = 1
     assert d2[common, 2] == pytest.approx(d[common, 2] + 0.02 * 6.0)
     assert d2[common, 3] == pytest.approx(d[common, 3] + 0.02 * 10.0)
@@ -275,11 +275,12 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
     # and a keep response there raises that share: the pathway from the village carries both
     smooth = (0.35, 0.1)
     q3, d3, o3 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.zeros(4), smooth, quality, wait_priority, np.zeros(4), oop_visit,
-                         oop_stay, p_bed, q3, d3, o3)
+    choice.home_pathways(slot_fac, slot_tier, up, choice.treat_chances(skill, np.zeros(4), slot_tier, p_bed, smooth),
+                         quality, wait_priority, np.zeros(4), oop_visit, oop_stay, p_bed, q3, d3, o3)
     q4, d4, o4 = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((2, 2, 4, 4))
-    choice.home_pathways(slot_fac, slot_tier, up, skill, np.array([0.0, 0.0, 0.3, 0.0]), smooth, quality, wait_priority,
-                         np.zeros(4), oop_visit, oop_stay, p_bed, q4, d4, o4)
+    keep = np.array([0.0, 0.0, 0.3, 0.0])
+    choice.home_pathways(slot_fac, slot_tier, up, choice.treat_chances(skill, keep, slot_tier, p_bed, smooth), quality,
+                         wait_priority, np.zeros(4), oop_visit, oop_stay, p_bed, q4, d4, o4)
     assert d4[complex_, 2] < d3[complex_, 2] < d[complex_, 2]
 
 
