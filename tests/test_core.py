@@ -240,7 +240,8 @@ def test_price_and_distance_matter_less_and_delay_more_as_illness_is_more_severe
 def test_a_pathway_carries_the_care_that_follows_a_referral():
     """A village clinic that cannot treat a complex case is valued by where it sends it: the
     county's, then the tertiary hospital's quality and stay cost, a day per referral (an emergency
-    is seen at once, ``choice.booking``: no queue wait on the way)."""
+    is seen at once, ``choice.booking``: no queue wait on the way, except the referral up to the
+    tertiary hospital, which books a specialist appointment: ``choice.seen_at_once``)."""
     slot_fac, slot_tier = np.arange(4), np.array([0, 1, 2, 3])
     up = choice.up_slots(slot_tier[None])[0]
     assert up.tolist() == [1, 2, 3, -1]
@@ -256,7 +257,8 @@ def test_a_pathway_carries_the_care_that_follows_a_referral():
                          quality, wait_priority, np.zeros(4), oop_visit, oop_stay, p_bed, q, d, o)
     complex_ = 3
     assert np.allclose(q[complex_], quality[3, complex_])  # only the tertiary hospital treats it
-    assert d[complex_].tolist() == [3.0, 2.0, 1.0, 0.0]  # a day per referral; an emergency waits in no queue
+    # a day per referral, and the tertiary hospital's priority wait (2 days) for the booked referral up
+    assert d[complex_].tolist() == [5.0, 4.0, 3.0, 0.0]
     serious = 2  # treated from the county up (skill 2.35 + 0.35 > 2): a referral day from below
     assert d[serious].tolist() == [2.0, 1.0, 0.0, 0.0]
     assert o[0, 0, complex_, 0] == pytest.approx(10 + 30 + 100 + 200 + 0.85 * 8000)
