@@ -497,8 +497,9 @@ class CareSeeking:
         m = self.m
         quality = perceived_quality(m.queues.effective_skill[:, None], np.arange(4)[None, :], self.params.quality_slope)
         keep, attempt = m.payment.responses.keep, m.care.params.attempt
-        key = (m.fac.skill.tobytes(), keep.tobytes(), attempt, id(m.billing.oop_visit), self.p_bed.tobytes(),
-               self.params.daily_income)
+        # by content: an id() of the price tables could match new tables built at a freed address
+        key = (m.fac.skill.tobytes(), keep.tobytes(), attempt, m.billing.oop_visit.tobytes(), m.billing.oop_stay.tobytes(),
+               self.p_bed.tobytes(), self.params.daily_income)
         costs = self._costs[0] != key
         q, d, oop = pathway_tables(self.slot_facility, self.slot_tier, self.up_slot,
                                    treat_chances(m.fac.skill, keep, m.fac.tier, self.p_bed, attempt), quality,

@@ -146,6 +146,20 @@ def test_price_multipliers_scale_their_part_of_the_bill():
 
 
 # ---------------------------------------------------------------- insurance
+def test_each_reimbursement_change_reaches_the_costs_residents_weigh_the_next_day():
+    """The choice keeps its out-of-pocket table until prices or cover change: every change, one
+    after another, must rebuild it."""
+    m = CountyModel(Scenario(), rng=1, population=3_000)
+    m.run_days(2)
+    seen = [m.care_seeking.pathways()[2].copy()]
+    for ratio in (0.9, 0.3, 0.6):
+        m.set_lever("insurance.resident.outpatient_ratio.2", ratio)
+        m.run_days(1)
+        costs = m.care_seeking.pathways()[2]
+        assert not any(np.array_equal(costs, before) for before in seen), ratio
+        seen.append(costs.copy())
+
+
 def test_wider_reimbursement_gap_raises_primary_share():
     lever = (("insurance.resident.outpatient_ratio", (0.75, 0.7, 0.2, 0.1)),)  # primary 70-75%, hospitals 10-20%
     assert (paired(lambda m, s: s["primary_visit_share"], lever) > 0).all()
