@@ -64,7 +64,8 @@ def test_lever_event_names_the_field_and_both_values():
     m.events.subscribe("lever", lambda **kw: seen.append(kw))
     m.run_days(3)
     m.set_lever("prices.drug_markup", 0.0)
-    assert seen == [{"day": 2, "path": "prices.drug_markup", "old": 0.15, "new": 0.0}]
+    # the scenario holds the mark-up by tier; one number set every tier
+    assert seen == [{"day": 2, "path": "prices.drug_markup", "old": [0.15] * 4, "new": [0.0] * 4}]
 
 
 def test_subscribing_to_an_unknown_event_is_an_error():
