@@ -146,6 +146,18 @@ def test_a_lever_applies_from_the_next_day_and_is_recorded():
         s.set_lever(LEVER_BY_KEY["payment_regime"], "bribes")
 
 
+def test_one_markup_on_a_scenario_with_tiers_apart_is_a_change_at_the_highest_value_shown():
+    """The panel shows the highest tier's mark-up (15% in panjin's primary-care reform), but the
+    slider sets every tier: moving it to 15% there changes the primary tiers, it is not ignored."""
+    s = Session("baseline", POP, 1)
+    s.model.set_lever("prices.drug_markup", [0.0, 0.0, 0.15, 0.15])
+    assert s.values()["drug_markup"] == 0.15
+    s.set_lever(LEVER_BY_KEY["drug_markup"], 0.15)
+    assert s.pending == {"prices.drug_markup": 0.15}
+    s.step(1)
+    assert s.model.p.prices.drug_markup == [0.15] * 4 and not s.pending
+
+
 def test_the_exported_scenario_reproduces_the_session_with_reformsim_run(tmp_path):
     """Changes on day 0, on a reform's own day and pending ones: `reformsim run` on the saved file
     gives the session's daily series bit for bit."""

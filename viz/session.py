@@ -97,9 +97,10 @@ class Session:
         value = model_value(lever, value)
         with self.lock:
             before = list(self.pending.items())
-            in_force = get_path(self.model.p, lever.path)
-            with_value(self.model.p, lever.path, value)  # the scenario's own check of the value, now
-            if value == model_value(lever, in_force):
+            # the scenario's own check of the value, now, and the value as it would hold it: one mark-up
+            # is every tier's, so 15% on a scenario with tiers set apart is a change, not a no-op
+            taken = get_path(with_value(self.model.p, lever.path, value), lever.path)
+            if taken == get_path(self.model.p, lever.path):
                 self.pending.pop(lever.path, None)
             else:
                 self.pending[lever.path] = value
